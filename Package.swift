@@ -1,0 +1,34 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swarm",
+    products: [
+        .executable(name: "swarm", targets: ["swarm"]),
+        .executable(name: "swarm-bench", targets: ["swarm-bench"]),
+    ],
+    targets: [
+        .target(
+            name: "CSwarmShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(name: "SwarmSystem", dependencies: ["CSwarmShims"]),
+        .target(name: "SwarmProtocol"),
+        .target(name: "SwarmCore", dependencies: ["SwarmProtocol"]),
+        .target(name: "SwarmScaffold"),
+        .target(
+            name: "SwarmRuntime",
+            dependencies: ["SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]
+        ),
+        .target(name: "SwarmCLI", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]),
+        .executableTarget(name: "swarm", dependencies: ["SwarmCLI"]),
+        .executableTarget(name: "swarm-bench", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol"]),
+        .testTarget(name: "SwarmSystemTests", dependencies: ["SwarmSystem"]),
+        .testTarget(name: "SwarmProtocolTests", dependencies: ["SwarmProtocol"]),
+        .testTarget(name: "SwarmCoreTests", dependencies: ["SwarmCore", "SwarmProtocol"]),
+        .testTarget(name: "SwarmRuntimeTests", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]),
+        .testTarget(name: "SwarmCLITests", dependencies: ["SwarmCLI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SwarmSystem"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

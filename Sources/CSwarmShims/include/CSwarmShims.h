@@ -1,0 +1,65 @@
+// Thin wrappers over glibc and Linux interfaces that Swift's Glibc module cannot reach:
+// those declared only under _GNU_SOURCE, variadic ones (ioctl), and macros that hide a cast
+// (SIG_IGN). Each returns what the underlying call returns; errors are left in errno.
+// The Linux headers that Swift's Glibc module leaves out (epoll, inotify, flock) are
+// included here so that SwarmSystem can call them directly.
+#ifndef CSWARMSHIMS_H
+#define CSWARMSHIMS_H
+
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/types.h>
+
+/// renameat2(2) with RENAME_NOREPLACE relative to the current directory.
+int swarm_rename_noreplace(const char *from, const char *to);
+
+/// pidfd_open(2) with no flags; the descriptor is always close-on-exec.
+int swarm_pidfd_open(pid_t pid);
+
+/// pidfd_send_signal(2) with no siginfo and no flags.
+int swarm_pidfd_send_signal(int pidfd, int sig);
+
+/// syncfs(2).
+int swarm_syncfs(int fd);
+
+/// signalfd(2) for a new descriptor (SFD_NONBLOCK | SFD_CLOEXEC) over `set`.
+int swarm_signalfd(const sigset_t *set);
+
+/// The size of one struct signalfd_siginfo record, and the signal number stored in one.
+size_t swarm_signalfd_record_size(void);
+uint32_t swarm_signalfd_record_signal(const void *record);
+
+/// Fills `set` with every signal except SIGKILL and SIGSTOP, including the two that
+/// glibc reserves for itself (32 and 33), which sigaddset(3) and sigfillset(3) refuse.
+void swarm_sigset_every_catchable(sigset_t *set);
+
+/// Sets the disposition of `sig` to SIG_IGN.
+int swarm_signal_ignore(int sig);
+
+/// sigabbrev_np(3): "TERM" for SIGTERM; NULL when unknown.
+const char *swarm_signal_abbreviation(int sig);
+
+/// strerrordesc_np(3) and strerrorname_np(3): thread-safe text and symbol of an errno value.
+const char *swarm_errno_description(int code);
+const char *swarm_errno_name(int code);
+
+/// The POSIX_SPAWN_SETSID flag.
+short swarm_spawn_setsid_flag(void);
+
+/// posix_spawn_file_actions_addchdir_np(3).
+int swarm_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// posix_spawn_file_actions_addclosefrom_np(3).
+int swarm_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowest);
+
+/// The process environment (`environ`).
+char **swarm_environ(void);
+
+/// ioctl(TIOCGWINSZ): the window size of the terminal on `fd`.
+int swarm_window_size(int fd, unsigned short *rows, unsigned short *columns);
+
+#endif

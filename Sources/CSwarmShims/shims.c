@@ -1,0 +1,93 @@
+// Compiled with _GNU_SOURCE (see Package.swift), which exposes the GNU and Linux extensions.
+#include "CSwarmShims.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int swarm_rename_noreplace(const char *from, const char *to) {
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
+int swarm_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int swarm_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int swarm_syncfs(int fd) {
+    return syncfs(fd);
+}
+
+int swarm_signalfd(const sigset_t *set) {
+    return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+size_t swarm_signalfd_record_size(void) {
+    return sizeof(struct signalfd_siginfo);
+}
+
+uint32_t swarm_signalfd_record_signal(const void *record) {
+    struct signalfd_siginfo info;
+    memcpy(&info, record, sizeof info);
+    return info.ssi_signo;
+}
+
+void swarm_sigset_every_catchable(sigset_t *set) {
+    memset(set, 0xff, sizeof *set);
+    sigdelset(set, SIGKILL);
+    sigdelset(set, SIGSTOP);
+}
+
+int swarm_signal_ignore(int sig) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_IGN;
+    sigemptyset(&action.sa_mask);
+    return sigaction(sig, &action, NULL);
+}
+
+const char *swarm_signal_abbreviation(int sig) {
+    return sigabbrev_np(sig);
+}
+
+const char *swarm_errno_description(int code) {
+    return strerrordesc_np(code);
+}
+
+const char *swarm_errno_name(int code) {
+    return strerrorname_np(code);
+}
+
+short swarm_spawn_setsid_flag(void) {
+    return POSIX_SPAWN_SETSID;
+}
+
+int swarm_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int swarm_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+char **swarm_environ(void) {
+    return environ;
+}
+
+int swarm_window_size(int fd, unsigned short *rows, unsigned short *columns) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) {
+        return -1;
+    }
+    *rows = size.ws_row;
+    *columns = size.ws_col;
+    return 0;
+}

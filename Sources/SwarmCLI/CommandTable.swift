@@ -1,0 +1,126 @@
+/// Every command of `swarm`, its usage and its help text.
+public enum CommandTable {
+    public static let operatorCommands: [CommandSpec] = [
+        CommandSpec(
+            "init", "swarm init [DIR]", "scaffold a workspace (never overwrites a file)",
+            positionals: 0...1,
+            details: "Creates AGENTS.md, CLAUDE.md, HEARTBEAT.md, roles/, templates/, swarm/swarm.json and swarm/inbox/ in DIR (default: the current folder). Existing files are left as they are."),
+        CommandSpec(
+            "run", "swarm run [--until-idle] [--heartbeat DUR] [--log-format text|json] [--verbose]",
+            "run the daemon in the foreground", flags: ["--until-idle", "--verbose"],
+            options: ["--heartbeat", "--log-format"],
+            details: "Watches swarm/inbox/, starts agents within the slot budgets and applies the heartbeat rules of HEARTBEAT.md. --until-idle exits 0 once the inbox is empty and no agent is queued, running or waiting. SIGTERM or SIGINT stop the daemon; running agents keep running and are adopted by the next daemon. SIGHUP reloads swarm.json."),
+        CommandSpec(
+            "submit",
+            "swarm submit [--role R] [--template T] [--priority urgent|normal|background] [--slots N] [--id ID] (FILE | -m TEXT)",
+            "put one task into the inbox atomically; prints its id",
+            options: ["--role", "--template", "--priority", "--slots", "--id", "-m"], positionals: 0...1),
+        CommandSpec(
+            "status", "swarm status [ID] [--json]", "every agent (or one): state, budget, progress",
+            flags: ["--json"], positionals: 0...1),
+        CommandSpec(
+            "tree", "swarm tree [--json]", "the hierarchy with each subtree's budget used/total",
+            flags: ["--json"]),
+        CommandSpec(
+            "alerts", "swarm alerts [--follow] [--json]", "the alerts, oldest first",
+            flags: ["--json", "--follow"]),
+        CommandSpec(
+            "answer", "swarm answer ID TEXT", "answer an agent's question", positionals: 2...2,
+            joinsText: true),
+        CommandSpec("kill", "swarm kill ID", "kill an agent's whole process tree and free its slot", positionals: 1...1),
+        CommandSpec("retry", "swarm retry ID", "queue a failed or dead-lettered task again", positionals: 1...1),
+        CommandSpec("ack", "swarm ack ID", "mark a finished agent's result as read (consumed)", positionals: 1...1),
+        CommandSpec(
+            "logs", "swarm logs ID [--follow]", "an agent's progress, stdout and stderr",
+            flags: ["--follow"], positionals: 1...1),
+        CommandSpec(
+            "check", "swarm check [--json]", "validate roles, templates and swarm.json, with file and line",
+            flags: ["--json"]),
+        CommandSpec(
+            "demo", "swarm demo [--keep]", "run a small root -> meta -> workers swarm of stand-in agents",
+            flags: ["--keep"]),
+        CommandSpec(
+            "completions", "swarm completions bash|zsh|fish", "print a shell completion script",
+            positionals: 1...1),
+        CommandSpec("help", "swarm help [COMMAND]", "print usage", positionals: 0...1),
+    ]
+
+    public static let agentCommands: [CommandSpec] = [
+        CommandSpec(
+            "progress", "swarm progress [--outputs N] TEXT", "append one line to the agent's progress.md",
+            options: ["--outputs"], positionals: 1...1, joinsText: true),
+        CommandSpec(
+            "result", "swarm result [--status ok|error] [--error-kind KIND] (FILE | - | --json TEXT)",
+            "write results.json atomically, checked against the template's contract",
+            options: ["--status", "--error-kind", "--json", "--error"], positionals: 0...1),
+        CommandSpec(
+            "spawn", "swarm spawn [--role R] [--template T] [--slots N] [--priority P] [--id ID] (FILE | -m TEXT)",
+            "request a child task under the calling agent",
+            options: ["--role", "--template", "--slots", "--priority", "--id", "-m"], positionals: 0...1),
+        CommandSpec(
+            "ask", "swarm ask [--wait] TEXT", "write question.md; with --wait, block until answered",
+            flags: ["--wait"], options: ["--timeout"], positionals: 1...1, joinsText: true),
+        CommandSpec("sim", "swarm sim", "the built-in stand-in agent (steered by its task's sim.* keys)"),
+    ]
+
+    public static var all: [CommandSpec] { operatorCommands + agentCommands }
+
+    public static func spec(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
+
+    /// `swarm help`.
+    public static var overview: String {
+        var text = """
+            swarm: run many AI agents in parallel; they talk only through files.
+
+            Usage: swarm [--root DIR] COMMAND [ARGS]
+
+            The workspace is --root DIR, else $SWARM_ROOT, else the nearest folder above that
+            holds swarm/swarm.json.
+
+            Operator commands:
+
+            """
+        for spec in operatorCommands { text += line(spec) }
+        text += "\nAgent-side commands (run by agents; they read SWARM_* variables):\n"
+        for spec in agentCommands { text += line(spec) }
+        text += """
+
+            Exit status: 0 success, 1 the command failed (a `swarm: ` line says why), 2 usage error.
+            Durations: 250ms, 30s, 15m, 2h. `swarm COMMAND --help` shows one command.
+
+            """
+        return text
+    }
+
+    private static func line(_ spec: CommandSpec) -> String {
+        let name = spec.name.padding(toLength: 12, withPad: " ", startingAt: 0)
+        return "  \(name)\(spec.summary)\n"
+    }
+
+    /// `swarm COMMAND --help`.
+    public static func help(_ spec: CommandSpec) -> String {
+        var text = "Usage: \(spec.usage)\n\n\(spec.summary).\n"
+        if !spec.details.isEmpty { text += "\n" + wrap(spec.details) + "\n" }
+        return text
+    }
+
+    static func wrap(_ text: String, width: Int = 88) -> String {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if current.count + word.count + 1 > width && !current.isEmpty {
+                lines.append(current)
+                current = ""
+            }
+            current += (current.isEmpty ? "" : " ") + word
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func padding(toLength length: Int, withPad pad: String, startingAt: Int) -> String {
+        count >= length ? self + " " : self + String(repeating: pad, count: length - count)
+    }
+}

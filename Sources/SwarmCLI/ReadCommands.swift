@@ -1,0 +1,192 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmRuntime
+import SwarmSystem
+
+/// `swarm status [ID] [--json]`.
+enum StatusCommand {
+    static func run(_ context: Context) throws {
+        let workspace = try context.workspace()
+        var records = MetaStore.loadAll(workspace).records
+        if let id = context.positionals.first {
+            records = records.filter { $0.id == id }
+            if records.isEmpty { throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them") }
+        }
+        let summaries = StatusView.summaries(records, workspace: workspace)
+        if context.has("--json") {
+            Output.print(JSONText.encode(["agents": summaries]))
+            return
+        }
+        if summaries.isEmpty {
+            Output.print("no agents yet; drop a task into \(workspace.inbox)/ or use `swarm submit`")
+            return
+        }
+        let colour = Output.colourEnabled(context.environment)
+        let header = ["ID", "STATE", "ROLE", "KIND", "DEPTH", "SLOTS", "TRIES", "PID", "OUT", "LAST PROGRESS", "STATUS"]
+        let rows = summaries.map { s -> [String] in
+            [s.id, s.state, s.role, s.kind, String(s.depth), s.kind == "orchestrator" ? String(s.slots) : "-",
+             String(s.attempts), s.pid.map(String.init) ?? "-", s.outputs.map(String.init) ?? "-",
+             s.lastProgress.map(shortTime) ?? "-", String((s.reason ?? s.status ?? "").prefix(60))]
+        }
+        Output.print(Table.render(header: header, rows: rows, colour: colour ? { row in StateColour.code(row[1]) } : nil))
+    }
+
+    static func shortTime(_ iso: String) -> String {
+        guard let t = iso.firstIndex(of: "T") else { return iso }
+        return String(iso[iso.index(after: t)...].prefix(8))
+    }
+}
+
+/// A plain text table, padded by column; colour (when asked) wraps a whole row.
+enum Table {
+    static func render(header: [String], rows: [[String]], colour: (([String]) -> String?)? = nil) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                i == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }.joined(separator: "  ")
+        }
+        var out = line(header) + "\n"
+        for row in rows {
+            if let colour, let code = colour(row) {
+                out += "\u{1B}[\(code)m" + line(row) + "\u{1B}[0m\n"
+            } else {
+                out += line(row) + "\n"
+            }
+        }
+        return out
+    }
+}
+
+/// The colour of a state on a terminal.
+enum StateColour {
+    static func code(_ state: String) -> String? {
+        switch state {
+        case "running": "32"
+        case "waiting": "33;1"
+        case "failed", "killed", "dead-letter": "31"
+        case "queued": "36"
+        default: nil
+        }
+    }
+}
+
+/// `swarm tree [--json]`.
+enum TreeCommand {
+    static func run(_ context: Context) throws {
+        let workspace = try context.workspace()
+        let records = MetaStore.loadAll(workspace).records
+        let config = (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map { ConfigParser.parse($0).config } ?? .standard
+        let limits = Limits(config)
+        let budgets = Dictionary(StatusView.budgets(records, limits: limits).map { ($0.holder, $0) }, uniquingKeysWith: { a, _ in a })
+        let byParent = Dictionary(grouping: records, by: { $0.parent ?? "" })
+        let top = budgets[""] ?? BudgetSummary(holder: "", used: 0, total: limits.maxSlots)
+        if context.has("--json") {
+            func node(_ r: AgentRecord) -> TreeNode {
+                TreeNode(
+                    id: r.id, role: r.role, kind: r.kind.rawValue, state: r.state.rawValue, depth: r.depth,
+                    budget: r.kind == .orchestrator ? budgets[r.id].map { TreeBudget(used: $0.used, total: $0.total) } : nil,
+                    children: (byParent[r.id] ?? []).map(node))
+            }
+            let tree = TreeDocument(
+                budget: TreeBudget(used: top.used, total: top.total), reserve: limits.reserve,
+                agents: (byParent[""] ?? []).map(node))
+            Output.print(JSONText.encode(tree))
+            return
+        }
+        var out = "\(workspace.root)  [\(top.used)/\(top.total) slots, \(limits.reserve) reserved for urgent work]\n"
+        func walk(_ r: AgentRecord, _ prefix: String, _ last: Bool) {
+            let budget = r.kind == .orchestrator ? budgets[r.id].map { "  [\($0.used)/\($0.total) slots]" } ?? "" : ""
+            out += prefix + (last ? "└─ " : "├─ ") + "\(r.id)  \(r.state.rawValue)  \(r.role)/\(r.template)\(budget)\n"
+            let kids = byParent[r.id] ?? []
+            for (i, kid) in kids.enumerated() { walk(kid, prefix + (last ? "   " : "│  "), i == kids.count - 1) }
+        }
+        let roots = byParent[""] ?? []
+        for (i, r) in roots.enumerated() { walk(r, "", i == roots.count - 1) }
+        if roots.isEmpty { out += "(no agents yet)\n" }
+        Output.print(out)
+    }
+}
+
+struct TreeBudget: Encodable { var used: Int; var total: Int }
+struct TreeNode: Encodable {
+    var id: String
+    var role: String
+    var kind: String
+    var state: String
+    var depth: Int
+    var budget: TreeBudget?
+    var children: [TreeNode]
+}
+struct TreeDocument: Encodable {
+    var budget: TreeBudget
+    var reserve: Int
+    var agents: [TreeNode]
+}
+
+/// `swarm alerts [--follow] [--json]`.
+enum AlertsCommand {
+    static func run(_ context: Context) throws {
+        let workspace = try context.workspace()
+        let json = context.has("--json")
+        let follow = context.has("--follow")
+        var offset = 0
+        func emit(all: Bool) {
+            let bytes = (try? FileSystem.readFile(workspace.alertsPath, limit: 64 << 20)) ?? []
+            guard bytes.count > offset else { return }
+            var end = bytes.count
+            while end > offset, bytes[end - 1] != 0x0A { end -= 1 }
+            let text = String(decoding: bytes[offset..<end], as: UTF8.self)
+            offset = end
+            let lines = text.split(separator: "\n").map(String.init)
+            if json && !follow {
+                Output.print("{\"alerts\": [" + lines.joined(separator: ",\n") + "]}")
+                return
+            }
+            for line in lines {
+                if json {
+                    Output.print(line)
+                } else if let value = try? JSON.parse(Array(line.utf8)) {
+                    let agent = value["agent"]?.stringValue ?? "-"
+                    Output.print("\(value["time"]?.stringValue ?? "")  \(value["kind"]?.stringValue ?? "")  \(agent)  \(value["message"]?.stringValue ?? "")")
+                }
+            }
+        }
+        emit(all: true)
+        if json && !follow && offset == 0 { Output.print("{\"alerts\": []}") }
+        guard follow else { return }
+        try FileWatcher.follow([workspace.swarmDirectory]) { emit(all: false) }
+    }
+}
+
+/// `swarm logs ID [--follow]`.
+enum LogsCommand {
+    static func run(_ context: Context) throws {
+        let workspace = try context.workspace()
+        let id = context.positionals[0]
+        if let problem = AgentID.problem(with: id) { throw UsageError("\"\(id)\" is not an agent id: \(problem)") }
+        let files = workspace.agentFiles(id)
+        guard FileSystem.exists(files.meta) else { throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them") }
+        let sources = [("progress", files.progress), ("stdout", files.stdout), ("stderr", files.stderr)]
+        var offsets = [Int](repeating: 0, count: sources.count)
+        func emit(headers: Bool) {
+            for (i, (label, path)) in sources.enumerated() {
+                let bytes = (try? FileSystem.readFile(path, limit: 64 << 20)) ?? []
+                guard bytes.count > offsets[i] else { continue }
+                let text = String(decoding: bytes[offsets[i]...], as: UTF8.self)
+                offsets[i] = bytes.count
+                if headers {
+                    Output.print("==> \(label) (\(path)) <==\n" + text)
+                } else {
+                    for line in text.split(separator: "\n") { Output.print("[\(label)] \(line)") }
+                }
+            }
+        }
+        emit(headers: true)
+        guard context.has("--follow") else { return }
+        try FileWatcher.follow([files.directory]) { emit(headers: false) }
+    }
+}

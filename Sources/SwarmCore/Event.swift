@@ -1,0 +1,40 @@
+import SwarmProtocol
+
+/// Something that happened, as the shell tells the scheduler.
+public enum Event: Sendable, Equatable {
+    /// A new task passed intake (parsed, role and template found) and asks to be scheduled.
+    case arrived(AgentRecord)
+    /// A child request of `parent` could not even be read or checked (the shell says why).
+    case rejected(parent: String, name: String, reason: String)
+    /// The shell started the command of an agent the scheduler asked it to start.
+    case started(id: String, pid: Int32)
+    /// The shell could not start the command (the reason is for a person).
+    case startFailed(id: String, reason: String)
+    /// The agent's command ended; the shell read what it left behind.
+    case exited(id: String, outcome: Outcome)
+    /// question.md appeared without an answer.
+    case asked(id: String)
+    /// answer.md appeared for a waiting agent.
+    case answered(id: String)
+    /// One heartbeat: the evidence the shell gathered for every agent with a running command.
+    case heartbeat([String: Evidence])
+    /// Time passed (a backoff may have expired); no other news.
+    case tick
+    /// A person asked to stop an agent (`swarm kill`).
+    case killRequested(id: String)
+    /// A person asked to run a settled task again (`swarm retry`).
+    case retryRequested(id: String)
+    /// The reader of a delivered result consumed it.
+    case consumed(id: String)
+}
+
+/// What an agent's command left behind when it ended, as the shell classified it.
+public enum Outcome: Sendable, Equatable {
+    /// A results.json that parses, meets the contract and reports success.
+    case succeeded
+    /// The command ended without a result. For an orchestrator that exited 0 this means it is
+    /// idle until woken; for everything else it is a failure of kind `exit`.
+    case noResult(exitStatus: String, clean: Bool)
+    /// The attempt failed: the kind picks the failure policy's rule.
+    case failed(FailureKind, reason: String)
+}

@@ -1,0 +1,210 @@
+import SwarmProtocol
+
+/// What happens when a command starts, ends, fails, is killed or retried; how orchestrators
+/// are woken and told that their children settled.
+extension Scheduler {
+    mutating func started(_ id: String, pid: Int32) {
+        guard agents[id]?.active == true else { return }
+        update(id) { $0.pid = pid }
+    }
+
+    mutating func startFailed(_ id: String, reason: String) {
+        guard agents[id]?.active == true else { return }
+        update(id, persist: false) { r in
+            r.active = false
+            r.pid = nil
+        }
+        fail(id, .exit, "the command could not be started: \(reason)")
+    }
+
+    mutating func exited(_ id: String, outcome: Outcome) {
+        guard let before = agents[id], before.active else { return }
+        update(id, persist: false) { r in
+            r.active = false
+            r.pid = nil
+        }
+        switch before.stopping {
+        case .operatorKill?:
+            settle(id, .killed, reason: "killed by a person (swarm kill)")
+            return
+        case .parentEnded?:
+            settle(id, .killed, reason: "its orchestrator \(before.parent ?? "") ended first")
+            return
+        case .stuck?:
+            fail(
+                id, .killed,
+                "no sign of life for \(limits.killAfter) heartbeats; killed with its process tree")
+            return
+        case .shutdown?, nil:
+            break
+        }
+        switch outcome {
+        case .succeeded:
+            settle(id, .done, reason: nil)
+        case .noResult(let status, let clean):
+            if before.kind == .orchestrator && clean {
+                update(id) { $0.state = before.state == .waiting ? .waiting : .running }
+                wakeIfNeeded(id)
+            } else {
+                fail(id, .exit, "the command ended (\(status)) without writing results.json")
+            }
+        case .failed(let kind, let reason):
+            if kind == .contract { emitAlert("contract-violation", id, reason) }
+            fail(id, kind, reason)
+        }
+    }
+
+    /// Applies the failure policy of the agent's template to one failed attempt.
+    mutating func fail(_ id: String, _ kind: FailureKind, _ reason: String) {
+        guard let r = agents[id] else { return }
+        let action = r.policy.action(for: kind)
+        switch action {
+        case .retry(let retries) where r.attempts <= retries:
+            let delay = backoff(after: r.attempts, policy: r.policy)
+            stopDescendants(of: id)
+            let due = now + delay
+            update(id) { r in
+                r.state = .queued
+                r.notBefore = due
+                r.lastFailure = reason
+                r.lastFailureKind = kind
+            }
+        case .retry, .deadLetter:
+            let why = "\(kind.rawValue): \(reason) (after \(r.attempts) attempt\(r.attempts == 1 ? "" : "s"))"
+            settle(id, .deadLetter, reason: why, kind: kind)
+            effects.append(.deadLetter(id: id, reason: why))
+            emitAlert("dead-letter", id, why)
+        case .skip:
+            settle(id, .skipped, reason: reason, kind: kind)
+        case .fail:
+            settle(id, .failed, reason: reason, kind: kind)
+        }
+    }
+
+    /// Capped exponential backoff with full jitter, never shorter than the base (so one task
+    /// cannot restart in a tight loop).
+    mutating func backoff(after attempts: Int, policy: FailurePolicy) -> Millis {
+        let base = max(1, policy.backoffBaseMilliseconds)
+        let cap = max(base, policy.backoffCapMilliseconds)
+        let exponent = min(max(attempts - 1, 0), 30)
+        let ceiling = min(cap, base << Millis(exponent))
+        return max(base, random.next(upTo: ceiling))
+    }
+
+    /// Ends an agent for good and tells its parent.
+    mutating func settle(
+        _ id: String, _ state: AgentState, reason: String?, kind: FailureKind? = nil
+    ) {
+        stopDescendants(of: id)
+        let time = now
+        update(id) { r in
+            r.state = state
+            r.finishedAt = time
+            r.notBefore = nil
+            if let reason {
+                r.lastFailure = reason
+                r.lastFailureKind = kind ?? r.lastFailureKind
+            }
+            if state == .done { r.deliveredAt = time }
+        }
+        guard let parent = agents[id]?.parent, let p = agents[parent], !p.state.isSettled else {
+            return
+        }
+        update(parent) { $0.pendingWakes.append("child-settled:\(id)") }
+        settleCheck(parent: parent)
+    }
+
+    /// Writes the fan-in once every child the orchestrator asked for so far has settled, and
+    /// wakes it.
+    mutating func settleCheck(parent: String) {
+        guard let p = agents[parent] else { return }
+        let children = p.children.compactMap { agents[$0] }
+        if children.allSatisfy(\.state.isSettled) {
+            var summary = children.map { c in
+                Settlement(
+                    id: c.id, status: c.state == .done ? .fulfilled : .rejected,
+                    reason: c.state == .done ? nil : (c.lastFailure ?? c.state.rawValue),
+                    state: c.state.rawValue)
+            }
+            summary += p.refusals.map {
+                Settlement(id: $0.name, status: .rejected, reason: $0.reason, state: "refused")
+            }
+            effects.append(.fanIn(parent: parent, children: summary))
+        }
+        wakeIfNeeded(parent)
+    }
+
+    /// Starts another run of an idle orchestrator that has reasons to run.
+    mutating func wakeIfNeeded(_ id: String) {
+        guard let r = agents[id], r.kind == .orchestrator, !r.active, r.state == .running,
+            !r.pendingWakes.isEmpty
+        else { return }
+        run(id, wake: r.pendingWakes)
+    }
+
+    /// Stops every unsettled agent below `id`: running ones are killed, queued ones end killed.
+    mutating func stopDescendants(of id: String) {
+        guard let r = agents[id] else { return }
+        for child in r.children {
+            guard let c = agents[child], !c.state.isSettled else { continue }
+            if c.active {
+                if c.stopping == nil {
+                    update(child) { $0.stopping = .parentEnded }
+                    effects.append(.stop(id: child))
+                }
+            } else {
+                stopDescendants(of: child)
+                let time = now
+                update(child) { c in
+                    c.state = .killed
+                    c.finishedAt = time
+                    c.lastFailure = "its orchestrator \(id) ended first"
+                }
+            }
+        }
+    }
+
+    mutating func kill(_ id: String, reason: StopReason) {
+        guard let r = agents[id], !r.state.isSettled else { return }
+        if r.active {
+            if r.stopping == nil || r.stopping == .stuck {
+                update(id) { $0.stopping = reason }
+                effects.append(.stop(id: id))
+            }
+        } else {
+            settle(id, .killed, reason: "killed by a person (swarm kill)")
+        }
+    }
+
+    mutating func retry(_ id: String) {
+        guard let r = agents[id], r.state.isSettled, r.state != .done, !r.active else { return }
+        if let parent = r.parent, agents[parent]?.state.isSettled ?? true { return }
+        update(id) { r in
+            r.state = .queued
+            r.notBefore = nil
+            r.finishedAt = nil
+            r.deliveredAt = nil
+            r.consumed = false
+        }
+    }
+
+    mutating func asked(_ id: String) {
+        guard let r = agents[id], r.state == .running else { return }
+        update(id) { $0.state = .waiting }
+        emitAlert("waiting-for-human", id, "\(id) asks a question and waits for an answer")
+    }
+
+    mutating func answered(_ id: String) {
+        guard agents[id]?.state == .waiting else { return }
+        update(id) { r in
+            r.state = .running
+            r.liveness.silentBeats = 0
+            r.liveness.investigated = false
+        }
+    }
+
+    mutating func consume(_ id: String) {
+        guard let r = agents[id], r.state == .done, !r.consumed else { return }
+        update(id) { $0.consumed = true }
+    }
+}

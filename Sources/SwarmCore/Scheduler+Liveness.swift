@@ -1,0 +1,102 @@
+import SwarmProtocol
+
+/// The heartbeat rules of HEARTBEAT.md: silence, spinning, looping, orphaned results, and the
+/// periodic wake-up of orchestrators.
+extension Scheduler {
+    mutating func heartbeat(_ evidence: [String: Evidence]) {
+        for id in agents.keys.sorted() {
+            guard let r = agents[id] else { continue }
+            if r.active, r.state == .running, r.stopping == nil, let seen = evidence[id] {
+                beat(id, seen)
+            }
+        }
+        for id in agents.keys.sorted() {
+            guard let r = agents[id] else { continue }
+            if r.kind == .orchestrator, r.state == .running, !r.active {
+                update(id, persist: false) { $0.pendingWakes.append("heartbeat") }
+                wakeIfNeeded(id)
+            }
+            orphanCheck(r)
+        }
+    }
+
+    private mutating func beat(_ id: String, _ seen: Evidence) {
+        guard var live = agents[id]?.liveness else { return }
+        let previous = live.evidence ?? Evidence()
+        var alerts: [(String, String)] = []
+        if seen.showsLife(since: previous) {
+            live.silentBeats = 0
+            live.investigated = false
+        } else {
+            live.silentBeats += 1
+        }
+        if !seen.newLines.isEmpty {
+            live.lastProgressAt = seen.newLines.last?.timeMilliseconds
+            let reported = seen.newLines.compactMap(\.outputs).last
+            if let reported, reported == live.outputs {
+                live.stalledOutputBeats += 1
+            } else {
+                live.stalledOutputBeats = 0
+                if let reported { live.outputs = reported }
+            }
+            for line in seen.newLines {
+                if line.status == live.lastStatus {
+                    live.repeatedStatus += 1
+                } else {
+                    live.lastStatus = line.status
+                    live.repeatedStatus = 1
+                }
+            }
+        }
+        if live.stalledOutputBeats >= limits.spinAfter && !live.spinningReported {
+            live.spinningReported = true
+            alerts.append(
+                ("spinning",
+                    "\(id) keeps reporting progress but outputs=\(live.outputs ?? 0) has not moved "
+                        + "for \(live.stalledOutputBeats) heartbeats"))
+        }
+        if live.repeatedStatus >= limits.loopAfter && !live.loopingReported {
+            live.loopingReported = true
+            alerts.append(
+                ("looping",
+                    "\(id) wrote the same status \(live.repeatedStatus) times in a row: "
+                        + "\"\(live.lastStatus ?? "")\""))
+        }
+        let silence = live.silentBeats
+        var stop = false
+        if silence >= limits.killAfter {
+            stop = true
+            alerts.append(
+                ("killed",
+                    "\(id) showed no sign of life for \(silence) heartbeats "
+                        + "(no progress, output, CPU time or file change); killing its process tree"))
+        } else if silence >= limits.investigateAfter && !live.investigated {
+            live.investigated = true
+            alerts.append(
+                ("investigate",
+                    "\(id) showed no sign of life for \(silence) heartbeats; "
+                        + "it is killed after \(limits.killAfter)"))
+        }
+        live.evidence = seen
+        let newLiveness = live
+        update(id, persist: stop) { r in
+            r.liveness = newLiveness
+            if stop { r.stopping = .stuck }
+        }
+        for (kind, message) in alerts { emitAlert(kind, id, message) }
+        if stop { effects.append(.stop(id: id)) }
+    }
+
+    private mutating func orphanCheck(_ r: AgentRecord) {
+        guard r.state == .done, !r.consumed, !r.liveness.orphanReported,
+            let delivered = r.deliveredAt
+        else { return }
+        let due = delivered + Millis(limits.orphanAfter) * limits.heartbeat
+        guard now >= due else { return }
+        let reader = r.parent.map { "its orchestrator \($0)" } ?? "a person"
+        update(r.id, persist: false) { $0.liveness.orphanReported = true }
+        emitAlert(
+            "orphaned-result", r.id,
+            "the result of \(r.id) was not read by \(reader) within \(limits.orphanAfter) heartbeats")
+    }
+}

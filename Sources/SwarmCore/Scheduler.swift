@@ -1,0 +1,115 @@
+import SwarmProtocol
+
+/// The pure scheduler: `(state, event, now) -> (state, [effect])`.
+///
+/// It owns every agent record, the queue and the budget counters. It reads no clock, touches
+/// no file and starts no process: the shell feeds it events and carries out its effects.
+public struct Scheduler: Sendable {
+    /// Every agent the runtime knows, by id.
+    public internal(set) var agents: [String: AgentRecord] = [:]
+    public internal(set) var limits: Limits
+    /// Queued agents, best first: priority, then arrival.
+    public internal(set) var queue: [String] = []
+    /// Slots held by the direct children of each parent ("" is the top).
+    public internal(set) var used: [String: Int] = [:]
+    /// Slots held by top-level agents of each role.
+    public internal(set) var roleUsed: [String: Int] = [:]
+    var nextSequence = 1
+    var random: SplitMix64
+    var effects: [Effect] = []
+    var now: Millis = 0
+
+    /// A scheduler over `records` (meta.json files read back after a restart, or none).
+    public init(limits: Limits, records: [AgentRecord] = [], seed: UInt64 = 0x5EED) {
+        self.limits = limits
+        self.random = SplitMix64(seed: seed)
+        for record in records { agents[record.id] = record }
+        nextSequence = (records.map(\.sequence).max() ?? 0) + 1
+        for record in records where holds(record) { adjustUsage(record, by: record.footprint) }
+        queue = records.filter { $0.state == .queued }.map(\.id)
+        queue.sort(by: queueOrder)
+    }
+
+    /// Applies one event at time `now` and returns what the shell must do, in order.
+    public mutating func handle(_ event: Event, now: Millis) -> [Effect] {
+        self.now = now
+        effects = []
+        switch event {
+        case .arrived(let record): arrive(record)
+        case .rejected(let parent, let name, let reason): refused(parent, name: name, reason: reason)
+        case .started(let id, let pid): started(id, pid: pid)
+        case .startFailed(let id, let reason): startFailed(id, reason: reason)
+        case .exited(let id, let outcome): exited(id, outcome: outcome)
+        case .asked(let id): asked(id)
+        case .answered(let id): answered(id)
+        case .heartbeat(let evidence): heartbeat(evidence)
+        case .tick: break
+        case .killRequested(let id): kill(id, reason: .operatorKill)
+        case .retryRequested(let id): retry(id)
+        case .consumed(let id): consume(id)
+        }
+        admit()
+        let out = effects
+        effects = []
+        return out
+    }
+
+    /// Replaces the limits (a reloaded swarm.json). Running agents are never stopped for it.
+    public mutating func updateLimits(_ newLimits: Limits) {
+        limits = newLimits
+    }
+
+    /// The earliest time a queued retry becomes due, if any waits on a backoff.
+    public var nextDeadline: Millis? {
+        queue.compactMap { agents[$0]?.notBefore }.min()
+    }
+
+    /// True when no agent is queued, running or waiting.
+    public var isIdle: Bool {
+        !agents.values.contains { !$0.state.isSettled }
+    }
+
+    /// Agents whose command runs now.
+    public var activeAgents: [AgentRecord] {
+        agents.values.filter(\.active)
+    }
+
+    // MARK: Record updates that keep the budget counters true
+
+    func holds(_ r: AgentRecord) -> Bool { r.holdsSlots }
+
+    mutating func adjustUsage(_ r: AgentRecord, by delta: Int) {
+        used[r.parent ?? "", default: 0] += delta
+        if r.parent == nil { roleUsed[r.role, default: 0] += delta }
+    }
+
+    /// Changes one record through `body`, keeping the counters and the queue in step.
+    mutating func update(_ id: String, persist: Bool = true, _ body: (inout AgentRecord) -> Void) {
+        guard var r = agents[id] else { return }
+        let held = holds(r)
+        let wasQueued = r.state == .queued
+        body(&r)
+        agents[id] = r
+        let holdsNow = holds(r)
+        if held != holdsNow { adjustUsage(r, by: holdsNow ? r.footprint : -r.footprint) }
+        let queuedNow = r.state == .queued
+        if wasQueued && !queuedNow { queue.removeAll { $0 == id } }
+        if !wasQueued && queuedNow { enqueue(id) }
+        if persist { effects.append(.persist(id: id)) }
+    }
+
+    func queueOrder(_ a: String, _ b: String) -> Bool {
+        guard let x = agents[a], let y = agents[b] else { return a < b }
+        if x.priority.rank != y.priority.rank { return x.priority.rank < y.priority.rank }
+        return x.sequence < y.sequence
+    }
+
+    mutating func enqueue(_ id: String) {
+        let index = queue.firstIndex { queueOrder(id, $0) } ?? queue.endIndex
+        queue.insert(id, at: index)
+    }
+
+    mutating func emitAlert(_ kind: String, _ agent: String?, _ message: String) {
+        effects.append(.alert(Alert(time: now, kind: kind, agent: agent, message: message)))
+    }
+}

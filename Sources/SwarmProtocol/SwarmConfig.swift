@@ -1,0 +1,109 @@
+/// One upstream: an environment overlay (or another command) that agents can be run against,
+/// listed in swarm.json in order of preference.
+public struct Upstream: Sendable, Equatable {
+    /// Its name (`SWARM_UPSTREAM`, template key `upstream`).
+    public var name: String
+    /// Variables set in the agent's environment.
+    public var env: [String: String]
+    /// Variables removed from the agent's environment.
+    public var unset: [String]
+    /// A command that replaces the template's command on this upstream, or nil.
+    public var command: String?
+    /// At most this many agents at once on this upstream, or nil for no limit.
+    public var concurrency: Int?
+    /// The failure domain: upstreams that share one fail together (one breaker), or nil.
+    public var domain: String?
+
+    /// Makes an upstream.
+    public init(
+        name: String, env: [String: String] = [:], unset: [String] = [], command: String? = nil,
+        concurrency: Int? = nil, domain: String? = nil
+    ) {
+        self.name = name
+        self.env = env
+        self.unset = unset
+        self.command = command
+        self.concurrency = concurrency
+        self.domain = domain
+    }
+}
+
+/// The contents of `swarm/swarm.json`, with the defaults for every key left out.
+public struct SwarmConfig: Sendable, Equatable {
+    /// Running agents in all.
+    public var maxSlots: Int
+    /// Slots only `priority: urgent` work may take; less than `maxSlots`.
+    public var reserve: Int
+    /// The deepest level an agent may have (an inbox task is depth 1).
+    public var maxDepth: Int
+    /// The heartbeat interval (`heartbeat`, default 15m).
+    public var heartbeatMilliseconds: Int64
+    /// Heartbeats without a sign of life before an `investigate` alert.
+    public var investigateAfter: Int
+    /// Heartbeats without a sign of life before the agent is killed; more than `investigateAfter`.
+    public var killAfter: Int
+    /// Heartbeats a result may stay unconsumed before an `orphaned-result` alert.
+    public var orphanAfter: Int
+    /// Heartbeats of progress with an unmoving outputs count before a `spinning` alert.
+    public var spinAfter: Int
+    /// Repeats of the same status line before a `looping` alert.
+    public var loopAfter: Int
+    /// Time between SIGTERM and SIGKILL (`killGrace`, default 2s).
+    public var killGraceMilliseconds: Int64
+    /// A command run for every alert, or nil.
+    public var alertCommand: String?
+    /// Optional caps on running agents per role at the top level.
+    public var roleSlots: [String: Int]
+    /// The upstreams in order of preference; empty means the daemon's own environment.
+    public var upstreams: [Upstream]
+
+    /// Makes a configuration; every value defaults to the documented default.
+    public init(
+        maxSlots: Int = 12, reserve: Int = 2, maxDepth: Int = 3, heartbeatMilliseconds: Int64 = 900_000,
+        investigateAfter: Int = 2, killAfter: Int = 3, orphanAfter: Int = 3, spinAfter: Int = 3,
+        loopAfter: Int = 3,
+        killGraceMilliseconds: Int64 = 2000, alertCommand: String? = nil, roleSlots: [String: Int] = [:],
+        upstreams: [Upstream] = []
+    ) {
+        self.maxSlots = maxSlots
+        self.reserve = reserve
+        self.maxDepth = maxDepth
+        self.heartbeatMilliseconds = heartbeatMilliseconds
+        self.investigateAfter = investigateAfter
+        self.killAfter = killAfter
+        self.orphanAfter = orphanAfter
+        self.spinAfter = spinAfter
+        self.loopAfter = loopAfter
+        self.killGraceMilliseconds = killGraceMilliseconds
+        self.alertCommand = alertCommand
+        self.roleSlots = roleSlots
+        self.upstreams = upstreams
+    }
+
+    /// Every key at its default.
+    public static let standard = SwarmConfig()
+
+    /// The upstream named `name`, if configured.
+    public func upstream(named name: String) -> Upstream? {
+        upstreams.first { $0.name == name }
+    }
+}
+
+/// One thing wrong in swarm.json, with its line when known.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The 1-based line in swarm.json, or nil.
+    public var line: Int?
+    /// What is wrong and what to do.
+    public var message: String
+
+    /// Makes a problem.
+    public init(line: Int?, message: String) {
+        self.line = line
+        self.message = message
+    }
+
+    /// `line 3: <message>`, or just the message without a line.
+    public var description: String {
+        line.map { "line \($0): \(message)" } ?? message
+    }
+}

@@ -1,0 +1,166 @@
+/// One agent type (`templates/NAME.md`): how to run it, what it must deliver, what to do when
+/// it fails, and the brief (with `{{placeholders}}`) it is given as task.md.
+public struct Template: Sendable, Equatable {
+    /// The template's name (the file name without `.md`).
+    public var name: String
+    /// Worker or orchestrator (default worker).
+    public var kind: AgentKind
+    /// The command, run as `/bin/sh -c COMMAND`.
+    public var command: String
+    /// The working directory, or nil for the agent's own folder.
+    public var workdir: String?
+    /// The default subtree budget for orchestrators.
+    public var slots: Int?
+    /// The shape results.json must have, or nil for "any JSON object".
+    public var contract: ResultContract?
+    /// What to do after each kind of failure.
+    public var policy: FailurePolicy
+    /// Outcome-based acceptance criteria, rendered into the brief.
+    public var acceptance: [String]
+    /// The preferred upstream's name.
+    public var upstream: String?
+    /// Paths the agent declares it writes (repeatable key `writes`).
+    public var writes: [String]
+    /// True for `home: private`: the agent gets a HOME of its own.
+    public var privateHome: Bool
+    /// The brief, with placeholders not yet rendered.
+    public var body: String
+    /// The 1-based line of the file where the body starts (for placeholder errors).
+    public var bodyStartLine: Int
+    /// The front matter fields as written.
+    public var fields: [FrontMatter.Field]
+
+    /// Makes a template; everything but name and command has a default.
+    public init(
+        name: String, kind: AgentKind = .worker, command: String, workdir: String? = nil, slots: Int? = nil,
+        contract: ResultContract? = nil, policy: FailurePolicy = .standard, acceptance: [String] = [],
+        upstream: String? = nil, writes: [String] = [], privateHome: Bool = false, body: String = "",
+        bodyStartLine: Int = 1, fields: [FrontMatter.Field] = []
+    ) {
+        self.name = name
+        self.kind = kind
+        self.command = command
+        self.workdir = workdir
+        self.slots = slots
+        self.contract = contract
+        self.policy = policy
+        self.acceptance = acceptance
+        self.upstream = upstream
+        self.writes = writes
+        self.privateHome = privateHome
+        self.body = body
+        self.bodyStartLine = bodyStartLine
+        self.fields = fields
+    }
+}
+
+/// Reads template files.
+public enum TemplateParser {
+    /// Every key a template may have.
+    public static let knownKeys =
+        ["kind", "command", "workdir", "slots", "contract"]
+        + FailureKind.allCases.map { "on." + $0.rawValue }
+        + ["backoff", "acceptance", "upstream", "writes", "home"]
+    /// Keys that may repeat.
+    public static let listKeys: Set<String> = ["acceptance", "writes"]
+
+    /// Parses `templates/NAME.md`. Unknown keys are errors naming the line (with a
+    /// suggestion or the list of known keys); so are a missing or empty `command`, a file
+    /// without front matter, and any bad value (kind, slots, contract, `on.*` actions,
+    /// backoff, upstream name, home).
+    public static func parse(name: String, bytes: [UInt8]) throws(ProtocolError) -> Template {
+        let frontMatter = try FrontMatter.parse(bytes, listKeys: listKeys)
+        guard frontMatter.hasFrontMatter else {
+            throw ProtocolError(
+                line: 1, "the template has no front matter",
+                hint:
+                    "start it with a --- line, then command: COMMAND (and kind: worker), then --- and the brief"
+            )
+        }
+        for field in frontMatter.fields where !knownKeys.contains(field.key) {
+            throw ProtocolError(
+                line: field.line, "unknown template key \(Quote.show(field.key))",
+                hint: Suggestion.phrase(for: field.key, among: knownKeys))
+        }
+        guard let command = frontMatter.field("command"), !command.value.isEmpty else {
+            throw ProtocolError(
+                line: frontMatter.field("command")?.line, "the template has no command",
+                hint: "add command: COMMAND (run with /bin/sh -c in the agent's folder)")
+        }
+        var template = Template(
+            name: name, command: command.value, body: frontMatter.body,
+            bodyStartLine: frontMatter.bodyStartLine,
+            fields: frontMatter.fields)
+        for field in frontMatter.fields {
+            try apply(field, to: &template)
+        }
+        return template
+    }
+
+    private static func apply(_ field: FrontMatter.Field, to template: inout Template) throws(ProtocolError) {
+        let value = field.value
+        func bad(_ message: String, _ hint: String) -> ProtocolError {
+            ProtocolError(line: field.line, message, hint: hint)
+        }
+        switch field.key {
+        case "kind":
+            guard let kind = AgentKind(rawValue: value) else {
+                throw bad(
+                    "kind \(Quote.show(value)) is not worker or orchestrator",
+                    "write kind: worker or kind: orchestrator")
+            }
+            template.kind = kind
+        case "workdir":
+            template.workdir = value.isEmpty ? nil : value
+        case "slots":
+            guard value.isDigits, let slots = Int(value) else {
+                throw bad(
+                    "slots \(Quote.show(value)) is not a whole number of 0 or more", "write e.g. slots: 4")
+            }
+            template.slots = slots
+        case "contract":
+            do {
+                template.contract = try ResultContract.parse(value)
+            } catch {
+                throw ProtocolError(line: field.line, error.message, hint: error.hint)
+            }
+        case "backoff":
+            guard let range = FailurePolicy.parseBackoff(value) else {
+                throw bad(
+                    "backoff \(Quote.show(value)) is not a range BASE..CAP",
+                    "write e.g. backoff: 500ms..30s (cap >= base > 0)")
+            }
+            template.policy.backoffBaseMilliseconds = range.base
+            template.policy.backoffCapMilliseconds = range.cap
+        case "acceptance":
+            if !value.isEmpty { template.acceptance.append(value) }
+        case "writes":
+            if !value.isEmpty { template.writes.append(value) }
+        case "upstream":
+            if let problem = ResourceName.problem(with: value, what: "upstream") {
+                throw bad(problem, "name one of the upstreams in swarm/swarm.json")
+            }
+            template.upstream = value
+        case "home":
+            switch value {
+            case "private": template.privateHome = true
+            case "shared", "": template.privateHome = false
+            default:
+                throw bad(
+                    "home \(Quote.show(value)) is not private or shared",
+                    "write home: private, or leave it out")
+            }
+        default:
+            guard field.key.hasPrefix("on."), let kind = FailureKind(rawValue: String(field.key.dropFirst(3)))
+            else {
+                return
+            }
+            guard let action = FailureAction.parse(value) else {
+                throw bad(
+                    "\(field.key) \(Quote.show(value)) is not a failure action",
+                    "write retry N, dead-letter, skip or fail")
+            }
+            template.policy.actions[kind] = action
+        }
+    }
+}

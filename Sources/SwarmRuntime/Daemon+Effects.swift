@@ -1,0 +1,239 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// Feeding events to the scheduler and carrying out its effects.
+extension Daemon {
+    /// Hands `event` to the scheduler, carries out every effect, and feeds the events those
+    /// effects produce, until nothing is left.
+    func feed(_ event: Event) {
+        var queue = [event]
+        var index = 0
+        while index < queue.count {
+            let effects = scheduler.handle(queue[index], now: now)
+            index += 1
+            for effect in effects { execute(effect, then: &queue) }
+        }
+        stateDirty = true
+    }
+
+    private func execute(_ effect: Effect, then queue: inout [Event]) {
+        switch effect {
+        case .accept(let id):
+            accept(id)
+        case .refuse(let record, let reason):
+            guard let task = pending.removeValue(forKey: record.id) else { return }
+            let kept = intake.reject(
+                claimedPath: task.claimedPath, fileName: task.fileName, parent: record.parent,
+                reason: reason)
+            log.info("refused \(task.fileName): \(reason) (kept as \(kept))")
+        case .start(let id, let wake):
+            if let event = start(id, wake: wake) { queue.append(event) }
+        case .stop(let id):
+            stop(id)
+        case .persist(let id):
+            dirtyMeta.insert(id)
+        case .alert(let alert):
+            alerts.record(alert, log: log)
+        case .deadLetter(let id, let reason):
+            DeadLetter.keep(id, reason: reason, workspace: workspace, log: log)
+        case .fanIn(let parent, let children):
+            writeFanIn(parent, children)
+        }
+    }
+
+    private func accept(_ id: String) {
+        guard let task = pending.removeValue(forKey: id), let record = scheduler.agents[id] else {
+            return
+        }
+        do {
+            try intake.materialize(task, record: record, meta: MetaStore.encode(record))
+            log.debug("accepted \(task.fileName) as \(id)")
+        } catch {
+            log.error("cannot create the folder of \(id): \(error); its start will fail")
+        }
+    }
+
+    /// Starts one run of an agent's command. Returns the event that reports how it went.
+    private func start(_ id: String, wake: [String]) -> Event? {
+        guard let record = scheduler.agents[id] else { return nil }
+        let files = workspace.agentFiles(id)
+        let template: Template
+        do {
+            template = try intake.catalog.template(record.template)
+        } catch {
+            return .startFailed(id: id, reason: error.message)
+        }
+        contracts[id] = template.contract
+        if wake == ["start"] { archivePreviousResult(record) }
+        watchAgent(id)
+        do {
+            try MetaStore.write(record, in: workspace)
+        } catch {
+            return .startFailed(id: id, reason: "cannot write \(files.meta): \(error)")
+        }
+        let spec = LaunchSpec(
+            id: id, command: template.command,
+            workingDirectory: template.workdir.map { resolve($0, in: files.directory) } ?? files.directory,
+            environment: environment(for: record, wake: wake), files: files)
+        let pid: Int32
+        do {
+            pid = try launcher.start(spec)
+        } catch {
+            return .startFailed(id: id, reason: error.message)
+        }
+        watchProcess(id: id, pid: pid, ownChild: true)
+        progressOffsets[id] = progressOffsets[id] ?? 0
+        log.debug("started \(id) (pid \(pid), run \(record.runs), wake \(wake.joined(separator: ",")))")
+        return .started(id: id, pid: pid)
+    }
+
+    private func resolve(_ path: String, in directory: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return workspace.root + "/" + path
+    }
+
+    /// Before a new attempt, the previous attempt's results.json moves aside so that only the
+    /// new attempt's result counts.
+    private func archivePreviousResult(_ record: AgentRecord) {
+        guard record.attempts > 1 else { return }
+        let files = workspace.agentFiles(record.id)
+        guard FileSystem.exists(files.results) else { return }
+        let kept = files.directory + "/results.attempt-\(record.attempts - 1).json"
+        try? FileSystem.rename(files.results, to: kept)
+    }
+
+    /// The environment of CLI.md for one run.
+    func environment(for record: AgentRecord, wake: [String]) -> [String] {
+        let files = workspace.agentFiles(record.id)
+        var environment = baseEnvironment
+        environment.append("SWARM_ROOT=" + workspace.root)
+        environment.append("SWARM_AGENT_ID=" + record.id)
+        environment.append("SWARM_AGENT_DIR=" + files.directory)
+        environment.append("SWARM_PARENT_ID=" + (record.parent ?? ""))
+        environment.append("SWARM_DEPTH=\(record.depth)")
+        environment.append("SWARM_SLOTS=\(record.kind == .orchestrator ? record.slots : 0)")
+        environment.append("SWARM_PROGRESS=" + files.progress)
+        environment.append("SWARM_RESULTS=" + files.results)
+        environment.append("SWARM_UPSTREAM=" + (record.upstream ?? ""))
+        environment.append("SWARM_ATTEMPT=\(record.attempts)")
+        environment.append("SWARM_WAKE=" + wake.joined(separator: " "))
+        environment.append("TMPDIR=" + files.temporary)
+        return environment
+    }
+
+    func watchProcess(id: String, pid: Int32, ownChild: Bool) {
+        let token = nextToken
+        nextToken += 1
+        do {
+            let descriptor = try Processes.pidfd(pid)
+            let raw = descriptor.rawValue
+            try? epoll.add(raw, token: token)
+            processes[token] = ProcessWatch(id: id, pid: pid, raw: raw, descriptor: descriptor, ownChild: ownChild)
+        } catch {
+            log.warning("cannot open a pidfd for \(id) (pid \(pid)): \(error); its end is noticed at a heartbeat")
+            processes[token] = ProcessWatch(id: id, pid: pid, raw: -1, descriptor: nil, ownChild: ownChild)
+        }
+        processTokens[id] = token
+    }
+
+    /// The agent's command ended: reap it, read what it left, tell the scheduler.
+    func processExited(_ watch: ProcessWatch) {
+        var status: ExitStatus?
+        if watch.ownChild {
+            status = Processes.reap(watch.pid)
+            if status == nil { return }
+        } else if Processes.isAlive(watch.pid) {
+            return
+        }
+        if let token = processTokens.removeValue(forKey: watch.id) {
+            if watch.raw >= 0 { epoll.remove(watch.raw) }
+            processes[token] = nil
+        }
+        killDeadlines[watch.id] = nil
+        finishRun(watch.id, status: status)
+    }
+
+    /// Classifies the end of a run and feeds it to the scheduler.
+    func finishRun(_ id: String, status: ExitStatus?) {
+        let contract: ResultContract?
+        if let known = contracts[id] {
+            contract = known
+        } else if let record = scheduler.agents[id] {
+            contract = (try? intake.catalog.template(record.template))?.contract
+        } else {
+            contract = nil
+        }
+        let outcome = ResultReader.outcome(
+            files: workspace.agentFiles(id), exit: status, contract: contract)
+        log.debug("\(id) ended: \(outcome)")
+        feed(.exited(id: id, outcome: outcome))
+        if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
+    }
+
+    private func stop(_ id: String) {
+        guard let record = scheduler.agents[id], record.active else { return }
+        let signalled = launcher.signalTree(id: id, pid: record.pid, Signal.terminate)
+        killDeadlines[id] = now + config.killGraceMilliseconds
+        log.info("stopping \(id): SIGTERM to \(signalled) process(es)")
+    }
+
+    /// children.json: the all-settled summary, each fulfilled child with its result.
+    private func writeFanIn(_ parent: String, _ children: [Settlement]) {
+        var list: [JSONValue] = []
+        for child in children {
+            var object = JSONObject()
+            object["id"] = .string(child.id)
+            object["status"] = .string(child.status.rawValue)
+            object["state"] = .string(child.state)
+            if child.status == .fulfilled {
+                let value = ResultReader.read(workspace.agentFiles(child.id).results)
+                if case .success(let result)? = value { object["value"] = result }
+            } else {
+                object["reason"] = .string(child.reason ?? "")
+            }
+            list.append(.object(object))
+        }
+        var summary = JSONObject()
+        summary["settled"] = .bool(true)
+        summary["updated"] = .string(Timestamp.iso8601(milliseconds: now))
+        summary["children"] = .array(list)
+        let text = JSON.encode(.object(summary), pretty: true, sortKeys: false)
+        do {
+            try FileSystem.writeAtomically(workspace.agentFiles(parent).fanIn, Array(text.utf8))
+        } catch {
+            log.error("cannot write children.json of \(parent): \(error)")
+        }
+    }
+
+    /// Writes what changed: meta.json of every touched agent at once, state.json at most every
+    /// `stateInterval` (or now, with `force`).
+    func flush(force: Bool = false) {
+        for id in dirtyMeta.sorted() {
+            guard let record = scheduler.agents[id] else { continue }
+            do {
+                try MetaStore.write(record, in: workspace)
+            } catch {
+                log.error("cannot write meta.json of \(id): \(error)")
+            }
+        }
+        dirtyMeta.removeAll()
+        let due = Clock.wallMilliseconds() - lastStateWrite >= Self.stateInterval
+        if stateDirty && (due || force) { writeState() }
+    }
+
+    private func writeState() {
+        let records = scheduler.agents.values.sorted { $0.sequence < $1.sequence }
+        let snapshot = StateSnapshot(
+            updated: Timestamp.iso8601(milliseconds: now), daemonPid: Processes.currentID,
+            budgets: StatusView.budgets(records, limits: scheduler.limits),
+            agents: records.map { AgentSummary($0, workspace: workspace, progress: nil) })
+        do {
+            try FileSystem.writeAtomically(workspace.statePath, MetaStore.encodeValue(snapshot))
+        } catch {
+            log.error("cannot write state.json: \(error)")
+        }
+        stateDirty = false
+        lastStateWrite = Clock.wallMilliseconds()
+    }
+}

@@ -1,0 +1,61 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// One heartbeat: gather the evidence of life of every running agent and let the scheduler
+/// apply HEARTBEAT.md's rules.
+extension Daemon {
+    /// Files the runtime itself writes in an agent's folder: their changes are no sign of life.
+    static let runtimeFiles: Set<String> = ["meta.json", "task.md", "children.json", "agent.lock"]
+
+    func heartbeat() {
+        let active = scheduler.activeAgents
+        var evidence: [String: Evidence] = [:]
+        if !active.isEmpty {
+            var cpu: [Int32: UInt64] = [:]
+            for process in ProcFS.snapshot() { cpu[process.session, default: 0] += process.cpuTicks }
+            for record in active {
+                evidence[record.id] = gather(record, cpu: cpu)
+                if processTokens[record.id] == nil && !launcher.isRunning(record.id) {
+                    finishRun(record.id, status: nil)
+                }
+            }
+        }
+        feed(.heartbeat(evidence))
+    }
+
+    private func gather(_ record: AgentRecord, cpu: [Int32: UInt64]) -> Evidence {
+        let files = workspace.agentFiles(record.id)
+        let progressSize = FileSystem.status(files.progress)?.size ?? 0
+        let outputs = (FileSystem.status(files.stdout)?.size ?? 0) + (FileSystem.status(files.stderr)?.size ?? 0)
+        var newest: Int64 = 0
+        for entry in (try? FileSystem.entries(of: files.directory)) ?? []
+        where !Self.runtimeFiles.contains(entry.name) {
+            if let status = FileSystem.status(files.directory + "/" + entry.name) {
+                newest = max(newest, status.modifiedNanos)
+            }
+        }
+        return Evidence(
+            progressBytes: progressSize, outputBytes: outputs,
+            cpuTicks: record.pid.flatMap { cpu[$0] } ?? 0, newestModification: newest,
+            newLines: newProgressLines(record.id, size: progressSize))
+    }
+
+    /// The progress lines appended since the last beat.
+    private func newProgressLines(_ id: String, size: Int64) -> [ProgressLine] {
+        let offset = progressOffsets[id] ?? 0
+        guard size > offset else {
+            if size < offset { progressOffsets[id] = 0 }
+            return []
+        }
+        guard let bytes = try? FileSystem.readFile(workspace.agentFiles(id).progress, limit: 16 << 20),
+            Int64(bytes.count) > offset
+        else { return [] }
+        var end = bytes.count
+        while end > Int(offset), bytes[end - 1] != 0x0A { end -= 1 }
+        guard end > Int(offset) else { return [] }
+        progressOffsets[id] = Int64(end)
+        let text = String(decoding: bytes[Int(offset)..<end], as: UTF8.self)
+        return text.split(separator: "\n").compactMap { ProgressLine.parse(String($0)) }
+    }
+}

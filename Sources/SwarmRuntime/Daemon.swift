@@ -1,0 +1,260 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// How `swarm run` was asked to behave.
+public struct DaemonOptions: Sendable {
+    /// Exit 0 once the inbox is empty and no agent is queued, running or waiting.
+    public var untilIdle = false
+    /// Overrides swarm.json's `heartbeat` for this run.
+    public var heartbeat: Millis?
+    /// The daemon log's format.
+    public var logFormat: Logger.Format = .text
+    public var verbose = false
+    /// Log only warnings and errors (used by `swarm demo`).
+    public var quiet = false
+    public init() {}
+}
+
+/// A watched process: the pidfd that becomes readable when the agent's command exits.
+final class ProcessWatch {
+    let id: String
+    let pid: Int32
+    /// The pidfd's number, or -1 when none could be opened (then the heartbeat polls).
+    let raw: Int32
+    private let descriptor: FileDescriptor?
+    /// False for agents adopted after a restart: they are not our children.
+    let ownChild: Bool
+
+    init(id: String, pid: Int32, raw: Int32, descriptor: consuming FileDescriptor?, ownChild: Bool) {
+        self.id = id
+        self.pid = pid
+        self.raw = raw
+        self.descriptor = descriptor
+        self.ownChild = ownChild
+    }
+}
+
+/// What an inotify watch descriptor stands for.
+enum WatchTarget: Equatable {
+    case inbox
+    case agent(String)
+    case spawnRequests(String)
+    case control
+}
+
+/// The daemon: one thread, one epoll loop that owns all state. It turns inotify, pidfd, signal
+/// and timer readiness into scheduler events and carries out the scheduler's effects.
+public final class Daemon {
+    let workspace: Workspace
+    let options: DaemonOptions
+    let log: Logger
+    var config: SwarmConfig
+    var scheduler: Scheduler
+    var intake: Intake
+    let launcher: LocalLauncher
+    var alerts: AlertLog
+    let baseEnvironment: [String]
+    let lock: FileDescriptor
+    let epoll: Epoll
+    let inotify: Inotify
+    let signals: SignalChannel
+
+    var now: Millis = 0
+    var stopRequested = false
+    var watches: [Int32: WatchTarget] = [:]
+    var agentWatches: [String: Int32] = [:]
+    var spawnWatches: [String: Int32] = [:]
+    var processes: [UInt64: ProcessWatch] = [:]
+    var processTokens: [String: UInt64] = [:]
+    var nextToken: UInt64 = 16
+    var pending: [String: PreparedTask] = [:]
+    var dirtyMeta: Set<String> = []
+    var stateDirty = true
+    var lastStateWrite: Millis = 0
+    var nextHeartbeat: Millis = 0
+    var killDeadlines: [String: Millis] = [:]
+    var progressOffsets: [String: Int64] = [:]
+    var contracts: [String: ResultContract?] = [:]
+
+    static let inotifyToken: UInt64 = 1
+    static let signalToken: UInt64 = 2
+    /// state.json is rewritten at most this often while things change.
+    static let stateInterval: Millis = 100
+
+    var heartbeatInterval: Millis { scheduler.limits.heartbeat }
+
+    /// Takes the tree's lock and sets up watching. Throws when another daemon runs on the tree
+    /// or the configuration is broken.
+    public init(workspace: Workspace, options: DaemonOptions) throws(SwarmError) {
+        self.workspace = workspace
+        self.options = options
+        self.log = Logger(format: options.logFormat, verbose: options.verbose, quiet: options.quiet)
+        let config = try Self.loadConfig(workspace)
+        self.config = config
+        try? FileSystem.makeDirectory(workspace.inbox)
+        try? FileSystem.makeDirectory(workspace.agentsDirectory)
+        do {
+            guard let lock = try Flock.tryLock(workspace.daemonLockPath) else {
+                let holder = (try? FileSystem.readFile(workspace.daemonLockPath + ".pid", limit: 64))
+                    .map { String(decoding: $0, as: UTF8.self).trimmingTrailingNewlines() } ?? "?"
+                throw SwarmError(
+                    "another swarm daemon (pid \(holder)) already runs on \(workspace.root); "
+                        + "stop it first, or use `swarm status` to watch it")
+            }
+            self.lock = lock
+            try? FileSystem.writeAtomically(
+                workspace.daemonLockPath + ".pid", Array("\(Processes.currentID)\n".utf8))
+            self.epoll = try Epoll()
+            self.inotify = try Inotify()
+            self.signals = try SignalChannel([Signal.terminate, Signal.interrupt, Signal.hangup])
+        } catch let error as SwarmError {
+            throw error
+        } catch {
+            throw SwarmError("cannot set up the daemon: \(error)")
+        }
+        Signal.ignore(Signal.pipe)
+        var environment = ProcessEnvironment.snapshot().filter { !$0.key.hasPrefix("SWARM_") }
+        let binDirectory = Self.executableDirectory()
+        environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        self.baseEnvironment = environment.map { "\($0.key)=\($0.value)" }.sorted()
+        self.intake = Intake(workspace: workspace)
+        self.launcher = LocalLauncher(workspace: workspace)
+        self.alerts = AlertLog(
+            workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
+        self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
+    }
+
+    /// The folder of the running `swarm` binary, put first on every agent's PATH.
+    static func executableDirectory() -> String {
+        guard let path = FileSystem.readLink("/proc/self/exe"),
+            let slash = path.lastIndex(of: "/")
+        else { return "/usr/local/bin" }
+        return String(path[..<slash])
+    }
+
+    static func loadConfig(_ workspace: Workspace) throws(SwarmError) -> SwarmConfig {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(workspace.configPath, limit: 1 << 20)
+        } catch {
+            throw SwarmError("swarm/swarm.json cannot be read: \(describe(error))")
+        }
+        let (config, problems) = ConfigParser.parse(bytes)
+        if !problems.isEmpty {
+            let list = problems.map { "swarm/swarm.json:\($0.description)" }.joined(separator: "; ")
+            throw SwarmError("\(list); fix these (swarm check lists them all) and start again")
+        }
+        return config
+    }
+
+    /// Runs until a signal stops it (or, with `untilIdle`, until there is nothing left to do).
+    public func run() throws(SwarmError) {
+        now = Clock.wallMilliseconds()
+        do {
+            try epoll.add(inotify.rawValue, token: Self.inotifyToken)
+            try epoll.add(signals.rawValue, token: Self.signalToken)
+            let wd = try inotify.add(workspace.inbox, mask: [.closeWrite, .movedTo, .onlyDirectory])
+            watches[wd] = .inbox
+            try? FileSystem.makeDirectory(workspace.controlDirectory)
+            let control = try inotify.add(
+                workspace.controlDirectory, mask: [.closeWrite, .movedTo, .onlyDirectory])
+            watches[control] = .control
+        } catch {
+            throw SwarmError("cannot watch \(workspace.inbox): \(error)")
+        }
+        log.info(
+            "swarm daemon \(Processes.currentID) on \(workspace.root): maxSlots \(config.maxSlots), "
+                + "reserve \(config.reserve), heartbeat \(DurationText.format(heartbeatInterval))")
+        recover()
+        scanControl()
+        scanInbox()
+        nextHeartbeat = now + heartbeatInterval
+        while !stopRequested {
+            flush()
+            if options.untilIdle && isIdle() { break }
+            let tokens: [UInt64]
+            do {
+                tokens = try epoll.wait(timeoutMilliseconds: timeout())
+            } catch {
+                throw SwarmError("waiting for events failed: \(error)")
+            }
+            now = Clock.wallMilliseconds()
+            for token in tokens { dispatch(token) }
+            timers()
+            alerts.reap()
+        }
+        shutdown()
+    }
+
+    private func dispatch(_ token: UInt64) {
+        switch token {
+        case Self.inotifyToken: readInotify()
+        case Self.signalToken: readSignals()
+        default:
+            if let watch = processes[token] { processExited(watch) }
+        }
+    }
+
+    private func timeout() -> Int32 {
+        var due = nextHeartbeat
+        if let deadline = scheduler.nextDeadline { due = min(due, deadline) }
+        if let kill = killDeadlines.values.min() { due = min(due, kill) }
+        if stateDirty { due = min(due, lastStateWrite + Self.stateInterval) }
+        let wait = max(0, due - Clock.wallMilliseconds())
+        return Int32(min(wait, 60_000))
+    }
+
+    private func timers() {
+        if now >= nextHeartbeat {
+            heartbeat()
+            nextHeartbeat = now + heartbeatInterval
+        }
+        if let deadline = scheduler.nextDeadline, deadline <= now { feed(.tick) }
+        for (id, deadline) in killDeadlines where deadline <= now {
+            killDeadlines[id] = nil
+            guard let record = scheduler.agents[id], record.active else { continue }
+            let signalled = launcher.signalTree(id: id, pid: record.pid, Signal.kill)
+            log.info("\(id) outlived its grace period; SIGKILL to \(signalled) process(es)")
+        }
+    }
+
+    private func readSignals() {
+        for signal in signals.read() {
+            if signal == Signal.hangup {
+                reload()
+            } else {
+                log.info("\(Signal.name(signal)) received; stopping (agents keep running)")
+                stopRequested = true
+            }
+        }
+    }
+
+    /// SIGHUP: read swarm.json again. A broken file keeps the old configuration.
+    func reload() {
+        do {
+            let fresh = try Self.loadConfig(workspace)
+            config = fresh
+            scheduler.updateLimits(Limits(fresh, heartbeat: options.heartbeat))
+            alerts.command = fresh.alertCommand
+            log.info("swarm.json reloaded; roles and templates are read at every spawn anyway")
+            feed(.tick)
+        } catch {
+            log.error("reload refused, keeping the previous configuration: \(error.message)")
+        }
+    }
+
+    /// True when nothing is left to do: no agent queued, running or waiting and no task
+    /// waiting in the inbox or half-claimed.
+    func isIdle() -> Bool {
+        guard scheduler.isIdle, pending.isEmpty else { return false }
+        let inbox = (try? FileSystem.entries(of: workspace.inbox)) ?? []
+        if inbox.contains(where: { !Intake.isIgnored($0.name) }) { return false }
+        return claimedLeftovers().isEmpty
+    }
+
+    private func shutdown() {
+        flush(force: true)
+        log.info("stopped; \(scheduler.activeAgents.count) agent(s) left running for the next daemon")
+    }
+}

@@ -1,0 +1,177 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// A claimed task that passed every check and waits for the scheduler's decision.
+struct PreparedTask: Sendable {
+    var claimedPath: String
+    var fileName: String
+    var record: AgentRecord
+    var brief: String
+}
+
+/// Intake: claim a task file by rename (the commit point), read and check it, and either
+/// prepare an agent record or reject it with a reason a person can act on.
+struct Intake: Sendable {
+    let workspace: Workspace
+    var catalog: Catalog
+
+    /// Largest task file accepted, in bytes.
+    static let taskLimit = 1 << 20
+
+    init(workspace: Workspace) {
+        self.workspace = workspace
+        self.catalog = Catalog(workspace: workspace)
+    }
+
+    /// True for names intake leaves alone: dotfiles and editors' temporary files.
+    static func isIgnored(_ name: String) -> Bool {
+        name.hasPrefix(".") || name.hasSuffix("~") || name.hasSuffix(".swp")
+            || name.hasSuffix(".swx") || name.hasSuffix(".tmp") || name.hasSuffix(".error")
+            || (name.hasPrefix("#") && name.hasSuffix("#")) || name == "4913"
+    }
+
+    /// Moves `name` from `directory` into the claimed folder for `parent`. Returns the claimed
+    /// path, or nil when the file is gone (someone else took it).
+    func claim(_ name: String, from directory: String, parent: String?) -> String? {
+        let target = workspace.claimedDirectory(parent: parent)
+        try? FileSystem.makeDirectory(target)
+        let destination = Self.freeName(in: target, for: name)
+        do {
+            try FileSystem.rename(directory + "/" + name, to: target + "/" + destination, replace: false)
+            return target + "/" + destination
+        } catch {
+            return nil
+        }
+    }
+
+    /// `name`, or `name.1`, `name.2`... whichever does not exist in `directory` yet.
+    static func freeName(in directory: String, for name: String) -> String {
+        var candidate = name
+        var n = 1
+        while FileSystem.exists(directory + "/" + candidate) {
+            candidate = "\(name).\(n)"
+            n += 1
+        }
+        return candidate
+    }
+
+    /// Reads and checks a claimed task; `parent` is the requesting orchestrator, if any.
+    mutating func prepare(
+        claimedPath: String, fileName: String, parent: AgentRecord?, taken: (String) -> Bool,
+        now: Millis
+    ) -> Result<PreparedTask, SwarmError> {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(claimedPath, limit: Self.taskLimit)
+        } catch {
+            return .failure(SwarmError("the task file cannot be read: \(describe(error))"))
+        }
+        let task: TaskSpec
+        do {
+            task = try TaskParser.parse(fileName: fileName, bytes: bytes)
+        } catch {
+            return .failure(SwarmError(error.description))
+        }
+        do {
+            let template = try catalog.template(task.template)
+            let role = try catalog.role(task.role)
+            let shared = try catalog.sharedRules()
+            let missing = task.inputs.filter { !FileSystem.exists(workspace.root + "/" + $0) }
+            if !missing.isEmpty {
+                throw SwarmError(
+                    "inputs missing: \(missing.joined(separator: ", ")) (relative to \(workspace.root)); "
+                        + "create them or fix the inputs: line, then drop the task again")
+            }
+            let id = try chooseID(task: task, fileName: fileName, taken: taken)
+            var record = AgentRecord(
+                id: id, parent: parent?.id, depth: (parent?.depth ?? 0) + 1,
+                kind: template.kind, role: task.role, template: template.name,
+                priority: task.priority,
+                slots: template.kind == .orchestrator ? (task.slots ?? template.slots ?? 0) : 0,
+                policy: template.policy, createdAt: now)
+            record.upstream = nil
+            let values = Brief.values(
+                record: record, task: task, template: template, role: role, sharedRules: shared,
+                workspace: workspace)
+            let brief = try Brief.render(template, values: values)
+            return .success(
+                PreparedTask(claimedPath: claimedPath, fileName: fileName, record: record, brief: brief))
+        } catch let error as SwarmError {
+            return .failure(error)
+        } catch {
+            return .failure(SwarmError("\(error)"))
+        }
+    }
+
+    /// The task's own id, or one made from its file name that no agent has yet.
+    private func chooseID(task: TaskSpec, fileName: String, taken: (String) -> Bool) throws(SwarmError)
+        -> String
+    {
+        if let id = task.id {
+            if taken(id) || hasMeta(id) {
+                throw SwarmError(
+                    "id \"\(id)\" is taken by another agent; choose another id: or leave it out")
+            }
+            return id
+        }
+        let stem = fileName.split(separator: ".", omittingEmptySubsequences: false).dropLast()
+            .joined(separator: ".")
+        let base = String(AgentID.slug(fromFileName: stem.isEmpty ? fileName : stem).prefix(56))
+        var candidate = base
+        var n = 2
+        while taken(candidate) || hasMeta(candidate) || isForeignFolder(candidate) {
+            candidate = "\(base)-\(n)"
+            n += 1
+        }
+        return candidate
+    }
+
+    private func hasMeta(_ id: String) -> Bool {
+        FileSystem.exists(workspace.agentFiles(id).meta)
+    }
+
+    /// A folder that exists under agents/ but that intake did not leave half-made.
+    private func isForeignFolder(_ id: String) -> Bool {
+        let files = workspace.agentFiles(id)
+        guard FileSystem.exists(files.directory) else { return false }
+        let entries = (try? FileSystem.entries(of: files.directory)) ?? []
+        return !entries.allSatisfy { $0.name.hasPrefix("source.") || $0.name == "task.md" }
+    }
+
+    /// Creates the accepted agent's folder: source file, brief, meta.json, the parent's link.
+    func materialize(_ task: PreparedTask, record: AgentRecord, meta: [UInt8]) throws(Errno) {
+        let files = workspace.agentFiles(record.id)
+        try FileSystem.makeDirectory(files.directory)
+        let ext = task.fileName.hasSuffix(".json") ? "json" : "md"
+        try FileSystem.rename(task.claimedPath, to: files.directory + "/source." + ext)
+        try FileSystem.writeAtomically(files.task, Array(task.brief.utf8))
+        try FileSystem.makeDirectory(files.temporary)
+        if record.kind == .orchestrator { try FileSystem.makeDirectory(files.spawn) }
+        try FileSystem.writeAtomically(files.meta, meta)
+        if let parent = record.parent {
+            let links = workspace.agentFiles(parent).children
+            try FileSystem.makeDirectory(links)
+            try? FileSystem.symlink(target: "../../" + record.id, at: links + "/" + record.id)
+        }
+    }
+
+    /// Moves a claimed task that cannot run to the rejected place (or, for a child request, the
+    /// parent's refused/ folder) with a `.error` file beside it. The original bytes are kept.
+    func reject(claimedPath: String, fileName: String, parent: String?, reason: String) -> String {
+        let directory =
+            parent.map { workspace.agentFiles($0).refused } ?? workspace.rejected
+        try? FileSystem.makeDirectory(directory)
+        let name = Self.freeName(in: directory, for: fileName)
+        let target = directory + "/" + name
+        if (try? FileSystem.rename(claimedPath, to: target, replace: false)) == nil {
+            try? FileSystem.remove(claimedPath)
+        }
+        let text =
+            "swarm could not accept \(fileName): \(reason)\n\n"
+            + "The original is kept beside this file as \(name). Fix it and move it back into "
+            + (parent == nil ? "swarm/inbox/" : "the spawn/ folder") + " to try again.\n"
+        try? FileSystem.writeAtomically(target + ".error", Array(text.utf8))
+        return target
+    }
+}

@@ -1,0 +1,69 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// What the runtime needs to start one run of an agent's command.
+struct LaunchSpec: Sendable {
+    var id: String
+    var command: String
+    var workingDirectory: String
+    var environment: [String]
+    var files: AgentFiles
+}
+
+/// Starts agents on this machine: posix_spawn into a new session, the agent's lock handed over
+/// as descriptor 3 so the kernel holds it exactly as long as the agent's processes live.
+struct LocalLauncher: Sendable {
+    let workspace: Workspace
+
+    /// The descriptor number an agent finds its agent.lock on.
+    static let lockDescriptor: Int32 = 3
+
+    /// Starts the command; returns its pid. The caller watches the pid for its exit.
+    func start(_ spec: LaunchSpec) throws(SwarmError) -> Int32 {
+        try? FileSystem.makeDirectory(spec.files.temporary)
+        let lock: FileDescriptor
+        do {
+            guard let acquired = try Flock.tryLock(spec.files.lock) else {
+                throw SwarmError(
+                    "a process of an earlier run of \(spec.id) still holds its agent.lock; "
+                        + "stop it with `swarm kill \(spec.id)`")
+            }
+            lock = acquired
+        } catch let error as SwarmError {
+            throw error
+        } catch {
+            throw SwarmError("cannot lock \(spec.files.lock): \(error)")
+        }
+        let request = SpawnRequest(
+            executable: "/bin/sh", arguments: ["-c", spec.command],
+            environment: spec.environment, workingDirectory: spec.workingDirectory,
+            stdoutPath: spec.files.stdout, stderrPath: spec.files.stderr,
+            passedDescriptors: [Self.lockDescriptor: lock.rawValue])
+        do {
+            return try Spawner.spawn(request)
+        } catch {
+            throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")
+        }
+    }
+
+    /// Sends `signal` to every process of the agent: its session (the agent leads a new one)
+    /// and any process that carries its identity in the environment (detached grandchildren).
+    func signalTree(id: String, pid: Int32?, _ signal: Int32) -> Int {
+        var sessions = Set<Int32>()
+        if let pid { sessions.insert(pid) }
+        let members = ProcFS.members(
+            sessions: sessions,
+            markers: ["SWARM_ROOT=" + workspace.root, "SWARM_AGENT_ID=" + id])
+        if let pid { _ = Processes.signalGroup(pid, signal) }
+        for member in members where member != Processes.currentID {
+            _ = Processes.signal(member, signal)
+        }
+        return members.count
+    }
+
+    /// True while some process of the agent still holds its agent.lock.
+    func isRunning(_ id: String) -> Bool {
+        Flock.isHeld(workspace.agentFiles(id).lock)
+    }
+}

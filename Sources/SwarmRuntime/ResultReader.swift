@@ -1,0 +1,75 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// Reads what an agent left behind when its command ended and classifies it.
+enum ResultReader {
+    /// Largest results.json read, in bytes.
+    static let resultLimit = 4 << 20
+
+    /// Error kinds an agent may report (`swarm result --error-kind`) that mean its upstream
+    /// failed rather than the agent itself.
+    static let upstreamKinds: Set<String> = [
+        "rate-limited", "quota", "overloaded", "server-error", "connection", "upstream",
+    ]
+
+    /// The parsed results.json, or why it cannot be used.
+    static func read(_ path: String) -> Result<JSONValue, SwarmError>? {
+        guard FileSystem.exists(path) else { return nil }
+        do {
+            let bytes = try FileSystem.readFile(path, limit: resultLimit)
+            return .success(try JSON.parse(bytes))
+        } catch let error as FileReadError {
+            return .failure(SwarmError("results.json cannot be read: \(describe(error))"))
+        } catch let error as ProtocolError {
+            return .failure(SwarmError("results.json is not valid JSON: \(error.description)"))
+        } catch {
+            return .failure(SwarmError("results.json cannot be read: \(error)"))
+        }
+    }
+
+    /// The outcome of one run, from results.json (checked against `contract`) and the exit
+    /// status.
+    static func outcome(files: AgentFiles, exit: ExitStatus?, contract: ResultContract?) -> Outcome {
+        let status = exit.map(describeExit) ?? "exit status unknown"
+        guard let read = read(files.results) else {
+            return .noResult(exitStatus: status, clean: exit == .exited(0))
+        }
+        switch read {
+        case .failure(let error):
+            return .failed(.contract, reason: error.message)
+        case .success(let value):
+            return classify(value, contract: contract)
+        }
+    }
+
+    /// Classifies a parsed results.json.
+    static func classify(_ value: JSONValue, contract: ResultContract?) -> Outcome {
+        guard value.objectValue != nil else {
+            return .failed(.contract, reason: "results.json must be a JSON object, not \(value.typeName)")
+        }
+        if value["status"]?.stringValue == "error" {
+            let kind = value["error_kind"]?.stringValue ?? ""
+            let message = value["error"]?.stringValue ?? "the agent reported an error"
+            let failure: FailureKind =
+                upstreamKinds.contains(kind) ? .upstream : kind == "budget" ? .budget : .error
+            return .failed(failure, reason: kind.isEmpty ? message : "\(kind): \(message)")
+        }
+        if let contract {
+            let violations = contract.violations(in: value)
+            if !violations.isEmpty {
+                return .failed(
+                    .contract,
+                    reason: "results.json breaks the contract: " + violations.joined(separator: "; "))
+            }
+        }
+        return .succeeded
+    }
+
+    static func describeExit(_ status: ExitStatus) -> String {
+        switch status {
+        case .exited(let code): "exit status \(code)"
+        case .signaled(let signal): "killed by \(Signal.name(signal))"
+        }
+    }
+}

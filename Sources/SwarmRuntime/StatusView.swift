@@ -1,0 +1,136 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// One agent as `swarm status` and state.json show it.
+public struct AgentSummary: Sendable, Equatable, Encodable {
+    public var id: String
+    public var parent: String?
+    public var role: String
+    public var template: String
+    public var kind: String
+    public var state: String
+    public var priority: String
+    public var depth: Int
+    public var slots: Int
+    public var dir: String
+    public var pid: Int32?
+    public var attempts: Int
+    public var runs: Int
+    public var upstream: String?
+    public var lastProgress: String?
+    public var outputs: Int?
+    public var status: String?
+    public var reason: String?
+    public var created: String
+    public var finished: String?
+
+    public init(_ r: AgentRecord, workspace: Workspace, progress: ProgressLine?) {
+        id = r.id
+        parent = r.parent
+        role = r.role
+        template = r.template
+        kind = r.kind.rawValue
+        state = r.state.rawValue
+        priority = r.priority.rawValue
+        depth = r.depth
+        slots = r.slots
+        dir = workspace.agentDirectory(r.id)
+        pid = r.active ? r.pid : nil
+        attempts = r.attempts
+        runs = r.runs
+        upstream = r.upstream
+        lastProgress = progress.map { Timestamp.iso8601(milliseconds: $0.timeMilliseconds) }
+        outputs = progress?.outputs
+        status = progress?.status
+        reason = r.state == .done ? nil : r.lastFailure
+        created = Timestamp.iso8601(milliseconds: r.createdAt)
+        finished = r.finishedAt.map { Timestamp.iso8601(milliseconds: $0) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, parent, role, template, kind, state, priority, depth, slots, dir, pid, attempts
+        case runs, upstream, outputs, status, reason, created, finished
+        case lastProgress = "last_progress"
+    }
+
+    /// Explicit nulls, so that every field is always present in `--json` output.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(parent, forKey: .parent)
+        try c.encode(role, forKey: .role)
+        try c.encode(template, forKey: .template)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(state, forKey: .state)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(depth, forKey: .depth)
+        try c.encode(slots, forKey: .slots)
+        try c.encode(dir, forKey: .dir)
+        try c.encode(pid, forKey: .pid)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(runs, forKey: .runs)
+        try c.encode(upstream, forKey: .upstream)
+        try c.encode(lastProgress, forKey: .lastProgress)
+        try c.encode(outputs, forKey: .outputs)
+        try c.encode(status, forKey: .status)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(created, forKey: .created)
+        try c.encode(finished, forKey: .finished)
+    }
+}
+
+/// The slots one budget holder uses and has.
+public struct BudgetSummary: Sendable, Equatable, Encodable {
+    public var holder: String
+    public var used: Int
+    public var total: Int
+
+    public init(holder: String, used: Int, total: Int) {
+        self.holder = holder
+        self.used = used
+        self.total = total
+    }
+}
+
+/// What state.json holds: a snapshot of every agent and every budget.
+public struct StateSnapshot: Sendable, Encodable {
+    public var updated: String
+    public var daemonPid: Int32?
+    public var budgets: [BudgetSummary]
+    public var agents: [AgentSummary]
+
+    private enum CodingKeys: String, CodingKey {
+        case updated, budgets, agents
+        case daemonPid = "daemon_pid"
+    }
+}
+
+/// Builds status views from records.
+public enum StatusView {
+    /// The last progress line of an agent, read from the tail of its progress.md.
+    public static func lastProgress(_ files: AgentFiles) -> ProgressLine? {
+        guard let bytes = try? FileSystem.readFile(files.progress, limit: 1 << 20) else { return nil }
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[end - 1] == 0x0A { end -= 1 }
+        guard end > bytes.startIndex else { return nil }
+        var start = end
+        while start > bytes.startIndex, bytes[start - 1] != 0x0A { start -= 1 }
+        return ProgressLine.parse(String(decoding: bytes[start..<end], as: UTF8.self))
+    }
+
+    public static func summaries(_ records: [AgentRecord], workspace: Workspace) -> [AgentSummary] {
+        records.map { AgentSummary($0, workspace: workspace, progress: lastProgress(workspace.agentFiles($0.id))) }
+    }
+
+    /// Used and total slots of the top budget and of every orchestrator.
+    public static func budgets(_ records: [AgentRecord], limits: Limits) -> [BudgetSummary] {
+        var used: [String: Int] = [:]
+        for r in records where r.holdsSlots { used[r.parent ?? "", default: 0] += r.footprint }
+        var out = [BudgetSummary(holder: "", used: used[""] ?? 0, total: limits.maxSlots)]
+        for r in records where r.kind == .orchestrator {
+            out.append(BudgetSummary(holder: r.id, used: used[r.id] ?? 0, total: r.slots))
+        }
+        return out
+    }
+}

@@ -1,0 +1,124 @@
+@preconcurrency import Glibc
+
+/// One name in a directory listing.
+public struct DirectoryEntry: Sendable, Equatable {
+    /// The name inside the directory (never "." or ".."). Bytes that are not valid UTF-8
+    /// appear as U+FFFD, so such a name cannot be opened by this string.
+    public var name: String
+    /// The type of the entry itself (a symbolic link is `.symlink`, never its target's kind).
+    public var kind: FileKind
+
+    /// Builds an entry from its parts.
+    public init(name: String, kind: FileKind) {
+        self.name = name
+        self.kind = kind
+    }
+}
+
+extension FileSystem {
+    /// Creates the directory `path` (mode 0755 minus the umask). A directory already there
+    /// is fine; anything else there fails with `.fileExists`. With `intermediates`, missing
+    /// parents are created first.
+    public static func makeDirectory(_ path: String, intermediates: Bool = true) throws(Errno) {
+        do {
+            try makeOneDirectory(path)
+        } catch .noSuchFile where intermediates {
+            try makeDirectory(splitPath(path).directory, intermediates: true)
+            try makeOneDirectory(path)
+        }
+    }
+
+    /// The entries of the directory at `path`, sorted by name, without "." and "..".
+    ///
+    /// Kinds come from `d_type`; where the file system leaves it unknown, from an `lstat`
+    /// relative to the open directory. An entry removed in between is left out.
+    public static func entries(of dir: String) throws(Errno) -> [DirectoryEntry] {
+        try listEntries(try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY))
+    }
+
+    /// Removes `path` and, if it is a directory, everything below it, like `rm -rf`.
+    ///
+    /// Symbolic links are removed, never followed, at every level: each directory is
+    /// opened with `O_NOFOLLOW` and emptied through its descriptor, so swapping a directory
+    /// for a link during the walk cannot redirect the removal. A missing `path` is not an
+    /// error; neither is an entry that disappears during the walk.
+    public static func removeTree(_ path: String) throws(Errno) {
+        guard let status = status(path) else { return }
+        guard status.kind == .directory else {
+            try ignoringMissing { () throws(Errno) in _ = try retryingInterrupts { unlink(path) } }
+            return
+        }
+        try ignoringMissing { () throws(Errno) in
+            try removeContents(of: try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
+            _ = try retryingInterrupts { rmdir(path) }
+        }
+    }
+
+    /// `mkdir(2)` of one directory, accepting an existing directory.
+    private static func makeOneDirectory(_ path: String) throws(Errno) {
+        do {
+            _ = try retryingInterrupts { mkdir(path, 0o755) }
+        } catch .fileExists {
+            guard statusFollowing(path)?.kind == .directory else { throw .fileExists }
+        }
+    }
+
+    /// Reads every entry of an open directory; the descriptor is consumed and closed.
+    private static func listEntries(_ directory: consuming FileDescriptor) throws(Errno)
+        -> [DirectoryEntry]
+    {
+        let raw = directory.release()
+        guard let stream = fdopendir(raw) else {
+            let error = Errno.current
+            _ = close(raw)
+            throw error
+        }
+        defer { closedir(stream) }
+        var result: [DirectoryEntry] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw Errno.current }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            if let kind = FileKind(directoryEntryType: entry.pointee.d_type) {
+                result.append(DirectoryEntry(name: name, kind: kind))
+                continue
+            }
+            var info = stat()
+            if fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+                result.append(DirectoryEntry(name: name, kind: FileKind(mode: info.st_mode)))
+            }
+        }
+        return result.sorted { $0.name < $1.name }
+    }
+
+    /// Empties an open directory, recursing into subdirectories through `openat(2)`.
+    private static func removeContents(of directory: borrowing FileDescriptor) throws(Errno) {
+        for entry in try listEntries(try directory.open(relative: ".", O_RDONLY | O_DIRECTORY)) {
+            try ignoringMissing { () throws(Errno) in
+                if entry.kind == .directory {
+                    let child = try directory.open(
+                        relative: entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+                    try removeContents(of: child)
+                    _ = try retryingInterrupts { unlinkat(directory.rawValue, entry.name, AT_REMOVEDIR) }
+                } else {
+                    _ = try retryingInterrupts { unlinkat(directory.rawValue, entry.name, 0) }
+                }
+            }
+        }
+    }
+
+    /// Runs `body`, treating `.noSuchFile` as success (something else removed it first).
+    private static func ignoringMissing(_ body: () throws(Errno) -> Void) throws(Errno) {
+        do {
+            try body()
+        } catch .noSuchFile {
+            return
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import SwarmSystem
+
+Processes.exit(0)

@@ -1,0 +1,4 @@
+import SwarmCLI
+import SwarmSystem
+
+Processes.exit(SwarmCommand.main(Array(CommandLine.arguments.dropFirst())))
