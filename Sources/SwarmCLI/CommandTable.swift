@@ -22,6 +22,9 @@ public enum CommandTable {
             "tree", "swarm tree [--json]", "the hierarchy with each subtree's budget used/total",
             flags: ["--json"]),
         CommandSpec(
+            "top", "swarm top", "a live view of every agent that redraws when the tree changes",
+            details: "Keys: j/k or the arrows select an agent, K kills it, a answers its question, l shows its last log lines, q or Ctrl-C quits. In a pipe or a dumb terminal it prints one frame and exits."),
+        CommandSpec(
             "alerts", "swarm alerts [--follow] [--json]", "the alerts, oldest first",
             flags: ["--json", "--follow"]),
         CommandSpec(
@@ -30,6 +33,12 @@ public enum CommandTable {
         CommandSpec("kill", "swarm kill ID", "kill an agent's whole process tree and free its slot", positionals: 1...1),
         CommandSpec("retry", "swarm retry ID", "queue a failed or dead-lettered task again", positionals: 1...1),
         CommandSpec("ack", "swarm ack ID", "mark a finished agent's result as read (consumed)", positionals: 1...1),
+        CommandSpec(
+            "upstreams", "swarm upstreams [--json]", "each upstream's breaker, concurrency and recent errors",
+            flags: ["--json"]),
+        CommandSpec(
+            "upstream", "swarm upstream reset NAME", "put a disabled or open upstream back in service",
+            positionals: 2...2),
         CommandSpec(
             "logs", "swarm logs ID [--follow]", "an agent's progress, stdout and stderr",
             flags: ["--follow"], positionals: 1...1),

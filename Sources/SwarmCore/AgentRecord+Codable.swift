@@ -4,7 +4,8 @@ import SwarmProtocol
 extension AgentRecord {
     private enum CodingKeys: String, CodingKey {
         case id, parent, depth, kind, role, template, priority, slots, state, attempts, runs
-        case sequence, policy, notBefore, pid, active, stopping, upstream, createdAt, startedAt
+        case sequence, policy, notBefore, pid, active, stopping, upstream, preferredUpstream
+        case createdAt, startedAt
         case finishedAt, lastFailure, lastFailureKind, pendingWakes, children, refusals
         case deliveredAt, consumed
     }
@@ -31,6 +32,7 @@ extension AgentRecord {
         active = try c.decodeIfPresent(Bool.self, forKey: .active) ?? false
         stopping = try c.decodeIfPresent(StopReason.self, forKey: .stopping)
         upstream = try c.decodeIfPresent(String.self, forKey: .upstream)
+        preferredUpstream = try c.decodeIfPresent(String.self, forKey: .preferredUpstream)
         startedAt = try c.decodeIfPresent(Millis.self, forKey: .startedAt)
         finishedAt = try c.decodeIfPresent(Millis.self, forKey: .finishedAt)
         lastFailure = try c.decodeIfPresent(String.self, forKey: .lastFailure)
@@ -62,6 +64,7 @@ extension AgentRecord {
         try c.encode(active, forKey: .active)
         try c.encodeIfPresent(stopping, forKey: .stopping)
         try c.encodeIfPresent(upstream, forKey: .upstream)
+        try c.encodeIfPresent(preferredUpstream, forKey: .preferredUpstream)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encodeIfPresent(startedAt, forKey: .startedAt)
         try c.encodeIfPresent(finishedAt, forKey: .finishedAt)

@@ -100,6 +100,8 @@ public struct AgentRecord: Sendable, Equatable, Codable {
     public var stopping: StopReason?
     /// The upstream chosen for the current attempt.
     public var upstream: String?
+    /// The upstream the template prefers, tried first when healthy.
+    public var preferredUpstream: String?
     public var createdAt: Millis
     public var startedAt: Millis?
     public var finishedAt: Millis?
@@ -141,6 +143,7 @@ public struct AgentRecord: Sendable, Equatable, Codable {
         self.active = false
         self.stopping = nil
         self.upstream = nil
+        self.preferredUpstream = nil
         self.createdAt = createdAt
         self.startedAt = nil
         self.finishedAt = nil

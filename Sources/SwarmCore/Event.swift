@@ -37,4 +37,7 @@ public enum Outcome: Sendable, Equatable {
     case noResult(exitStatus: String, clean: Bool)
     /// The attempt failed: the kind picks the failure policy's rule.
     case failed(FailureKind, reason: String)
+    /// The agent's upstream (its model API) failed it: the router learns of it and the retry
+    /// goes where the upstreams' health allows.
+    case upstreamFailed(UpstreamErrorClass, reason: String, retryAfter: Millis?)
 }

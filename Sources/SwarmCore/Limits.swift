@@ -13,6 +13,9 @@ public struct Limits: Sendable, Equatable {
     public var orphanAfter: Int
     /// Caps on the slots top-level agents of one role may hold at once.
     public var roleSlots: [String: Int]
+    /// The upstreams in order of preference; empty when agents inherit the daemon's environment.
+    public var upstreams: [UpstreamSpec] = []
+    public var breaker = BreakerPolicy()
 
     public init(
         maxSlots: Int = 12, reserve: Int = 2, maxDepth: Int = 3, heartbeat: Millis = 900_000,
@@ -39,6 +42,9 @@ public struct Limits: Sendable, Equatable {
             investigateAfter: config.investigateAfter, killAfter: config.killAfter,
             spinAfter: config.spinAfter, loopAfter: config.loopAfter,
             orphanAfter: config.orphanAfter, roleSlots: config.roleSlots)
+        upstreams = config.upstreams.map {
+            UpstreamSpec(name: $0.name, domain: $0.domain, concurrency: $0.concurrency)
+        }
     }
 
     /// Slots at the top that work of this priority may fill.

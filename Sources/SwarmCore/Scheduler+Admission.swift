@@ -106,6 +106,9 @@ extension Scheduler {
             if let due = r.notBefore, due > now { continue }
             let key = poolKey(r)
             if blocked.contains(key) { continue }
+            if !router.isEmpty && router.candidate(preferred: r.preferredUpstream, now: now) == nil {
+                continue
+            }
             if fits(r) {
                 startAttempt(id)
             } else {
@@ -125,10 +128,21 @@ extension Scheduler {
         run(id, wake: ["start"])
     }
 
-    /// Runs the agent's command once more (the first run of an attempt, or a wake-up).
-    mutating func run(_ id: String, wake: [String]) {
+    /// Runs the agent's command once more (the first run of an attempt, or a wake-up). With
+    /// upstreams configured, the run takes one; returns false when none is usable now.
+    @discardableResult
+    mutating func run(_ id: String, wake: [String]) -> Bool {
+        var upstream: String?
+        if !router.isEmpty {
+            let r = agents[id]
+            let avoid = r?.lastFailureKind == .upstream ? r?.upstream : nil
+            guard let chosen = router.acquire(preferred: r?.preferredUpstream, avoiding: avoid, agent: id, now: now)
+            else { return false }
+            upstream = chosen
+        }
         let time = now
         update(id, persist: false) { r in
+            r.upstream = upstream
             r.active = true
             r.runs += 1
             r.startedAt = time
@@ -141,5 +155,6 @@ extension Scheduler {
         for reason in wake where reason.hasPrefix("child-settled:") {
             consume(String(reason.dropFirst("child-settled:".count)))
         }
+        return true
     }
 }

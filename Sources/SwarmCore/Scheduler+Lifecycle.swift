@@ -9,7 +9,8 @@ extension Scheduler {
     }
 
     mutating func startFailed(_ id: String, reason: String) {
-        guard agents[id]?.active == true else { return }
+        guard let r = agents[id], r.active else { return }
+        if let upstream = r.upstream { router.release(upstream, agent: id) }
         update(id, persist: false) { r in
             r.active = false
             r.pid = nil
@@ -23,6 +24,7 @@ extension Scheduler {
             r.active = false
             r.pid = nil
         }
+        if let upstream = before.upstream { report(outcome, of: id, on: upstream, stopped: before.stopping != nil) }
         switch before.stopping {
         case .operatorKill?:
             settle(id, .killed, reason: "killed by a person (swarm kill)")
@@ -51,16 +53,70 @@ extension Scheduler {
         case .failed(let kind, let reason):
             if kind == .contract { emitAlert("contract-violation", id, reason) }
             fail(id, kind, reason)
+        case .upstreamFailed(let errorClass, let reason, let retryAfter):
+            failUpstream(id, errorClass, reason, retryAfter: retryAfter)
+        }
+    }
+
+    /// Tells the router how a run on `upstream` went and turns its notes into alerts.
+    private mutating func report(_ outcome: Outcome, of id: String, on upstream: String, stopped: Bool) {
+        var notes: [RouterNote] = []
+        switch outcome {
+        case .succeeded where !stopped:
+            notes = router.succeeded(upstream, agent: id, now: now)
+        case .upstreamFailed(let errorClass, let reason, let retryAfter) where !stopped:
+            notes = router.failed(
+                upstream, agent: id, errorClass: errorClass, reason: reason, retryAfter: retryAfter, now: now)
+        default:
+            router.release(upstream, agent: id)
+        }
+        for note in notes {
+            switch note {
+            case .opened(let domain, let reason, let until):
+                let fallback = router.candidate(preferred: nil, now: now)
+                emitAlert(
+                    "upstream-incident", nil,
+                    "upstream domain \(domain) is failing (\(reason)); its breaker is open for "
+                        + "\((until - now + 999) / 1000)s and runs go to "
+                        + (fallback.map { "upstream \($0)" } ?? "no other upstream: work waits in the queue"))
+            case .closed(let domain):
+                emitAlert("upstream-recovered", nil, "upstream domain \(domain) answers again; its breaker is closed")
+            case .disabled(let name, let reason):
+                emitAlert(
+                    "upstream-disabled", nil,
+                    "upstream \(name) refused our credentials or configuration (\(reason)); it stays out until "
+                        + "`swarm upstream reset \(name)`")
+            case .throttled:
+                break
+            }
+        }
+    }
+
+    /// An attempt failed because of its upstream. Auth and oversized requests are not retried
+    /// on any upstream; rate limits wait (retry-after honoured, capped); outages retry at once
+    /// when another upstream is healthy, else after the backoff.
+    mutating func failUpstream(_ id: String, _ errorClass: UpstreamErrorClass, _ reason: String, retryAfter: Millis?) {
+        guard let r = agents[id] else { return }
+        let text = "\(errorClass.rawValue): \(reason)"
+        switch errorClass {
+        case .auth, .contextTooLong, .badOutput:
+            fail(id, .error, text)
+        case .rateLimited:
+            let wait = min(max(retryAfter ?? 0, backoff(after: r.attempts, policy: r.policy)), router.policy.maxRetryAfter)
+            fail(id, .upstream, text, delay: wait)
+        case .quotaExhausted, .overloaded, .connection, .unknown:
+            let elsewhere = router.candidate(preferred: r.preferredUpstream, avoiding: r.upstream, now: now) != nil
+            fail(id, .upstream, text, delay: elsewhere ? 0 : nil)
         }
     }
 
     /// Applies the failure policy of the agent's template to one failed attempt.
-    mutating func fail(_ id: String, _ kind: FailureKind, _ reason: String) {
+    mutating func fail(_ id: String, _ kind: FailureKind, _ reason: String, delay chosen: Millis? = nil) {
         guard let r = agents[id] else { return }
         let action = r.policy.action(for: kind)
         switch action {
         case .retry(let retries) where r.attempts <= retries:
-            let delay = backoff(after: r.attempts, policy: r.policy)
+            let delay = chosen ?? backoff(after: r.attempts, policy: r.policy)
             stopDescendants(of: id)
             let due = now + delay
             update(id) { r in
@@ -134,7 +190,8 @@ extension Scheduler {
         wakeIfNeeded(parent)
     }
 
-    /// Starts another run of an idle orchestrator that has reasons to run.
+    /// Starts another run of an idle orchestrator that has reasons to run (when no upstream is
+    /// usable, the reasons wait for the next chance).
     mutating func wakeIfNeeded(_ id: String) {
         guard let r = agents[id], r.kind == .orchestrator, !r.active, r.state == .running,
             !r.pendingWakes.isEmpty

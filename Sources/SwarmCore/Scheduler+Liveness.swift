@@ -13,7 +13,9 @@ extension Scheduler {
         for id in agents.keys.sorted() {
             guard let r = agents[id] else { continue }
             if r.kind == .orchestrator, r.state == .running, !r.active {
-                update(id, persist: false) { $0.pendingWakes.append("heartbeat") }
+                if !r.pendingWakes.contains("heartbeat") {
+                    update(id, persist: false) { $0.pendingWakes.append("heartbeat") }
+                }
                 wakeIfNeeded(id)
             }
             orphanCheck(r)

@@ -14,6 +14,8 @@ public struct Scheduler: Sendable {
     public internal(set) var used: [String: Int] = [:]
     /// Slots held by top-level agents of each role.
     public internal(set) var roleUsed: [String: Int] = [:]
+    /// Upstream choice and circuit breakers.
+    public internal(set) var router: UpstreamRouter
     var nextSequence = 1
     var random: SplitMix64
     var effects: [Effect] = []
@@ -23,11 +25,15 @@ public struct Scheduler: Sendable {
     public init(limits: Limits, records: [AgentRecord] = [], seed: UInt64 = 0x5EED) {
         self.limits = limits
         self.random = SplitMix64(seed: seed)
+        self.router = UpstreamRouter(limits.upstreams, policy: limits.breaker, seed: seed ^ 0xB4EA)
         for record in records { agents[record.id] = record }
         nextSequence = (records.map(\.sequence).max() ?? 0) + 1
         for record in records where holds(record) { adjustUsage(record, by: record.footprint) }
         queue = records.filter { $0.state == .queued }.map(\.id)
         queue.sort(by: queueOrder)
+        var inFlight: [String: Int] = [:]
+        for record in records where record.active { inFlight[record.upstream ?? "", default: 0] += 1 }
+        router.restore(inFlight: inFlight)
     }
 
     /// Applies one event at time `now` and returns what the shell must do, in order.
@@ -56,12 +62,32 @@ public struct Scheduler: Sendable {
 
     /// Replaces the limits (a reloaded swarm.json). Running agents are never stopped for it.
     public mutating func updateLimits(_ newLimits: Limits) {
+        if newLimits.upstreams != limits.upstreams || newLimits.breaker != limits.breaker {
+            router = UpstreamRouter(newLimits.upstreams, policy: newLimits.breaker)
+            var inFlight: [String: Int] = [:]
+            for record in agents.values where record.active { inFlight[record.upstream ?? "", default: 0] += 1 }
+            router.restore(inFlight: inFlight)
+        }
         limits = newLimits
     }
 
-    /// The earliest time a queued retry becomes due, if any waits on a backoff.
-    public var nextDeadline: Millis? {
-        queue.compactMap { agents[$0]?.notBefore }.min()
+    /// A person reset an upstream (`swarm upstream reset NAME`).
+    public mutating func resetUpstream(_ name: String, now: Millis) -> [Effect] {
+        self.now = now
+        effects = []
+        if router.reset(name) { emitAlert("upstream-recovered", nil, "upstream \(name) was reset by a person") }
+        admit()
+        let out = effects
+        effects = []
+        return out
+    }
+
+    /// The earliest time after `now` when something waiting on time may move: a queued retry's
+    /// backoff ends or an open breaker turns half-open.
+    public func nextDeadline(after now: Millis) -> Millis? {
+        var times = queue.compactMap { agents[$0]?.notBefore }
+        times += router.breakers.values.compactMap { $0.state == .open ? $0.openUntil : nil }
+        return times.filter { $0 > now }.min()
     }
 
     /// True when no agent is queued, running or waiting.

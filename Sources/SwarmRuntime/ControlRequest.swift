@@ -4,7 +4,10 @@ import SwarmSystem
 /// A request from the command line to the daemon, dropped into swarm/control/ atomically.
 /// Requests wait there while no daemon runs and are carried out when one starts.
 public struct ControlRequest: Sendable, Equatable {
-    public enum Verb: String, Sendable { case kill, retry, ack }
+    public enum Verb: String, Sendable {
+        case kill, retry, ack
+        case resetUpstream = "reset-upstream"
+    }
     public var verb: Verb
     public var agent: String
 
@@ -26,12 +29,13 @@ public struct ControlRequest: Sendable, Equatable {
         return directory + "/" + name
     }
 
-    /// The request in `path`, or nil when the file is not one.
+    /// The request in `path`, or nil when the file is not one. `agent` is the agent id, or the
+    /// upstream's name for `reset-upstream`.
     static func read(_ path: String) -> ControlRequest? {
         guard let bytes = try? FileSystem.readFile(path, limit: 4096) else { return nil }
         let words = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         guard words.count == 2, let verb = Verb(rawValue: String(words[0])),
-            AgentID.problem(with: String(words[1])) == nil
+            ResourceName.problem(with: String(words[1]), what: "name") == nil
         else { return nil }
         return ControlRequest(verb: verb, agent: String(words[1]))
     }

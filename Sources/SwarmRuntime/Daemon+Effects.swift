@@ -17,6 +17,14 @@ extension Daemon {
         stateDirty = true
     }
 
+    /// Carries out effects the scheduler returned outside `feed`, and the events they produce.
+    func apply(_ effects: [Effect]) {
+        var events: [Event] = []
+        for effect in effects { execute(effect, then: &events) }
+        for event in events { feed(event) }
+        stateDirty = true
+    }
+
     private func execute(_ effect: Effect, then queue: inout [Event]) {
         switch effect {
         case .accept(let id):
@@ -72,10 +80,11 @@ extension Daemon {
         } catch {
             return .startFailed(id: id, reason: "cannot write \(files.meta): \(error)")
         }
+        let upstream = record.upstream.flatMap { config.upstream(named: $0) }
         let spec = LaunchSpec(
-            id: id, command: template.command,
+            id: id, command: upstream?.command ?? template.command,
             workingDirectory: template.workdir.map { resolve($0, in: files.directory) } ?? files.directory,
-            environment: environment(for: record, wake: wake), files: files)
+            environment: environment(for: record, wake: wake, upstream: upstream), files: files)
         let pid: Int32
         do {
             pid = try launcher.start(spec)
@@ -104,9 +113,16 @@ extension Daemon {
     }
 
     /// The environment of CLI.md for one run.
-    func environment(for record: AgentRecord, wake: [String]) -> [String] {
+    func environment(for record: AgentRecord, wake: [String], upstream: Upstream?) -> [String] {
         let files = workspace.agentFiles(record.id)
         var environment = baseEnvironment
+        if let upstream {
+            let replaced = Set(upstream.unset + Array(upstream.env.keys))
+            environment.removeAll { entry in
+                replaced.contains(String(entry.prefix { $0 != "=" }))
+            }
+            environment += upstream.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        }
         environment.append("SWARM_ROOT=" + workspace.root)
         environment.append("SWARM_AGENT_ID=" + record.id)
         environment.append("SWARM_AGENT_DIR=" + files.directory)
@@ -230,6 +246,10 @@ extension Daemon {
             agents: records.map { AgentSummary($0, workspace: workspace, progress: nil) })
         do {
             try FileSystem.writeAtomically(workspace.statePath, MetaStore.encodeValue(snapshot))
+            if !scheduler.router.isEmpty {
+                let upstreams = UpstreamSnapshot.make(scheduler.router, now: now)
+                try FileSystem.writeAtomically(workspace.upstreamsPath, MetaStore.encodeValue(upstreams))
+            }
         } catch {
             log.error("cannot write state.json: \(error)")
         }

@@ -121,6 +121,11 @@ extension Daemon {
             log.warning("ignoring swarm/control/\(name): not a request swarm wrote")
             return
         }
+        if request.verb == .resetUpstream {
+            log.info("reset of upstream \(request.agent) requested")
+            apply(scheduler.resetUpstream(request.agent, now: now))
+            return
+        }
         guard scheduler.agents[request.agent] != nil else {
             log.warning("\(request.verb.rawValue) \(request.agent): no such agent")
             return
@@ -130,6 +135,7 @@ extension Daemon {
         case .kill: feed(.killRequested(id: request.agent))
         case .retry: feed(.retryRequested(id: request.agent))
         case .ack: feed(.consumed(id: request.agent))
+        case .resetUpstream: break
         }
     }
 

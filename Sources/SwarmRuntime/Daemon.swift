@@ -74,6 +74,8 @@ public final class Daemon {
     var lastStateWrite: Millis = 0
     var nextHeartbeat: Millis = 0
     var killDeadlines: [String: Millis] = [:]
+    /// When timers were last looked at: a deadline that passed since then is due.
+    var lastTimerCheck: Millis = 0
     var progressOffsets: [String: Int64] = [:]
     var contracts: [String: ResultContract?] = [:]
 
@@ -198,7 +200,7 @@ public final class Daemon {
 
     private func timeout() -> Int32 {
         var due = nextHeartbeat
-        if let deadline = scheduler.nextDeadline { due = min(due, deadline) }
+        if let deadline = scheduler.nextDeadline(after: Clock.wallMilliseconds()) { due = min(due, deadline) }
         if let kill = killDeadlines.values.min() { due = min(due, kill) }
         if stateDirty { due = min(due, lastStateWrite + Self.stateInterval) }
         let wait = max(0, due - Clock.wallMilliseconds())
@@ -210,7 +212,8 @@ public final class Daemon {
             heartbeat()
             nextHeartbeat = now + heartbeatInterval
         }
-        if let deadline = scheduler.nextDeadline, deadline <= now { feed(.tick) }
+        if let deadline = scheduler.nextDeadline(after: lastTimerCheck), deadline <= now { feed(.tick) }
+        lastTimerCheck = now
         for (id, deadline) in killDeadlines where deadline <= now {
             killDeadlines[id] = nil
             guard let record = scheduler.agents[id], record.active else { continue }

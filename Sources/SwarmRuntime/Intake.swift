@@ -90,7 +90,7 @@ struct Intake: Sendable {
                 priority: task.priority,
                 slots: template.kind == .orchestrator ? (task.slots ?? template.slots ?? 0) : 0,
                 policy: template.policy, createdAt: now)
-            record.upstream = nil
+            record.preferredUpstream = template.upstream
             let values = Brief.values(
                 record: record, task: task, template: template, role: role, sharedRules: shared,
                 workspace: workspace)

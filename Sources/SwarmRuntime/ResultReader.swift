@@ -7,11 +7,8 @@ enum ResultReader {
     /// Largest results.json read, in bytes.
     static let resultLimit = 4 << 20
 
-    /// Error kinds an agent may report (`swarm result --error-kind`) that mean its upstream
-    /// failed rather than the agent itself.
-    static let upstreamKinds: Set<String> = [
-        "rate-limited", "quota", "overloaded", "server-error", "connection", "upstream",
-    ]
+    /// Bytes read from the end of stdout.log and stderr.log to classify a failure.
+    static let tailBytes = 64 * 1024
 
     /// The parsed results.json, or why it cannot be used.
     static func read(_ path: String) -> Result<JSONValue, SwarmError>? {
@@ -33,6 +30,15 @@ enum ResultReader {
     static func outcome(files: AgentFiles, exit: ExitStatus?, contract: ResultContract?) -> Outcome {
         let status = exit.map(describeExit) ?? "exit status unknown"
         guard let read = read(files.results) else {
+            var code: Int32?
+            if case .exited(let value)? = exit { code = value }
+            let stdout = (try? FileSystem.readTail(files.stdout, maxBytes: tailBytes)) ?? []
+            let stderr = (try? FileSystem.readTail(files.stderr, maxBytes: tailBytes)) ?? []
+            if let diagnosis = FailureClassifier.classify(stdout: stdout, stderr: stderr, exitCode: code) {
+                return .upstreamFailed(
+                    diagnosis.errorClass, reason: "\(diagnosis.message) (from \(diagnosis.source))",
+                    retryAfter: diagnosis.retryAfterMilliseconds)
+            }
             return .noResult(exitStatus: status, clean: exit == .exited(0))
         }
         switch read {
@@ -51,8 +57,14 @@ enum ResultReader {
         if value["status"]?.stringValue == "error" {
             let kind = value["error_kind"]?.stringValue ?? ""
             let message = value["error"]?.stringValue ?? "the agent reported an error"
-            let failure: FailureKind =
-                upstreamKinds.contains(kind) ? .upstream : kind == "budget" ? .budget : .error
+            if let diagnosis = FailureClassifier.fromReportedKind(
+                kind, message: message, retryAfterMilliseconds: value["retry_after_ms"]?.intValue)
+            {
+                return .upstreamFailed(
+                    diagnosis.errorClass, reason: diagnosis.message,
+                    retryAfter: diagnosis.retryAfterMilliseconds)
+            }
+            let failure: FailureKind = kind == "budget" ? .budget : .error
             return .failed(failure, reason: kind.isEmpty ? message : "\(kind): \(message)")
         }
         if let contract {

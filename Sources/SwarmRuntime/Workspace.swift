@@ -19,6 +19,8 @@ public struct Workspace: Sendable, Equatable {
     public var deadLetter: String { swarmDirectory + "/dead-letter" }
     public var statePath: String { swarmDirectory + "/state.json" }
     public var alertsPath: String { swarmDirectory + "/alerts.jsonl" }
+    /// Runtime-owned snapshot of every upstream's health.
+    public var upstreamsPath: String { swarmDirectory + "/upstreams.json" }
     public var daemonLockPath: String { swarmDirectory + "/daemon.lock" }
     /// Requests from the command line to the daemon (`swarm kill`, `swarm retry`, `swarm ack`).
     public var controlDirectory: String { swarmDirectory + "/control" }

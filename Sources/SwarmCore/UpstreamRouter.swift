@@ -1,0 +1,269 @@
+import SwarmProtocol
+
+/// One upstream as the router sees it: its place in the preference order, failure domain and
+/// concurrency limit.
+public struct UpstreamSpec: Sendable, Equatable {
+    public var name: String
+    /// Upstreams that share a domain share one circuit breaker.
+    public var domain: String
+    /// The most runs it may serve at once; nil means no limit of its own.
+    public var concurrency: Int?
+
+    public init(name: String, domain: String? = nil, concurrency: Int? = nil) {
+        self.name = name
+        self.domain = domain ?? name
+        self.concurrency = concurrency
+    }
+}
+
+/// The circuit breaker's numbers (see HEARTBEAT.md for why these defaults).
+public struct BreakerPolicy: Sendable, Equatable {
+    /// Consecutive failures that open the breaker (Envoy's outlier detection uses 5).
+    public var consecutiveFailures = 5
+    /// The failure-rate rule: over the last `window` calls, with at least `minimumCalls`, a
+    /// failure rate of `failureRatePercent` or more opens the breaker.
+    public var window = 20
+    public var minimumCalls = 10
+    public var failureRatePercent = 50
+    /// How long the breaker stays open the first time; doubled for each opening in a row,
+    /// capped, with ±10 % jitter (Envoy's base ejection time is 30 s).
+    public var openFor: Millis = 30_000
+    public var maxOpenFor: Millis = 300_000
+    /// The longest a rate-limited task waits before its retry, whatever retry-after says.
+    public var maxRetryAfter: Millis = 60_000
+    /// How long an upstream whose quota is exhausted is left alone when it gives no reset.
+    public var quotaPause: Millis = 900_000
+
+    public init() {}
+}
+
+/// A breaker's state.
+public enum BreakerState: String, Sendable, Equatable {
+    case closed
+    case open
+    case halfOpen = "half-open"
+}
+
+/// One failure domain's breaker.
+public struct Breaker: Sendable, Equatable {
+    public var state: BreakerState = .closed
+    public var consecutiveFailures = 0
+    /// The outcomes of the most recent calls, newest last (true = failure).
+    public var recent: [Bool] = []
+    /// Openings since the breaker was last closed by a success.
+    public var openings = 0
+    public var openUntil: Millis?
+    /// The agent whose run is the half-open probe.
+    public var probe: String?
+}
+
+/// Live state of one upstream.
+public struct UpstreamState: Sendable, Equatable {
+    public var spec: UpstreamSpec
+    /// The concurrency limit now: lowered on rate limits, grown back one by one on success.
+    public var limit: Int?
+    public var inFlight = 0
+    /// Set when the upstream answered with an authentication or configuration error: it stays
+    /// out until a person resets it.
+    public var disabled: String?
+    public var calls = 0
+    public var failures = 0
+    /// The last few failure reasons, newest last.
+    public var recentErrors: [String] = []
+}
+
+/// What the router wants said about a change of an upstream's health.
+public enum RouterNote: Sendable, Equatable {
+    case opened(domain: String, reason: String, until: Millis)
+    case closed(domain: String)
+    case disabled(upstream: String, reason: String)
+    case throttled(upstream: String, limit: Int)
+}
+
+/// Chooses an upstream for each run and keeps the breakers. Pure: time comes in as a value.
+public struct UpstreamRouter: Sendable, Equatable {
+    public private(set) var upstreams: [UpstreamState]
+    public private(set) var breakers: [String: Breaker] = [:]
+    public var policy: BreakerPolicy
+    private var random: SplitMix64
+
+    public init(_ specs: [UpstreamSpec], policy: BreakerPolicy = BreakerPolicy(), seed: UInt64 = 0xB4EA) {
+        upstreams = specs.map { UpstreamState(spec: $0, limit: $0.concurrency) }
+        self.policy = policy
+        random = SplitMix64(seed: seed)
+        for spec in specs { breakers[spec.domain] = Breaker() }
+    }
+
+    /// True when no upstream is configured: agents inherit the daemon's environment.
+    public var isEmpty: Bool { upstreams.isEmpty }
+
+    /// The breaker of `domain` as of `now` (an open breaker whose time is up is half-open).
+    public func breaker(_ domain: String, now: Millis) -> Breaker {
+        var b = breakers[domain] ?? Breaker()
+        if b.state == .open, let until = b.openUntil, until <= now {
+            b.state = .halfOpen
+            b.probe = nil
+        }
+        return b
+    }
+
+    /// The upstream a new run would get now, in preference order (`preferred` first,
+    /// `avoiding` last: the retry of a run that its upstream failed goes elsewhere if it can).
+    public func candidate(preferred: String?, avoiding: String? = nil, now: Millis) -> String? {
+        for state in ordered(preferred, avoiding) where usable(state, now: now) { return state.spec.name }
+        return nil
+    }
+
+    private func ordered(_ preferred: String?, _ avoiding: String?) -> [UpstreamState] {
+        var order = upstreams
+        if let preferred, let index = order.firstIndex(where: { $0.spec.name == preferred }) {
+            order.insert(order.remove(at: index), at: 0)
+        }
+        if let avoiding, let index = order.firstIndex(where: { $0.spec.name == avoiding }) {
+            order.append(order.remove(at: index))
+        }
+        return order
+    }
+
+    private func usable(_ state: UpstreamState, now: Millis) -> Bool {
+        if state.disabled != nil { return false }
+        if let limit = state.limit, state.inFlight >= limit { return false }
+        let b = breaker(state.spec.domain, now: now)
+        switch b.state {
+        case .closed: return true
+        case .open: return false
+        case .halfOpen: return b.probe == nil
+        }
+    }
+
+    /// Takes an upstream for `agent`'s run; a half-open breaker lets exactly this run through
+    /// as its probe.
+    public mutating func acquire(preferred: String?, avoiding: String? = nil, agent: String, now: Millis) -> String? {
+        guard let name = candidate(preferred: preferred, avoiding: avoiding, now: now),
+            let index = upstreams.firstIndex(where: { $0.spec.name == name })
+        else { return nil }
+        upstreams[index].inFlight += 1
+        upstreams[index].calls += 1
+        let domain = upstreams[index].spec.domain
+        var b = breaker(domain, now: now)
+        if b.state == .halfOpen { b.probe = agent }
+        breakers[domain] = b
+        return name
+    }
+
+    /// The run of `agent` on `name` ended without telling anything about the upstream
+    /// (killed, or an orchestrator that just went idle).
+    public mutating func release(_ name: String, agent: String) {
+        guard let index = upstreams.firstIndex(where: { $0.spec.name == name }) else { return }
+        upstreams[index].inFlight = max(0, upstreams[index].inFlight - 1)
+        let domain = upstreams[index].spec.domain
+        if breakers[domain]?.probe == agent { breakers[domain]?.probe = nil }
+    }
+
+    /// The run on `name` succeeded: the breaker closes, throttling eases by one.
+    public mutating func succeeded(_ name: String, agent: String, now: Millis) -> [RouterNote] {
+        release(name, agent: agent)
+        guard let index = upstreams.firstIndex(where: { $0.spec.name == name }) else { return [] }
+        let domain = upstreams[index].spec.domain
+        if let limit = upstreams[index].limit {
+            upstreams[index].limit = min(limit + 1, upstreams[index].spec.concurrency ?? Int.max)
+        }
+        var b = breaker(domain, now: now)
+        record(&b, failed: false)
+        var notes: [RouterNote] = []
+        if b.state != .closed {
+            notes.append(.closed(domain: domain))
+            ramp(domain)
+        }
+        b.state = .closed
+        b.openings = 0
+        b.openUntil = nil
+        b.probe = nil
+        breakers[domain] = b
+        return notes
+    }
+
+    /// After a domain recovers, its upstreams start again at a small concurrency and grow back
+    /// one by one with each success, so the queue drains gently.
+    private mutating func ramp(_ domain: String) {
+        for index in upstreams.indices where upstreams[index].spec.domain == domain {
+            upstreams[index].limit = min(upstreams[index].limit ?? 2, 2)
+        }
+    }
+
+    /// The run on `name` failed with `errorClass`; returns what changed.
+    public mutating func failed(
+        _ name: String, agent: String, errorClass: UpstreamErrorClass, reason: String,
+        retryAfter: Millis?, now: Millis
+    ) -> [RouterNote] {
+        release(name, agent: agent)
+        guard let index = upstreams.firstIndex(where: { $0.spec.name == name }) else { return [] }
+        upstreams[index].failures += 1
+        upstreams[index].recentErrors = Array((upstreams[index].recentErrors + [reason]).suffix(5))
+        let domain = upstreams[index].spec.domain
+        switch errorClass {
+        case .rateLimited:
+            let current = max(upstreams[index].inFlight + 1, 1)
+            let halved = max(1, min(upstreams[index].limit ?? current, current) / 2)
+            upstreams[index].limit = halved
+            return [.throttled(upstream: name, limit: halved)]
+        case .auth:
+            upstreams[index].disabled = reason
+            return [.disabled(upstream: name, reason: reason)]
+        case .quotaExhausted:
+            return open(domain, reason: "quota exhausted: \(reason)", now: now, duration: retryAfter ?? policy.quotaPause)
+        case .overloaded, .connection:
+            var b = breaker(domain, now: now)
+            record(&b, failed: true)
+            breakers[domain] = b
+            if b.state == .halfOpen || shouldOpen(b) {
+                return open(domain, reason: reason, now: now, duration: nil)
+            }
+            return []
+        case .contextTooLong, .badOutput, .unknown:
+            return []
+        }
+    }
+
+    private func shouldOpen(_ b: Breaker) -> Bool {
+        if b.state == .open { return false }
+        if b.consecutiveFailures >= policy.consecutiveFailures { return true }
+        guard b.recent.count >= policy.minimumCalls else { return false }
+        let failures = b.recent.filter { $0 }.count
+        return failures * 100 >= policy.failureRatePercent * b.recent.count
+    }
+
+    private mutating func record(_ b: inout Breaker, failed: Bool) {
+        b.consecutiveFailures = failed ? b.consecutiveFailures + 1 : 0
+        b.recent = Array((b.recent + [failed]).suffix(policy.window))
+    }
+
+    private mutating func open(_ domain: String, reason: String, now: Millis, duration: Millis?) -> [RouterNote] {
+        var b = breaker(domain, now: now)
+        let wasClosed = b.state == .closed
+        let base = duration ?? min(policy.maxOpenFor, policy.openFor << Millis(min(b.openings, 20)))
+        let jitter = duration == nil ? random.next(upTo: base / 5) - base / 10 : 0
+        b.state = .open
+        b.openings += 1
+        b.openUntil = now + max(1, base + jitter)
+        b.probe = nil
+        b.consecutiveFailures = 0
+        b.recent = []
+        breakers[domain] = b
+        return wasClosed ? [.opened(domain: domain, reason: reason, until: b.openUntil ?? now)] : []
+    }
+
+    /// A person reset `name` (`swarm upstream reset`): enabled, unthrottled, its breaker closed.
+    public mutating func reset(_ name: String) -> Bool {
+        guard let index = upstreams.firstIndex(where: { $0.spec.name == name }) else { return false }
+        upstreams[index].disabled = nil
+        upstreams[index].limit = upstreams[index].spec.concurrency
+        breakers[upstreams[index].spec.domain] = Breaker()
+        return true
+    }
+
+    /// Rebuilds the in-flight counts from the runs that are going on (after a restart).
+    public mutating func restore(inFlight: [String: Int]) {
+        for index in upstreams.indices { upstreams[index].inFlight = inFlight[upstreams[index].spec.name] ?? 0 }
+    }
+}
