@@ -22,7 +22,7 @@ let package = Package(
         ),
         .target(name: "SwarmCLI", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]),
         .executableTarget(name: "swarm", dependencies: ["SwarmCLI"]),
-        .executableTarget(name: "swarm-bench", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol"]),
+        .executableTarget(name: "swarm-bench", dependencies: ["SwarmSystem", "SwarmProtocol"]),
         .testTarget(name: "SwarmSystemTests", dependencies: ["SwarmSystem"]),
         .testTarget(name: "SwarmProtocolTests", dependencies: ["SwarmProtocol"]),
         .testTarget(name: "SwarmCoreTests", dependencies: ["SwarmCore", "SwarmProtocol"]),

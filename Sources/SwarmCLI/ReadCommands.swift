@@ -14,7 +14,7 @@ enum StatusCommand {
         }
         let summaries = StatusView.summaries(records, workspace: workspace)
         if context.has("--json") {
-            Output.print(JSONText.encode(["agents": summaries]))
+            Output.print(JSON.encode(.object(["agents": .array(summaries.map(\.json))])))
             return
         }
         if summaries.isEmpty {

@@ -5,7 +5,7 @@ import SwarmProtocol
 public typealias Millis = Int64
 
 /// The states an agent can be in, as `swarm status --json` prints them.
-public enum AgentState: String, Sendable, Codable, CaseIterable {
+public enum AgentState: String, Sendable, CaseIterable {
     case queued
     case running
     case waiting
@@ -25,7 +25,7 @@ public enum AgentState: String, Sendable, Codable, CaseIterable {
 }
 
 /// Why the runtime is stopping an agent; decides what its exit means.
-public enum StopReason: String, Sendable, Codable, Equatable {
+public enum StopReason: String, Sendable, Equatable {
     /// A person ran `swarm kill`: the agent ends `killed`.
     case operatorKill = "operator"
     /// No sign of life for `killAfter` beats: the failure policy's `killed` rule applies.
@@ -69,7 +69,7 @@ public struct Evidence: Sendable, Equatable {
 
 /// Everything the scheduler knows about one agent. Persisted as the agent's meta.json, from
 /// which a restarted runtime rebuilds its whole state.
-public struct AgentRecord: Sendable, Equatable, Codable {
+public struct AgentRecord: Sendable, Equatable {
     public var id: String
     /// The orchestrator that requested this agent; nil for a task from the inbox.
     public var parent: String?
@@ -171,7 +171,7 @@ public struct AgentRecord: Sendable, Equatable, Codable {
 }
 
 /// A spawn request the runtime refused, kept so the fan-in can report it.
-public struct Refusal: Sendable, Equatable, Codable {
+public struct Refusal: Sendable, Equatable {
     public var name: String
     public var reason: String
     public init(name: String, reason: String) {
@@ -195,35 +195,3 @@ public struct Liveness: Sendable, Equatable {
     public var orphanReported: Bool = false
     public init() {}
 }
-
-extension FailurePolicy: Codable {
-    private enum CodingKeys: String, CodingKey { case actions, backoff }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        var policy = FailurePolicy.standard
-        let actions = try c.decodeIfPresent([String: String].self, forKey: .actions) ?? [:]
-        for (key, text) in actions {
-            if let kind = FailureKind(rawValue: key), let action = FailureAction.parse(text) {
-                policy.actions[kind] = action
-            }
-        }
-        if let backoff = try c.decodeIfPresent([Int64].self, forKey: .backoff), backoff.count == 2 {
-            policy.backoffBaseMilliseconds = backoff[0]
-            policy.backoffCapMilliseconds = backoff[1]
-        }
-        self = policy
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        var actions: [String: String] = [:]
-        for kind in FailureKind.allCases { actions[kind.rawValue] = action(for: kind).text }
-        try c.encode(actions, forKey: .actions)
-        try c.encode([backoffBaseMilliseconds, backoffCapMilliseconds], forKey: .backoff)
-    }
-}
-
-extension Priority: Codable {}
-extension AgentKind: Codable {}
-extension FailureKind: Codable {}

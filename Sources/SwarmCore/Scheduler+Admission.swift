@@ -105,7 +105,10 @@ extension Scheduler {
             guard let r = agents[id], r.state == .queued else { continue }
             if let due = r.notBefore, due > now { continue }
             let key = poolKey(r)
-            if blocked.contains(key) { continue }
+            if blocked.contains(key) {
+                if key == "top" && queuedChildren == 0 && limits.roleSlots.isEmpty { break }
+                continue
+            }
             if !router.isEmpty && router.candidate(preferred: r.preferredUpstream, now: now) == nil {
                 continue
             }

@@ -17,6 +17,9 @@ public struct Scheduler: Sendable {
     /// Upstream choice and circuit breakers.
     public internal(set) var router: UpstreamRouter
     var nextSequence = 1
+    /// Queued agents that have a parent: when none and the top pool is full, admission can
+    /// stop looking.
+    var queuedChildren = 0
     var random: SplitMix64
     var effects: [Effect] = []
     var now: Millis = 0
@@ -31,6 +34,7 @@ public struct Scheduler: Sendable {
         for record in records where holds(record) { adjustUsage(record, by: record.footprint) }
         queue = records.filter { $0.state == .queued }.map(\.id)
         queue.sort(by: queueOrder)
+        queuedChildren = records.filter { $0.state == .queued && $0.parent != nil }.count
         var inFlight: [String: Int] = [:]
         for record in records where record.active { inFlight[record.upstream ?? "", default: 0] += 1 }
         router.restore(inFlight: inFlight)
@@ -119,7 +123,10 @@ public struct Scheduler: Sendable {
         let holdsNow = holds(r)
         if held != holdsNow { adjustUsage(r, by: holdsNow ? r.footprint : -r.footprint) }
         let queuedNow = r.state == .queued
-        if wasQueued && !queuedNow { queue.removeAll { $0 == id } }
+        if wasQueued && !queuedNow {
+            queue.removeAll { $0 == id }
+            if r.parent != nil { queuedChildren -= 1 }
+        }
         if !wasQueued && queuedNow { enqueue(id) }
         if persist { effects.append(.persist(id: id)) }
     }
@@ -131,6 +138,7 @@ public struct Scheduler: Sendable {
     }
 
     mutating func enqueue(_ id: String) {
+        if agents[id]?.parent != nil { queuedChildren += 1 }
         let index = queue.firstIndex { queueOrder(id, $0) } ?? queue.endIndex
         queue.insert(id, at: index)
     }

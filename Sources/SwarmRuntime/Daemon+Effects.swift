@@ -245,7 +245,7 @@ extension Daemon {
             budgets: StatusView.budgets(records, limits: scheduler.limits),
             agents: records.map { AgentSummary($0, workspace: workspace, progress: nil) })
         do {
-            try FileSystem.writeAtomically(workspace.statePath, MetaStore.encodeValue(snapshot))
+            try FileSystem.writeAtomically(workspace.statePath, Array(JSON.encode(snapshot.json).utf8))
             if !scheduler.router.isEmpty {
                 let upstreams = UpstreamSnapshot.make(scheduler.router, now: now)
                 try FileSystem.writeAtomically(workspace.upstreamsPath, MetaStore.encodeValue(upstreams))

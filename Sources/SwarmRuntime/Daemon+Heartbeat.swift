@@ -9,6 +9,11 @@ extension Daemon {
     static let runtimeFiles: Set<String> = ["meta.json", "task.md", "children.json", "agent.lock"]
 
     func heartbeat() {
+        let started = Clock.monotonicNanoseconds()
+        defer {
+            let micros = (Clock.monotonicNanoseconds() - started) / 1000
+            log.debug("heartbeat pass took \(micros / 1000).\(micros % 1000 / 100) ms")
+        }
         let active = scheduler.activeAgents
         var evidence: [String: Evidence] = [:]
         if !active.isEmpty {

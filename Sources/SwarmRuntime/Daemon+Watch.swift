@@ -146,11 +146,28 @@ extension Daemon {
         }
     }
 
+    /// Queues every task file in the inbox for intake. The loop takes them in batches, so a
+    /// full inbox never keeps the daemon from starting agents and seeing them finish.
     func scanInbox() {
         let entries = (try? FileSystem.entries(of: workspace.inbox)) ?? []
-        for entry in entries.sorted(by: { $0.name < $1.name }) where !Intake.isIgnored(entry.name) {
-            intakeFromInbox(entry.name)
+        for entry in entries where !Intake.isIgnored(entry.name) { backlog.append(entry.name) }
+    }
+
+    /// Takes up to `limit` queued inbox files; returns how many are left.
+    @discardableResult
+    func drainBacklog(limit: Int) -> Int {
+        var taken = 0
+        while backlogIndex < backlog.count && taken < limit {
+            let name = backlog[backlogIndex]
+            backlogIndex += 1
+            taken += 1
+            if FileSystem.exists(workspace.inbox + "/" + name) { intakeFromInbox(name) }
         }
+        if backlogIndex == backlog.count {
+            backlog.removeAll(keepingCapacity: false)
+            backlogIndex = 0
+        }
+        return backlog.count - backlogIndex
     }
 
     func scanSpawnFolder(_ parent: String) {

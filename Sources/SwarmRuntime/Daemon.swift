@@ -69,6 +69,11 @@ public final class Daemon {
     var processTokens: [String: UInt64] = [:]
     var nextToken: UInt64 = 16
     var pending: [String: PreparedTask] = [:]
+    /// Inbox files found by a scan and not yet taken in, in order.
+    var backlog: [String] = []
+    var backlogIndex = 0
+    /// Inbox files taken per loop turn while a backlog remains.
+    static let intakeBatch = 32
     var dirtyMeta: Set<String> = []
     var stateDirty = true
     var lastStateWrite: Millis = 0
@@ -82,7 +87,7 @@ public final class Daemon {
     static let inotifyToken: UInt64 = 1
     static let signalToken: UInt64 = 2
     /// state.json is rewritten at most this often while things change.
-    static let stateInterval: Millis = 100
+    static let stateInterval: Millis = 250
 
     var heartbeatInterval: Millis { scheduler.limits.heartbeat }
 
@@ -175,9 +180,10 @@ public final class Daemon {
         while !stopRequested {
             flush()
             if options.untilIdle && isIdle() { break }
+            let left = drainBacklog(limit: Self.intakeBatch)
             let tokens: [UInt64]
             do {
-                tokens = try epoll.wait(timeoutMilliseconds: timeout())
+                tokens = try epoll.wait(timeoutMilliseconds: left > 0 ? 0 : timeout())
             } catch {
                 throw SwarmError("waiting for events failed: \(error)")
             }
@@ -250,7 +256,7 @@ public final class Daemon {
     /// True when nothing is left to do: no agent queued, running or waiting and no task
     /// waiting in the inbox or half-claimed.
     func isIdle() -> Bool {
-        guard scheduler.isIdle, pending.isEmpty else { return false }
+        guard backlog.isEmpty, pending.isEmpty, scheduler.isIdle else { return false }
         let inbox = (try? FileSystem.entries(of: workspace.inbox)) ?? []
         if inbox.contains(where: { !Intake.isIgnored($0.name) }) { return false }
         return claimedLeftovers().isEmpty

@@ -16,7 +16,7 @@ public enum MetaStore {
 
     /// The bytes of a meta.json for `record`.
     public static func encode(_ record: AgentRecord) -> [UInt8] {
-        encodeValue(record)
+        Array(JSON.encode(record.json, pretty: true, sortKeys: true).utf8)
     }
 
     /// Pretty JSON for any encodable value, with a trailing newline.
@@ -33,8 +33,10 @@ public enum MetaStore {
 
     /// The record in one meta.json, or nil when it is missing or unreadable.
     public static func read(_ path: String) -> AgentRecord? {
-        guard let bytes = try? FileSystem.readFile(path, limit: metaLimit) else { return nil }
-        return try? JSONDecoder().decode(AgentRecord.self, from: Data(bytes))
+        guard let bytes = try? FileSystem.readFile(path, limit: metaLimit),
+            let value = try? JSON.parse(bytes)
+        else { return nil }
+        return AgentRecord(json: value)
     }
 
     /// Every agent record of the workspace, from the meta.json files (the truth; state.json is

@@ -3,7 +3,7 @@ import SwarmProtocol
 import SwarmSystem
 
 /// One agent as `swarm status` and state.json show it.
-public struct AgentSummary: Sendable, Equatable, Encodable {
+public struct AgentSummary: Sendable, Equatable {
     public var id: String
     public var parent: String?
     public var role: String
@@ -48,40 +48,37 @@ public struct AgentSummary: Sendable, Equatable, Encodable {
         finished = r.finishedAt.map { Timestamp.iso8601(milliseconds: $0) }
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case id, parent, role, template, kind, state, priority, depth, slots, dir, pid, attempts
-        case runs, upstream, outputs, status, reason, created, finished
-        case lastProgress = "last_progress"
-    }
-
-    /// Explicit nulls, so that every field is always present in `--json` output.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(parent, forKey: .parent)
-        try c.encode(role, forKey: .role)
-        try c.encode(template, forKey: .template)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(state, forKey: .state)
-        try c.encode(priority, forKey: .priority)
-        try c.encode(depth, forKey: .depth)
-        try c.encode(slots, forKey: .slots)
-        try c.encode(dir, forKey: .dir)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(attempts, forKey: .attempts)
-        try c.encode(runs, forKey: .runs)
-        try c.encode(upstream, forKey: .upstream)
-        try c.encode(lastProgress, forKey: .lastProgress)
-        try c.encode(outputs, forKey: .outputs)
-        try c.encode(status, forKey: .status)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(created, forKey: .created)
-        try c.encode(finished, forKey: .finished)
+    /// The summary as a JSON object; every field is present (null when unknown).
+    public var json: JSONValue {
+        func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+        func number(_ value: Int?) -> JSONValue { value.map { .integer(Int64($0)) } ?? .null }
+        var o = JSONObject()
+        o["id"] = .string(id)
+        o["parent"] = text(parent)
+        o["role"] = .string(role)
+        o["template"] = .string(template)
+        o["kind"] = .string(kind)
+        o["state"] = .string(state)
+        o["priority"] = .string(priority)
+        o["depth"] = .integer(Int64(depth))
+        o["slots"] = .integer(Int64(slots))
+        o["dir"] = .string(dir)
+        o["pid"] = number(pid.map(Int.init))
+        o["attempts"] = .integer(Int64(attempts))
+        o["runs"] = .integer(Int64(runs))
+        o["upstream"] = text(upstream)
+        o["last_progress"] = text(lastProgress)
+        o["outputs"] = number(outputs)
+        o["status"] = text(status)
+        o["reason"] = text(reason)
+        o["created"] = .string(created)
+        o["finished"] = text(finished)
+        return .object(o)
     }
 }
 
 /// The slots one budget holder uses and has.
-public struct BudgetSummary: Sendable, Equatable, Encodable {
+public struct BudgetSummary: Sendable, Equatable {
     public var holder: String
     public var used: Int
     public var total: Int
@@ -94,15 +91,19 @@ public struct BudgetSummary: Sendable, Equatable, Encodable {
 }
 
 /// What state.json holds: a snapshot of every agent and every budget.
-public struct StateSnapshot: Sendable, Encodable {
+public struct StateSnapshot: Sendable {
     public var updated: String
     public var daemonPid: Int32?
     public var budgets: [BudgetSummary]
     public var agents: [AgentSummary]
 
-    private enum CodingKeys: String, CodingKey {
-        case updated, budgets, agents
-        case daemonPid = "daemon_pid"
+    public var json: JSONValue {
+        var o = JSONObject()
+        o["updated"] = .string(updated)
+        o["daemon_pid"] = daemonPid.map { .integer(Int64($0)) } ?? .null
+        o["budgets"] = .array(budgets.map { .object(["holder": .string($0.holder), "used": .integer(Int64($0.used)), "total": .integer(Int64($0.total))]) })
+        o["agents"] = .array(agents.map(\.json))
+        return .object(o)
     }
 }
 

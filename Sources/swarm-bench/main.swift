@@ -1,3 +1,51 @@
 import SwarmSystem
 
-Processes.exit(0)
+/// `swarm-bench [--quick] [--json FILE] [--only NAME...]`: measures the runtime against the
+/// bare-spawn limit and prints a table; the figures go to FILE as JSON too.
+func benchMain() -> Int32 {
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    var quick = false
+    var jsonPath = "benchmarks.json"
+    var only: Set<String> = []
+    while let word = arguments.first {
+        arguments.removeFirst()
+        switch word {
+        case "--quick": quick = true
+        case "--json" where !arguments.isEmpty: jsonPath = arguments.removeFirst()
+        case "--only" where !arguments.isEmpty: only.insert(arguments.removeFirst())
+        case "--help", "-h":
+            StandardStreams.write(1, "usage: swarm-bench [--quick] [--json FILE] [--only throughput|latency|scale|restart|agent]\n")
+            return 0
+        default:
+            StandardStreams.write(2, "swarm-bench: unknown argument \(word); see --help\n")
+            return 2
+        }
+    }
+    let scenarios = quick
+        ? Scenarios(tasks: 100, samples: 20, sleepers: 50, finished: 1_000)
+        : Scenarios(tasks: 1_000, samples: 100, sleepers: 1_000, finished: 10_000)
+    let plan: [(String, () throws -> [Figure])] = [
+        ("throughput", scenarios.throughput), ("latency", scenarios.latency), ("scale", scenarios.scale),
+        ("restart", scenarios.restart), ("agent", scenarios.agentSide),
+    ]
+    var figures: [Figure] = []
+    var failed = false
+    for (name, scenario) in plan where only.isEmpty || only.contains(name) {
+        do {
+            figures += try scenario()
+        } catch {
+            StandardStreams.write(2, "swarm-bench: \(name) failed: \(error)\n")
+            failed = true
+        }
+    }
+    StandardStreams.write(1, Report.table(figures, quick: quick))
+    do {
+        try FileSystem.writeAtomically(jsonPath, Array(Report.json(figures, quick: quick).utf8))
+    } catch {
+        StandardStreams.write(2, "swarm-bench: cannot write \(jsonPath): \(error)\n")
+        return 1
+    }
+    return failed ? 1 : 0
+}
+
+Processes.exit(benchMain())

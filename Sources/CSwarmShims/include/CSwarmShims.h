@@ -14,6 +14,8 @@
 #include <sys/inotify.h>
 #include <sys/types.h>
 
+#include "CSwarmLandlock.h"
+
 /// renameat2(2) with RENAME_NOREPLACE relative to the current directory.
 int swarm_rename_noreplace(const char *from, const char *to);
 

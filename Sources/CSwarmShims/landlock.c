@@ -1,0 +1,124 @@
+// Compiled with _GNU_SOURCE (see Package.swift). See CSwarmLandlock.h.
+#include "CSwarmLandlock.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+#ifndef SYS_landlock_add_rule
+#define SYS_landlock_add_rule 445
+#endif
+#ifndef SYS_landlock_restrict_self
+#define SYS_landlock_restrict_self 446
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+#define SWARM_LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#define SWARM_LANDLOCK_RULE_PATH_BENEATH 1
+#define SWARM_CLOSE_RANGE_CLOEXEC (1U << 2)
+
+int swarm_landlock_abi(void) {
+    return (int)syscall(SYS_landlock_create_ruleset, NULL, 0, SWARM_LANDLOCK_CREATE_RULESET_VERSION);
+}
+
+int swarm_landlock_create_ruleset(uint64_t handled_access_fs) {
+    struct swarm_landlock_ruleset_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.handled_access_fs = handled_access_fs;
+    return (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0U);
+}
+
+int swarm_landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t allowed_access) {
+    struct swarm_landlock_path_beneath_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.allowed_access = allowed_access;
+    attr.parent_fd = parent_fd;
+    return (int)syscall(SYS_landlock_add_rule, ruleset_fd, SWARM_LANDLOCK_RULE_PATH_BENEATH, &attr, 0U);
+}
+
+int swarm_landlock_restrict_self(int ruleset_fd) {
+    return (int)syscall(SYS_landlock_restrict_self, ruleset_fd, 0U);
+}
+
+int swarm_set_no_new_privs(void) {
+    return prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL);
+}
+
+int swarm_get_no_new_privs(void) {
+    return prctl(PR_GET_NO_NEW_PRIVS, 0UL, 0UL, 0UL, 0UL);
+}
+
+int swarm_cloexec_range(unsigned int first, unsigned int last) {
+    if (first > last) {
+        return 0;
+    }
+    if (syscall(SYS_close_range, first, last, SWARM_CLOSE_RANGE_CLOEXEC) == 0) {
+        return 0;
+    }
+    if (errno != ENOSYS && errno != EINVAL) {
+        return -1;
+    }
+    DIR *directory = opendir("/proc/self/fd");
+    if (directory == NULL) {
+        return -1;
+    }
+    int own = dirfd(directory);
+    struct dirent *entry;
+    while ((entry = readdir(directory)) != NULL) {
+        char *end = NULL;
+        long fd = strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != '\0' || fd == own) {
+            continue;
+        }
+        if ((unsigned long)fd < first || (unsigned long)fd > last) {
+            continue;
+        }
+        int flags = fcntl((int)fd, F_GETFD);
+        if (flags >= 0) {
+            fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
+        }
+    }
+    closedir(directory);
+    return 0;
+}
+
+int swarm_clear_cloexec(int fd) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0) {
+        return -1;
+    }
+    return fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+}
+
+int swarm_reset_signals_for_exec(void) {
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) {
+            continue;
+        }
+        struct sigaction current;
+        if (sigaction(sig, NULL, &current) != 0) {
+            continue;
+        }
+        if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_IGN) {
+            struct sigaction standard;
+            memset(&standard, 0, sizeof standard);
+            standard.sa_handler = SIG_DFL;
+            sigemptyset(&standard.sa_mask);
+            sigaction(sig, &standard, NULL);
+        }
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    return sigprocmask(SIG_SETMASK, &empty, NULL);
+}
