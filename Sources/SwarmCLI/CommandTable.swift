@@ -6,10 +6,10 @@ public enum CommandTable {
             positionals: 0...1,
             details: "Creates AGENTS.md, CLAUDE.md, HEARTBEAT.md, roles/, templates/, swarm/swarm.json and swarm/inbox/ in DIR (default: the current folder). Existing files are left as they are."),
         CommandSpec(
-            "run", "swarm run [--until-idle] [--heartbeat DUR] [--log-format text|json] [--verbose]",
+            "run", "swarm run [--until-idle] [--heartbeat DUR] [--poll DUR] [--log-format text|json] [--verbose]",
             "run the daemon in the foreground", flags: ["--until-idle", "--verbose"],
-            options: ["--heartbeat", "--log-format"],
-            details: "Watches swarm/inbox/, starts agents within the slot budgets and applies the heartbeat rules of HEARTBEAT.md. --until-idle exits 0 once the inbox is empty and no agent is queued, running or waiting. SIGTERM or SIGINT stop the daemon; running agents keep running and are adopted by the next daemon. SIGHUP reloads swarm.json."),
+            options: ["--heartbeat", "--poll", "--log-format"],
+            details: "Watches swarm/inbox/, starts agents within the slot budgets and applies the heartbeat rules of HEARTBEAT.md. --until-idle exits 0 once the inbox is empty and no agent is queued, running or waiting. --poll DUR also scans the whole tree at that interval, for network file systems where inotify sees nothing written on other machines (the daemon falls back to polling by itself, with a watch-degraded alert, when the kernel runs out of inotify watches). SIGTERM or SIGINT stop the daemon; running agents keep running and are adopted by the next daemon. SIGHUP reloads swarm.json."),
         CommandSpec(
             "submit",
             "swarm submit [--role R] [--template T] [--priority urgent|normal|background] [--slots N] [--id ID] (FILE | -m TEXT)",
@@ -59,7 +59,7 @@ public enum CommandTable {
             "progress", "swarm progress [--outputs N] TEXT", "append one line to the agent's progress.md",
             options: ["--outputs"], positionals: 1...1, joinsText: true),
         CommandSpec(
-            "result", "swarm result [--status ok|error] [--error-kind KIND] (FILE | - | --json TEXT)",
+            "result", "swarm result [--status ok|error] [--error-kind KIND] [--error TEXT] (FILE | - | --json TEXT)",
             "write results.json atomically, checked against the template's contract",
             options: ["--status", "--error-kind", "--json", "--error"], positionals: 0...1),
         CommandSpec(
@@ -67,7 +67,7 @@ public enum CommandTable {
             "request a child task under the calling agent",
             options: ["--role", "--template", "--slots", "--priority", "--id", "-m"], positionals: 0...1),
         CommandSpec(
-            "ask", "swarm ask [--wait] TEXT", "write question.md; with --wait, block until answered",
+            "ask", "swarm ask [--wait] [--timeout DUR] TEXT", "write question.md; with --wait, block until answered",
             flags: ["--wait"], options: ["--timeout"], positionals: 1...1, joinsText: true),
         CommandSpec("sim", "swarm sim", "the built-in stand-in agent (steered by its task's sim.* keys)"),
     ]

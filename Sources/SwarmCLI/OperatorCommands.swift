@@ -42,6 +42,12 @@ enum RunCommand {
             }
             options.heartbeat = ms
         }
+        if let text = context.option("--poll") {
+            guard let ms = DurationText.parse(text), ms > 0 else {
+                throw UsageError("--poll \(text) is not a duration; write e.g. 500ms or 2s")
+            }
+            options.poll = ms
+        }
         if let format = context.option("--log-format") {
             guard let parsed = Logger.Format(rawValue: format) else {
                 throw UsageError("--log-format must be text or json, not \(format)")
@@ -57,16 +63,28 @@ enum RunCommand {
 enum SubmitCommand {
     static func run(_ context: Context) throws {
         let workspace = try context.workspace()
-        let (id, text) = try TaskComposer.compose(context, idPrefix: nil, taken: { id in
-            FileSystem.exists(workspace.agentDirectory(id)) || FileSystem.exists(workspace.inbox + "/" + id + ".md")
-        })
-        let path = workspace.inbox + "/" + id + ".md"
-        do {
-            try FileSystem.writeAtomically(path, Array(text.utf8), durable: true)
-        } catch {
-            throw SwarmError("cannot write \(path): \(error)")
+        var skip: Set<String> = []
+        while true {
+            let explicit = context.option("--id") != nil
+            let (id, text) = try TaskComposer.compose(context, idPrefix: nil, taken: { id in
+                skip.contains(id) || FileSystem.exists(workspace.agentDirectory(id))
+                    || FileSystem.exists(workspace.inbox + "/" + id + ".md")
+            })
+            let path = workspace.inbox + "/" + id + ".md"
+            let temporary = workspace.inbox + "/.\(id).md.submit-\(Processes.currentID)"
+            do {
+                try FileSystem.writeAtomically(temporary, Array(text.utf8), durable: true)
+                try FileSystem.rename(temporary, to: path, replace: false)
+                Output.print(id)
+                return
+            } catch let error where error == .fileExists && !explicit {
+                try? FileSystem.remove(temporary)
+                skip.insert(id)
+            } catch {
+                try? FileSystem.remove(temporary)
+                throw SwarmError("cannot write \(path): \(error)")
+            }
         }
-        Output.print(id)
     }
 }
 
@@ -156,6 +174,13 @@ enum ControlCommand {
             throw SwarmError("\(id) is \(record.state.rawValue); only a done agent's result can be acknowledged")
         default:
             break
+        }
+        if verb == .retry, let parent = record.parent,
+            let orchestrator = MetaStore.read(workspace.agentFiles(parent).meta), orchestrator.state.isSettled
+        {
+            throw SwarmError(
+                "\(id) was requested by \(parent), which has ended (\(orchestrator.state.rawValue)); "
+                    + "retry \(parent) instead, or submit the task again")
         }
         _ = try ControlRequest(verb: verb, agent: id).submit(to: workspace)
         let running = Flock.isHeld(workspace.daemonLockPath)

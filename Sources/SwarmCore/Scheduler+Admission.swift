@@ -10,7 +10,7 @@ extension Scheduler {
         r.state = .queued
         if let reason = refusalReason(r) {
             effects.append(.refuse(r, reason: reason))
-            emitAlert("budget-refused", r.parent ?? r.id, reason)
+            emitAlert("budget-refused", r.parent, reason)
             if let parent = r.parent { refused(parent, name: r.id, reason: reason) }
             return
         }

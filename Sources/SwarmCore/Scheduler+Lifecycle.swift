@@ -92,19 +92,19 @@ extension Scheduler {
         }
     }
 
-    /// An attempt failed because of its upstream. Auth and oversized requests are not retried
-    /// on any upstream; rate limits wait (retry-after honoured, capped); outages retry at once
+    /// An attempt failed because of its upstream. Auth, bad or oversized requests are not
+    /// retried on any upstream; rate limits wait (retry-after honoured, capped); outages retry at once
     /// when another upstream is healthy, else after the backoff.
     mutating func failUpstream(_ id: String, _ errorClass: UpstreamErrorClass, _ reason: String, retryAfter: Millis?) {
         guard let r = agents[id] else { return }
         let text = "\(errorClass.rawValue): \(reason)"
         switch errorClass {
-        case .auth, .contextTooLong, .badOutput:
+        case .auth, .contextTooLong, .badOutput, .unknown:
             fail(id, .error, text)
         case .rateLimited:
             let wait = min(max(retryAfter ?? 0, backoff(after: r.attempts, policy: r.policy)), router.policy.maxRetryAfter)
             fail(id, .upstream, text, delay: wait)
-        case .quotaExhausted, .overloaded, .connection, .unknown:
+        case .quotaExhausted, .overloaded, .connection:
             let elsewhere = router.candidate(preferred: r.preferredUpstream, avoiding: r.upstream, now: now) != nil
             fail(id, .upstream, text, delay: elsewhere ? 0 : nil)
         }

@@ -139,7 +139,8 @@ public enum FailureClassifier {
     /// message names no upstream failure.
     public static func classify(message: String, source: String) -> FailureDiagnosis? {
         let inner = embeddedError(message)
-        guard let verdict = decide(status: inner.status, code: inner.code, text: ClassifierText(message)) else {
+        guard let verdict = decide(status: inner.status, code: inner.code, text: ClassifierText(message))
+        else {
             return nil
         }
         return diagnosis(verdict, message: message, source: source)
@@ -181,7 +182,11 @@ public enum FailureClassifier {
             var from = 0
             while let found = ClassifierText.find(phrase.bytes, in: bytes, from: from) {
                 from = found + 1
-                if phrase.bytes == Array("retry in".utf8), found > 0, ClassifierText.isLetter(bytes[found - 1]) { continue }
+                if phrase.bytes == Array("retry in".utf8), found > 0,
+                    ClassifierText.isLetter(bytes[found - 1])
+                {
+                    continue
+                }
                 if let value = duration(bytes, at: found + phrase.bytes.count, defaultUnit: phrase.unit) {
                     if best == nil || found < best!.position { best = (found, value) }
                     break
@@ -212,8 +217,9 @@ public enum FailureClassifier {
     /// separators), in milliseconds; a number without a unit is in `defaultUnit`.
     private static func duration(_ bytes: [UInt8], at index: Int, defaultUnit: Int64) -> Int64? {
         var i = index
-        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x3A || bytes[i] == 0x3D || bytes[i] == 0x22
-            || bytes[i] == 0x27 || bytes[i] == 0x09
+        while i < bytes.count,
+            bytes[i] == 0x20 || bytes[i] == 0x3A || bytes[i] == 0x3D || bytes[i] == 0x22
+                || bytes[i] == 0x27 || bytes[i] == 0x09
         {
             i += 1
         }
@@ -269,8 +275,9 @@ public enum FailureClassifier {
             parts += 1
             if word.isEmpty { return total }
             i = k
-            if i < bytes.count, ClassifierText.isDigit(bytes[i]) { continue }  // "1m30s"
-            if i + 1 < bytes.count, bytes[i] == 0x20, ClassifierText.isDigit(bytes[i + 1]) { i += 1 }  // "1 minute 30 seconds"
+            // Another part follows: "1m30s", "1 minute 30 seconds".
+            if i < bytes.count, ClassifierText.isDigit(bytes[i]) { continue }
+            if i + 1 < bytes.count, bytes[i] == 0x20, ClassifierText.isDigit(bytes[i + 1]) { i += 1 }
         }
         return parts > 0 ? total : nil
     }
@@ -305,7 +312,9 @@ public enum FailureClassifier {
                     evidence = nil  // a real answer came after: the retries worked
                 }
             case "rate_limit_event":
-                if object["rate_limit_info"]?["status"]?.stringValue == "rejected" { evidence = (object, .rateLimitEvent) }
+                if object["rate_limit_info"]?["status"]?.stringValue == "rejected" {
+                    evidence = (object, .rateLimitEvent)
+                }
             case "turn.completed":
                 codexTerminal = (false, object)
                 codexError = nil
@@ -318,8 +327,13 @@ public enum FailureClassifier {
             }
         }
         if let result {
-            if result["is_error"]?.boolValue == false { return .succeeded }
-            if result["is_error"]?.boolValue == true || result["subtype"]?.stringValue?.hasPrefix("error") == true {
+            let isError = result["is_error"]?.boolValue
+            if isError == false || (isError == nil && result["subtype"]?.stringValue == "success") {
+                return .succeeded
+            }
+            if result["is_error"]?.boolValue == true
+                || result["subtype"]?.stringValue?.hasPrefix("error") == true
+            {
                 if let diagnosis = claudeResult(result, evidence: evidence, source: source) {
                     return .failed(diagnosis)
                 }
@@ -328,14 +342,17 @@ public enum FailureClassifier {
         }
         if let codexTerminal {
             if !codexTerminal.failed { return .succeeded }
-            let message = codexTerminal.object["error"]?["message"]?.stringValue
+            let message =
+                codexTerminal.object["error"]?["message"]?.stringValue
                 ?? codexTerminal.object["error"]?.stringValue ?? codexError?["message"]?.stringValue ?? ""
             return codexMessage(message).map { .failed($0) }
         }
         if let codexError, let message = codexError["message"]?.stringValue {
             return codexMessage(message).map { .failed($0) }
         }
-        if let evidence, let diagnosis = claudeEvidence(evidence.object, kind: evidence.kind, source: "claude-stream-json") {
+        if let evidence,
+            let diagnosis = claudeEvidence(evidence.object, kind: evidence.kind, source: "claude-stream-json")
+        {
             return .failed(diagnosis)
         }
         return nil
@@ -345,7 +362,8 @@ public enum FailureClassifier {
 
     /// True for the assistant message Claude Code makes up to carry an API error.
     private static func isClaudeAPIError(_ object: JSONObject) -> Bool {
-        if object["isApiErrorMessage"]?.boolValue == true || object["is_api_error_message"]?.boolValue == true {
+        if object["isApiErrorMessage"]?.boolValue == true || object["is_api_error_message"]?.boolValue == true
+        {
             return true
         }
         if let code = object["error"]?.stringValue, !code.isEmpty { return true }
@@ -361,7 +379,9 @@ public enum FailureClassifier {
         if let text = content?.stringValue { return text }
         var parts: [String] = []
         for block in content?.arrayValue ?? [] {
-            if block["type"]?.stringValue == "text", let text = block["text"]?.stringValue { parts.append(text) }
+            if block["type"]?.stringValue == "text", let text = block["text"]?.stringValue {
+                parts.append(text)
+            }
         }
         return parts.joined(separator: " ")
     }
@@ -380,7 +400,8 @@ public enum FailureClassifier {
         let terminal = result["terminal_reason"]?.stringValue ?? ""
         if subtype == "error_max_structured_output_retries" {
             return FailureDiagnosis(
-                errorClass: .badOutput, message: summarize(text).isEmpty
+                errorClass: .badOutput,
+                message: summarize(text).isEmpty
                     ? "Claude Code gave up producing valid structured output (\(subtype))" : summarize(text),
                 source: source)
         }
@@ -392,12 +413,17 @@ public enum FailureClassifier {
         }
         let body = ClassifierText(text)
         if let verdict = decide(status: status, code: code, text: body) {
-            return diagnosis(verdict, message: text.isEmpty ? "Claude Code API error \(status.map(String.init) ?? "")" : text, source: source)
+            return diagnosis(
+                verdict,
+                message: text.isEmpty ? "Claude Code API error \(status.map(String.init) ?? "")" : text,
+                source: source)
         }
-        if let evidence, let diagnosis = claudeEvidence(evidence.object, kind: evidence.kind, source: source) {
+        if let evidence, let diagnosis = claudeEvidence(evidence.object, kind: evidence.kind, source: source)
+        {
             return diagnosis
         }
-        if terminal == "api_error" || (text.hasPrefix("API Error") && !body.contains("output token maximum")) {
+        if terminal == "api_error" || (text.hasPrefix("API Error") && !body.contains("output token maximum"))
+        {
             return FailureDiagnosis(
                 errorClass: .unknown, httpStatus: status, retryAfterMilliseconds: retryAfterPhrase(text),
                 message: summarize(text).isEmpty ? "Claude Code API error" : summarize(text), source: source)
@@ -406,13 +432,17 @@ public enum FailureClassifier {
     }
 
     /// A Claude Code `api_retry` event, API-error assistant message or rejected rate limit.
-    private static func claudeEvidence(_ object: JSONObject, kind: ClaudeEvidence, source: String) -> FailureDiagnosis? {
+    private static func claudeEvidence(_ object: JSONObject, kind: ClaudeEvidence, source: String)
+        -> FailureDiagnosis?
+    {
         switch kind {
         case .retry:
             let status = httpStatus(object["error_status"])
             let code = object["error"]?.stringValue
             let text = object["error_message"]?.stringValue ?? object["message"]?.stringValue ?? ""
-            guard let verdict = decide(status: status, code: code, text: ClassifierText(text)) else { return nil }
+            guard let verdict = decide(status: status, code: code, text: ClassifierText(text)) else {
+                return nil
+            }
             var message = "API retry"
             if let code { message += ": \(code)" }
             if let status { message += " (HTTP \(status))" }
@@ -424,15 +454,18 @@ public enum FailureClassifier {
             return diagnosis(verdict, message: message, source: source, retryText: text)
         case .assistant:
             let text = assistantText(object)
-            let status = httpStatus(object["apiErrorStatus"] ?? object["api_error_status"] ?? object["error_status"])
+            let status = httpStatus(
+                object["apiErrorStatus"] ?? object["api_error_status"] ?? object["error_status"])
             let code = object["error"]?.stringValue
             if code == "max_output_tokens" { return nil }
             guard let verdict = decide(status: status, code: code, text: ClassifierText(text)) else {
                 return text.hasPrefix("API Error")
-                    ? FailureDiagnosis(errorClass: .unknown, httpStatus: status, message: summarize(text), source: source)
+                    ? FailureDiagnosis(
+                        errorClass: .unknown, httpStatus: status, message: summarize(text), source: source)
                     : nil
             }
-            return diagnosis(verdict, message: text.isEmpty ? "API error: \(code ?? "unknown")" : text, source: source)
+            return diagnosis(
+                verdict, message: text.isEmpty ? "API error: \(code ?? "unknown")" : text, source: source)
         case .rateLimitEvent:
             let info = object["rate_limit_info"]
             let window = info?["rateLimitType"]?.stringValue ?? info?["rate_limit_type"]?.stringValue
@@ -503,7 +536,8 @@ public enum FailureClassifier {
         if text.contains("output token maximum") { return nil }  // the agent's own output cap
         let fromText = textClass(text)
         let status = given ?? statusIn(text)
-        if let fromText, fromText == .quotaExhausted || fromText == .contextTooLong || fromText == .badOutput {
+        if let fromText, fromText == .quotaExhausted || fromText == .contextTooLong || fromText == .badOutput
+        {
             return Verdict(errorClass: fromText, status: status)
         }
         if let status {
@@ -514,16 +548,21 @@ public enum FailureClassifier {
             return Verdict(errorClass: fromCode, status: status)
         }
         if let fromText { return Verdict(errorClass: fromText, status: status) }
-        if status != nil || code.flatMap(codeClass) != nil { return Verdict(errorClass: .unknown, status: status) }
+        if status != nil || code.flatMap(codeClass) != nil {
+            return Verdict(errorClass: .unknown, status: status)
+        }
         return nil
     }
 
-    private static func diagnosis(_ verdict: Verdict, message: String, source: String, retryText: String? = nil)
+    private static func diagnosis(
+        _ verdict: Verdict, message: String, source: String, retryText: String? = nil
+    )
         -> FailureDiagnosis
     {
         FailureDiagnosis(
             errorClass: verdict.errorClass, httpStatus: verdict.status,
-            retryAfterMilliseconds: retryAfterPhrase(retryText ?? message), message: summarize(message), source: source)
+            retryAfterMilliseconds: retryAfterPhrase(retryText ?? message), message: summarize(message),
+            source: source)
     }
 
     /// The class an HTTP status stands for.
@@ -601,7 +640,8 @@ public enum FailureClassifier {
         "connection refused", "econnrefused", "errno 111", "connection reset", "econnreset",
         "apiconnectionerror", "connection error", "connection failed", "fetch failed", "etimedout",
         "enotfound", "eai_again", "ehostunreach", "enetunreach", "name or service not known",
-        "nodename nor servname", "could not resolve", "failed to resolve", "temporary failure in name resolution",
+        "nodename nor servname", "could not resolve", "failed to resolve",
+        "temporary failure in name resolution",
         "dns error", "failed to lookup address", "network is unreachable", "no route to host",
         "socket hang up", "stream disconnected", "error sending request", "connection closed",
         "connection aborted", "unable to connect", "timed out", "network error", "und_err_",
@@ -649,7 +689,8 @@ public enum FailureClassifier {
     private static let stdoutStarts = ClassifierText.patterns([
         "api error", "litellm.", "litellm ", "error:", "error code", "fatal:", "fatal error",
         "exceeded retry limit", "unexpected status",
-        "stream error", "stream disconnected", "you've hit your", "you have hit your", "claude ai usage limit",
+        "stream error", "stream disconnected", "you've hit your", "you have hit your",
+        "claude ai usage limit",
         "credit balance is too low", "invalid api key", "please run /login", "failed to authenticate",
         "prompt is too long", "openai.", "anthropic.", "request timed out", "connection error",
         "quota exceeded", "rate limit reached", "not logged in", "oauth token",
@@ -676,7 +717,7 @@ public enum FailureClassifier {
     /// The first HTTP status (400-599) the text names: after "status", "error", "code" or
     /// "HTTP" (`API Error: 529`, `last status: 429`, `unexpected status 401`, `"status":400`,
     /// `Error code: 429`), or before a reason phrase (`503 Service Unavailable`).
-    static func statusIn(_ text: ClassifierText) -> Int? {
+    fileprivate static func statusIn(_ text: ClassifierText) -> Int? {
         let b = text.lower
         var i = 0
         while i < b.count {
@@ -694,11 +735,17 @@ public enum FailureClassifier {
             let value = Int(b[i] - 0x30) * 100 + Int(b[i + 1] - 0x30) * 10 + Int(b[i + 2] - 0x30)
             guard (400...599).contains(value) else { continue }
             var k = i
-            while k > 0, [0x20, 0x3A, 0x22, 0x27, 0x3D, 0x28, 0x5B, 0x5F, 0x2D, 0x09].contains(b[k - 1]) { k -= 1 }
-            if k < i, statusKeywords.contains(where: { ClassifierText.hasSuffix($0, in: b, before: k) }) { return value }
+            while k > 0, [0x20, 0x3A, 0x22, 0x27, 0x3D, 0x28, 0x5B, 0x5F, 0x2D, 0x09].contains(b[k - 1]) {
+                k -= 1
+            }
+            if k < i, statusKeywords.contains(where: { ClassifierText.hasSuffix($0, in: b, before: k) }) {
+                return value
+            }
             var m = j
             while m < b.count, b[m] == 0x20 || b[m] == 0x2D || b[m] == 0x3A { m += 1 }
-            if m > j, reasonPhrases.contains(where: { ClassifierText.hasPrefix($0, in: b, at: m) }) { return value }
+            if m > j, reasonPhrases.contains(where: { ClassifierText.hasPrefix($0, in: b, at: m) }) {
+                return value
+            }
         }
         return nil
     }
@@ -713,7 +760,9 @@ public enum FailureClassifier {
     }
 
     /// The verdict of the text: stderr lines, and stdout lines that are not JSON.
-    private static func textual(stdoutLines: [[UInt8]], stderrLines: [[UInt8]], exitCode: Int32?) -> FailureDiagnosis? {
+    private static func textual(stdoutLines: [[UInt8]], stderrLines: [[UInt8]], exitCode: Int32?)
+        -> FailureDiagnosis?
+    {
         let failed = exitCode != 0
         var best: (record: Record, stream: String)?
         // stdout: only lines that start like an error report; a later "Tokens: ... sent" (aider's
@@ -722,13 +771,15 @@ public enum FailureClassifier {
             stdoutLines, admit: { startsLikeError($0) }, counts: { $0.specific || failed },
             recovered: { line in
                 let lower = ClassifierText.lowercase(Array(line.drop(while: ClassifierText.isSpace)))
-                return ClassifierText.hasPrefix(Array("tokens: ".utf8), in: lower, at: 0) && ClassifierText.contains(Array(" sent".utf8), in: lower)
+                return ClassifierText.hasPrefix(Array("tokens: ".utf8), in: lower, at: 0)
+                    && ClassifierText.contains(Array(" sent".utf8), in: lower)
             })
         {
             best = (record, "stdout")
         }
         if let record = lastRecord(
-            stderrLines, admit: { startsLikeError($0) || ClassifierText.lowercase($0).containsAnyOf(errorishWords) },
+            stderrLines,
+            admit: { startsLikeError($0) || ClassifierText.lowercase($0).containsAnyOf(errorishWords) },
             counts: { $0.specific || failed }, recovered: { _ in false })
         {
             if best == nil || record.specific || !best!.record.specific { best = (record, "stderr") }
@@ -780,9 +831,12 @@ public enum FailureClassifier {
         let lower = ClassifierText(text)
         let specific = lower.containsAny(specificWords) || statusIn(lower) != nil
         var verdict = decide(status: nil, code: nil, text: lower)
-        if verdict == nil, let bare = bareAuthStatus(lower.lower) { verdict = Verdict(errorClass: .auth, status: bare) }
+        if verdict == nil, let bare = bareAuthStatus(lower.lower) {
+            verdict = Verdict(errorClass: .auth, status: bare)
+        }
         guard let verdict else { return nil }
-        let aider = lower.contains("litellm") || lower.contains("has hit a token limit")
+        let aider =
+            lower.contains("litellm") || lower.contains("has hit a token limit")
             || lower.contains("the api provider")
         return Record(text: text, verdict: verdict, specific: specific, aider: aider)
     }
@@ -796,13 +850,17 @@ public enum FailureClassifier {
             while let found = ClassifierText.find(digits, in: b, from: from) {
                 from = found + 1
                 let end = found + 3
-                if found > 0, ClassifierText.isDigit(b[found - 1]) || ClassifierText.isLetter(b[found - 1])
-                    || b[found - 1] == 0x2E || b[found - 1] == 0x3A && found > 1 && ClassifierText.isDigit(b[found - 2])
+                if found > 0,
+                    ClassifierText.isDigit(b[found - 1]) || ClassifierText.isLetter(b[found - 1])
+                        || b[found - 1] == 0x2E
+                        || b[found - 1] == 0x3A && found > 1 && ClassifierText.isDigit(b[found - 2])
                 {
                     continue
                 }
-                if end < b.count, ClassifierText.isDigit(b[end]) || ClassifierText.isLetter(b[end]) || b[end] == 0x2E
-                    && end + 1 < b.count && ClassifierText.isDigit(b[end + 1])
+                if end < b.count,
+                    ClassifierText.isDigit(b[end]) || ClassifierText.isLetter(b[end])
+                        || b[end] == 0x2E
+                            && end + 1 < b.count && ClassifierText.isDigit(b[end + 1])
                 {
                     continue
                 }
@@ -826,7 +884,9 @@ public enum FailureClassifier {
         let lower = ClassifierText.lowercase(line)
         var i = 0
         // Spaces, list bullets and the symbols CLIs put before an error (■ ⎿ ✗ are non-ASCII).
-        while i < lower.count, lower[i] >= 0x80 || [0x20, 0x09, 0x21, 0x3E, 0x2A, 0x2D, 0x5B, 0x23].contains(lower[i]) {
+        while i < lower.count,
+            lower[i] >= 0x80 || [0x20, 0x09, 0x21, 0x3E, 0x2A, 0x2D, 0x5B, 0x23].contains(lower[i])
+        {
             i += 1
         }
         if stdoutStarts.contains(where: { ClassifierText.hasPrefix($0, in: lower, at: i) }) { return true }
@@ -878,7 +938,9 @@ public enum FailureClassifier {
         var count = 0
         var pendingSpace = false
         for character in text {
-            if character.isWhitespace || character.unicodeScalars.allSatisfy({ $0.value < 0x20 || $0.value == 0x7F }) {
+            if character.isWhitespace
+                || character.unicodeScalars.allSatisfy({ $0.value < 0x20 || $0.value == 0x7F })
+            {
                 pendingSpace = !result.isEmpty
                 continue
             }
@@ -901,7 +963,7 @@ public enum FailureClassifier {
 // MARK: - Scanning stdout
 
 /// The JSON events of a stdout tail and its other lines.
-struct ClassifierScan {
+private struct ClassifierScan {
     /// Every JSON value found, in order (the elements of a top-level array count one by one).
     var events: [JSONValue] = []
     /// How many lines held JSON.
@@ -919,10 +981,15 @@ struct ClassifierScan {
             let opensLikeJSON = trimmed.first == 0x7B || trimmed.first == 0x5B
             if opensLikeJSON, let value = try? JSON.parse(line) {
                 jsonLineCount += 1
-                if let elements = value.arrayValue { events.append(contentsOf: elements) } else { events.append(value) }
+                if let elements = value.arrayValue {
+                    events.append(contentsOf: elements)
+                } else {
+                    events.append(value)
+                }
                 continue
             }
-            let jsonish = opensLikeJSON || ClassifierText.contains(Array("\":".utf8), in: line)
+            let jsonish =
+                opensLikeJSON || ClassifierText.contains(Array("\":".utf8), in: line)
                 || ClassifierText.contains(Array("{\"".utf8), in: line)
             plain.append((index, line, jsonish))
         }
@@ -957,7 +1024,7 @@ struct ClassifierScan {
 // MARK: - Byte text
 
 /// ClassifierText as ASCII-lowercased UTF-8 bytes, for fast case-insensitive substring tests.
-struct ClassifierText {
+private struct ClassifierText {
     let lower: [UInt8]
 
     init(_ text: String) { lower = ClassifierText.lowercase(Array(text.utf8)) }
@@ -978,7 +1045,9 @@ struct ClassifierText {
 
     static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
 
-    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
 
     static func hasPrefix(_ needle: [UInt8], in bytes: [UInt8], at index: Int) -> Bool {
         guard index >= 0, index + needle.count <= bytes.count else { return false }
@@ -990,7 +1059,9 @@ struct ClassifierText {
         hasPrefix(needle, in: bytes, at: end - needle.count)
     }
 
-    static func contains(_ needle: [UInt8], in bytes: [UInt8]) -> Bool { find(needle, in: bytes, from: 0) != nil }
+    static func contains(_ needle: [UInt8], in bytes: [UInt8]) -> Bool {
+        find(needle, in: bytes, from: 0) != nil
+    }
 
     /// The first index at or after `from` where `needle` starts in `bytes`.
     static func find(_ needle: [UInt8], in bytes: [UInt8], from: Int) -> Int? {
@@ -1007,7 +1078,7 @@ struct ClassifierText {
 
 extension Array where Element == UInt8 {
     /// True when any of `needles` occurs in these (lowercased) bytes.
-    func containsAnyOf(_ needles: [[UInt8]]) -> Bool {
+    fileprivate func containsAnyOf(_ needles: [[UInt8]]) -> Bool {
         needles.contains { ClassifierText.contains($0, in: self) }
     }
 }

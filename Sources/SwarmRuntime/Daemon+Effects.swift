@@ -41,6 +41,7 @@ extension Daemon {
             stop(id)
         case .persist(let id):
             dirtyMeta.insert(id)
+            stateLines[id] = nil
         case .alert(let alert):
             alerts.record(alert, log: log)
         case .deadLetter(let id, let reason):
@@ -55,7 +56,7 @@ extension Daemon {
             return
         }
         do {
-            try intake.materialize(task, record: record, meta: MetaStore.encode(record))
+            try intake.materialize(task, record: record, meta: record.active ? nil : MetaStore.encode(record))
             log.debug("accepted \(task.fileName) as \(id)")
         } catch {
             log.error("cannot create the folder of \(id): \(error); its start will fail")
@@ -75,6 +76,7 @@ extension Daemon {
         contracts[id] = template.contract
         if wake == ["start"] { archivePreviousResult(record) }
         watchAgent(id)
+        flushMeta()
         do {
             try MetaStore.write(record, in: workspace)
         } catch {
@@ -225,6 +227,15 @@ extension Daemon {
     /// Writes what changed: meta.json of every touched agent at once, state.json at most every
     /// `stateInterval` (or now, with `force`).
     func flush(force: Bool = false) {
+        flushMeta()
+        let due = Clock.wallMilliseconds() - lastStateWrite >= Self.stateInterval
+        if stateDirty && (due || force) { writeState() }
+    }
+
+    /// state.json: one compact line per agent (cached until the agent changes), so a
+    /// rewrite costs little even with thousands of agents.
+    /// Writes every meta.json that changed, in id order.
+    func flushMeta() {
         for id in dirtyMeta.sorted() {
             guard let record = scheduler.agents[id] else { continue }
             do {
@@ -234,18 +245,30 @@ extension Daemon {
             }
         }
         dirtyMeta.removeAll()
-        let due = Clock.wallMilliseconds() - lastStateWrite >= Self.stateInterval
-        if stateDirty && (due || force) { writeState() }
     }
 
     private func writeState() {
         let records = scheduler.agents.values.sorted { $0.sequence < $1.sequence }
-        let snapshot = StateSnapshot(
-            updated: Timestamp.iso8601(milliseconds: now), daemonPid: Processes.currentID,
-            budgets: StatusView.budgets(records, limits: scheduler.limits),
-            agents: records.map { AgentSummary($0, workspace: workspace, progress: nil) })
+        var text = "{\n  \"agents\": ["
+        for (index, record) in records.enumerated() {
+            let line: String
+            if let cached = stateLines[record.id] {
+                line = cached
+            } else {
+                line = JSON.encode(AgentSummary(record, workspace: workspace, progress: nil).json, pretty: false)
+                stateLines[record.id] = line
+            }
+            text += (index == 0 ? "\n    " : ",\n    ") + line
+        }
+        text += records.isEmpty ? "],\n" : "\n  ],\n"
+        let budgets = StatusView.budgets(records, limits: scheduler.limits).map { b -> JSONValue in
+            .object(["holder": .string(b.holder), "used": .integer(Int64(b.used)), "total": .integer(Int64(b.total))])
+        }
+        text += "  \"budgets\": " + JSON.encode(.array(budgets), pretty: false) + ",\n"
+        text += "  \"daemon_pid\": \(Processes.currentID),\n"
+        text += "  \"updated\": " + JSON.quote(Timestamp.iso8601(milliseconds: now)) + "\n}\n"
         do {
-            try FileSystem.writeAtomically(workspace.statePath, Array(JSON.encode(snapshot.json).utf8))
+            try FileSystem.writeAtomically(workspace.statePath, Array(text.utf8))
             if !scheduler.router.isEmpty {
                 let upstreams = UpstreamSnapshot.make(scheduler.router, now: now)
                 try FileSystem.writeAtomically(workspace.upstreamsPath, MetaStore.encodeValue(upstreams))

@@ -6,7 +6,7 @@ import SwarmSystem
 /// apply HEARTBEAT.md's rules.
 extension Daemon {
     /// Files the runtime itself writes in an agent's folder: their changes are no sign of life.
-    static let runtimeFiles: Set<String> = ["meta.json", "task.md", "children.json", "agent.lock"]
+    static let runtimeFiles: Set<String> = ["meta.json", "task.md", "children.json"]
 
     func heartbeat() {
         let started = Clock.monotonicNanoseconds()

@@ -15,6 +15,12 @@ extension Daemon {
             let id = records[index].id
             if launcher.isRunning(id) {
                 adopted.append((id, records[index].pid))
+            } else if neverStarted(records[index]) {
+                log.info("\(id) was about to start when the daemon stopped; it starts again (same attempt)")
+                records[index].active = false
+                records[index].state = records[index].runs > 1 && records[index].kind == .orchestrator ? .running : .queued
+                if records[index].state == .queued { records[index].attempts = max(0, records[index].attempts - 1) }
+                records[index].runs = max(0, records[index].runs - 1)
             } else {
                 endedWhileDown.append(id)
             }
@@ -50,6 +56,19 @@ extension Daemon {
                 + "\(endedWhileDown.count) ended while down")
         }
         feed(.tick)
+    }
+
+    /// True when a run was recorded as starting but left no trace: no pid was recorded, no
+    /// result exists and stdout.log (created by the spawn itself) is missing or clearly older
+    /// than the start. Such a run is started again without counting a new attempt.
+    private func neverStarted(_ record: AgentRecord) -> Bool {
+        guard record.pid == nil, let started = record.startedAt else { return false }
+        let files = workspace.agentFiles(record.id)
+        if FileSystem.exists(files.results) || FileSystem.exists(files.progress) && record.attempts <= 1 { return false }
+        guard let output = FileSystem.status(files.stdout) else { return true }
+        // File times come from the kernel's coarse clock: only a clearly older stdout.log (an
+        // earlier attempt's) proves that this run never opened it.
+        return output.modifiedNanos / 1_000_000 < started - 50
     }
 
     /// An agent folder without a readable meta.json: intake crashed after moving the task in.

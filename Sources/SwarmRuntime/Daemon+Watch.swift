@@ -25,7 +25,13 @@ extension Daemon {
             guard let target = watches[event.wd], !event.name.isEmpty else { continue }
             switch target {
             case .inbox:
-                if !Intake.isIgnored(event.name) { intakeFromInbox(event.name) }
+                if Intake.isIgnored(event.name) { continue }
+                if event.mask.contains(.create) && !event.mask.contains(.isDirectory) {
+                    // A regular file is taken once written (close or rename); anything else
+                    // (symlink, FIFO) is taken, and rejected, as soon as it appears.
+                    if FileSystem.status(workspace.inbox + "/" + event.name)?.kind == .regular { continue }
+                }
+                intakeFromInbox(event.name)
             case .spawnRequests(let parent):
                 if !Intake.isIgnored(event.name) { intakeFromSpawn(parent, name: event.name) }
             case .agent(let id):
@@ -60,7 +66,7 @@ extension Daemon {
             watches[wd] = .agent(id)
             agentWatches[id] = wd
         } catch {
-            log.warning("cannot watch \(files.directory): \(error); questions are seen at the next heartbeat")
+            degradeToPolling(because: "cannot watch \(files.directory): \(error)")
         }
         if FileSystem.status(files.spawn)?.kind == .directory { watchSpawnFolder(id) }
     }
@@ -73,7 +79,7 @@ extension Daemon {
             watches[wd] = .spawnRequests(id)
             spawnWatches[id] = wd
         } catch {
-            log.warning("cannot watch \(folder): \(error)")
+            degradeToPolling(because: "cannot watch \(folder): \(error)")
             return
         }
         scanSpawnFolder(id)
@@ -102,15 +108,35 @@ extension Daemon {
         }
     }
 
-    /// After an overflow: look at everything again, as at start.
+    /// Looks at everything inotify would report: the inbox, the control folder, and each
+    /// unsettled agent's spawn/ folder, question and answer. Run after an inotify overflow,
+    /// and at every poll in poll mode (`--poll`, or when the kernel runs out of watches). It
+    /// costs about three metadata operations per unsettled agent.
     func rescan() {
         scanInbox()
-        for id in spawnWatches.keys.sorted() { scanSpawnFolder(id) }
-        for record in scheduler.agents.values where record.state == .running && record.active {
-            if FileSystem.exists(workspace.agentFiles(record.id).question) {
-                agentFileChanged(record.id, name: "question.md")
-            }
+        scanControl()
+        for record in scheduler.agents.values.sorted(by: { $0.sequence < $1.sequence }) where !record.state.isSettled {
+            let files = workspace.agentFiles(record.id)
+            if FileSystem.status(files.spawn)?.kind == .directory { scanSpawnFolder(record.id) }
+            let asked = FileSystem.exists(files.question)
+            let answered = FileSystem.exists(files.answer)
+            if record.state == .running && record.active && asked && !answered { feed(.asked(id: record.id)) }
+            if record.state == .waiting && answered { feed(.answered(id: record.id)) }
         }
+    }
+
+    /// Switches to polling the tree every `interval` (or keeps the shorter interval already in
+    /// force), with one alert: inotify cannot see everything any more.
+    func degradeToPolling(because reason: String) {
+        let interval = min(pollInterval ?? Self.degradedPoll, Self.degradedPoll)
+        if pollInterval == nil {
+            let alert = Alert(
+                time: now, kind: "watch-degraded", agent: nil,
+                message: "\(reason); the daemon now polls the tree every \(DurationText.format(interval)) "
+                    + "(raise fs.inotify.max_user_watches to get events back)")
+            alerts.record(alert, log: log)
+        }
+        pollInterval = interval
     }
 
     /// Carries out one request of the command line and removes it.
@@ -150,7 +176,10 @@ extension Daemon {
     /// full inbox never keeps the daemon from starting agents and seeing them finish.
     func scanInbox() {
         let entries = (try? FileSystem.entries(of: workspace.inbox)) ?? []
-        for entry in entries where !Intake.isIgnored(entry.name) { backlog.append(entry.name) }
+        for entry in entries where !Intake.isIgnored(entry.name) && !backlogged.contains(entry.name) {
+            backlog.append(entry.name)
+            backlogged.insert(entry.name)
+        }
     }
 
     /// Takes up to `limit` queued inbox files; returns how many are left.
@@ -159,6 +188,7 @@ extension Daemon {
         var taken = 0
         while backlogIndex < backlog.count && taken < limit {
             let name = backlog[backlogIndex]
+            backlogged.remove(name)
             backlogIndex += 1
             taken += 1
             if FileSystem.exists(workspace.inbox + "/" + name) { intakeFromInbox(name) }

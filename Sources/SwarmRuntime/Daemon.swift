@@ -8,6 +8,8 @@ public struct DaemonOptions: Sendable {
     public var untilIdle = false
     /// Overrides swarm.json's `heartbeat` for this run.
     public var heartbeat: Millis?
+    /// Poll the tree at this interval as well as watching it (network file systems).
+    public var poll: Millis?
     /// The daemon log's format.
     public var logFormat: Logger.Format = .text
     public var verbose = false
@@ -71,10 +73,19 @@ public final class Daemon {
     var pending: [String: PreparedTask] = [:]
     /// Inbox files found by a scan and not yet taken in, in order.
     var backlog: [String] = []
+    var backlogged: Set<String> = []
+    /// Set in poll mode: how often the whole tree is looked at (inotify sees nothing that
+    /// other machines write on a network file system).
+    var pollInterval: Millis?
+    var nextPoll: Millis = 0
+    /// The poll interval used when the kernel runs out of inotify watches.
+    static let degradedPoll: Millis = 1_000
     var backlogIndex = 0
     /// Inbox files taken per loop turn while a backlog remains.
     static let intakeBatch = 32
     var dirtyMeta: Set<String> = []
+    /// Each agent's line of state.json, until the agent changes.
+    var stateLines: [String: String] = [:]
     var stateDirty = true
     var lastStateWrite: Millis = 0
     var nextHeartbeat: Millis = 0
@@ -130,6 +141,7 @@ public final class Daemon {
         self.alerts = AlertLog(
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
+        self.pollInterval = options.poll
     }
 
     /// The folder of the running `swarm` binary, put first on every agent's PATH.
@@ -161,7 +173,7 @@ public final class Daemon {
         do {
             try epoll.add(inotify.rawValue, token: Self.inotifyToken)
             try epoll.add(signals.rawValue, token: Self.signalToken)
-            let wd = try inotify.add(workspace.inbox, mask: [.closeWrite, .movedTo, .onlyDirectory])
+            let wd = try inotify.add(workspace.inbox, mask: [.closeWrite, .movedTo, .create, .onlyDirectory])
             watches[wd] = .inbox
             try? FileSystem.makeDirectory(workspace.controlDirectory)
             let control = try inotify.add(
@@ -173,10 +185,14 @@ public final class Daemon {
         log.info(
             "swarm daemon \(Processes.currentID) on \(workspace.root): maxSlots \(config.maxSlots), "
                 + "reserve \(config.reserve), heartbeat \(DurationText.format(heartbeatInterval))")
+        if let pollInterval {
+            log.info("poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched")
+        }
         recover()
         scanControl()
         scanInbox()
         nextHeartbeat = now + heartbeatInterval
+        nextPoll = now + (pollInterval ?? 0)
         while !stopRequested {
             flush()
             if options.untilIdle && isIdle() { break }
@@ -208,12 +224,17 @@ public final class Daemon {
         var due = nextHeartbeat
         if let deadline = scheduler.nextDeadline(after: Clock.wallMilliseconds()) { due = min(due, deadline) }
         if let kill = killDeadlines.values.min() { due = min(due, kill) }
+        if pollInterval != nil { due = min(due, nextPoll) }
         if stateDirty { due = min(due, lastStateWrite + Self.stateInterval) }
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
 
     private func timers() {
+        if let pollInterval, now >= nextPoll {
+            rescan()
+            nextPoll = now + pollInterval
+        }
         if now >= nextHeartbeat {
             heartbeat()
             nextHeartbeat = now + heartbeatInterval
@@ -256,7 +277,7 @@ public final class Daemon {
     /// True when nothing is left to do: no agent queued, running or waiting and no task
     /// waiting in the inbox or half-claimed.
     func isIdle() -> Bool {
-        guard backlog.isEmpty, pending.isEmpty, scheduler.isIdle else { return false }
+        guard backlogIndex >= backlog.count, pending.isEmpty, scheduler.isIdle else { return false }
         let inbox = (try? FileSystem.entries(of: workspace.inbox)) ?? []
         if inbox.contains(where: { !Intake.isIgnored($0.name) }) { return false }
         return claimedLeftovers().isEmpty

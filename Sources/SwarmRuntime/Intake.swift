@@ -24,9 +24,10 @@ struct Intake: Sendable {
         self.catalog = Catalog(workspace: workspace)
     }
 
-    /// True for names intake leaves alone: dotfiles and editors' temporary files.
+    /// True for names intake leaves alone: dotfiles, editors' temporary files, and names that
+    /// are not valid UTF-8 (shown with U+FFFD; they cannot be renamed by that name).
     static func isIgnored(_ name: String) -> Bool {
-        name.hasPrefix(".") || name.hasSuffix("~") || name.hasSuffix(".swp")
+        name.contains("\u{FFFD}") || name.hasPrefix(".") || name.hasSuffix("~") || name.hasSuffix(".swp")
             || name.hasSuffix(".swx") || name.hasSuffix(".tmp") || name.hasSuffix(".error")
             || (name.hasPrefix("#") && name.hasSuffix("#")) || name == "4913"
     }
@@ -54,6 +55,19 @@ struct Intake: Sendable {
             n += 1
         }
         return candidate
+    }
+
+    /// `name` cut to at most 200 bytes (at a character boundary), so that `NAME.error` and the
+    /// temporary name it is written through stay under the file system's 255-byte limit (a
+    /// longer name's explanation is the shortened name plus `.error`).
+    static func shortened(_ name: String) -> String {
+        guard name.utf8.count > 200 else { return name }
+        var out = ""
+        for character in name {
+            if out.utf8.count + String(character).utf8.count > 200 { break }
+            out.append(character)
+        }
+        return out
     }
 
     /// Reads and checks a claimed task; `parent` is the requesting orchestrator, if any.
@@ -139,8 +153,9 @@ struct Intake: Sendable {
         return !entries.allSatisfy { $0.name.hasPrefix("source.") || $0.name == "task.md" }
     }
 
-    /// Creates the accepted agent's folder: source file, brief, meta.json, the parent's link.
-    func materialize(_ task: PreparedTask, record: AgentRecord, meta: [UInt8]) throws(Errno) {
+    /// Creates the accepted agent's folder: source file, brief, meta.json (unless `meta` is nil
+    /// because the agent starts at once and its start writes it), the parent's link.
+    func materialize(_ task: PreparedTask, record: AgentRecord, meta: [UInt8]?) throws(Errno) {
         let files = workspace.agentFiles(record.id)
         try FileSystem.makeDirectory(files.directory)
         let ext = task.fileName.hasSuffix(".json") ? "json" : "md"
@@ -148,7 +163,7 @@ struct Intake: Sendable {
         try FileSystem.writeAtomically(files.task, Array(task.brief.utf8))
         try FileSystem.makeDirectory(files.temporary)
         if record.kind == .orchestrator { try FileSystem.makeDirectory(files.spawn) }
-        try FileSystem.writeAtomically(files.meta, meta)
+        if let meta { try FileSystem.writeAtomically(files.meta, meta) }
         if let parent = record.parent {
             let links = workspace.agentFiles(parent).children
             try FileSystem.makeDirectory(links)
@@ -171,7 +186,7 @@ struct Intake: Sendable {
             "swarm could not accept \(fileName): \(reason)\n\n"
             + "The original is kept beside this file as \(name). Fix it and move it back into "
             + (parent == nil ? "swarm/inbox/" : "the spawn/ folder") + " to try again.\n"
-        try? FileSystem.writeAtomically(target + ".error", Array(text.utf8))
+        try? FileSystem.writeAtomically(directory + "/" + Self.shortened(name) + ".error", Array(text.utf8))
         return target
     }
 }

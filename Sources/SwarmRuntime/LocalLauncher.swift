@@ -11,12 +11,13 @@ struct LaunchSpec: Sendable {
     var files: AgentFiles
 }
 
-/// Starts agents on this machine: posix_spawn into a new session, the agent's lock handed over
-/// as descriptor 3 so the kernel holds it exactly as long as the agent's processes live.
+/// Starts agents on this machine: posix_spawn into a new session, a lock on the agent's folder
+/// handed over as descriptor 3 so the kernel holds it exactly as long as the agent's processes
+/// live.
 struct LocalLauncher: Sendable {
     let workspace: Workspace
 
-    /// The descriptor number an agent finds its agent.lock on.
+    /// The descriptor number an agent finds its folder's lock on.
     static let lockDescriptor: Int32 = 3
 
     /// Starts the command; returns its pid. The caller watches the pid for its exit.
@@ -24,9 +25,9 @@ struct LocalLauncher: Sendable {
         try? FileSystem.makeDirectory(spec.files.temporary)
         let lock: FileDescriptor
         do {
-            guard let acquired = try Flock.tryLock(spec.files.lock) else {
+            guard let acquired = try Flock.tryLockDirectory(spec.files.lock) else {
                 throw SwarmError(
-                    "a process of an earlier run of \(spec.id) still holds its agent.lock; "
+                    "a process of an earlier run of \(spec.id) still holds the lock on its folder; "
                         + "stop it with `swarm kill \(spec.id)`")
             }
             lock = acquired
@@ -62,7 +63,7 @@ struct LocalLauncher: Sendable {
         return members.count
     }
 
-    /// True while some process of the agent still holds its agent.lock.
+    /// True while some process of the agent still holds the lock on its folder.
     func isRunning(_ id: String) -> Bool {
         Flock.isHeld(workspace.agentFiles(id).lock)
     }

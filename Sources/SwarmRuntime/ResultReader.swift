@@ -64,8 +64,8 @@ enum ResultReader {
                     diagnosis.errorClass, reason: diagnosis.message,
                     retryAfter: diagnosis.retryAfterMilliseconds)
             }
-            let failure: FailureKind = kind == "budget" ? .budget : .error
-            return .failed(failure, reason: kind.isEmpty ? message : "\(kind): \(message)")
+            if kind == "budget" { return .failed(.budget, reason: message) }
+            return .failed(.error, reason: kind.isEmpty ? message : "\(kind): \(message)")
         }
         if let contract {
             let violations = contract.violations(in: value)

@@ -90,23 +90,6 @@ public struct BudgetSummary: Sendable, Equatable {
     }
 }
 
-/// What state.json holds: a snapshot of every agent and every budget.
-public struct StateSnapshot: Sendable {
-    public var updated: String
-    public var daemonPid: Int32?
-    public var budgets: [BudgetSummary]
-    public var agents: [AgentSummary]
-
-    public var json: JSONValue {
-        var o = JSONObject()
-        o["updated"] = .string(updated)
-        o["daemon_pid"] = daemonPid.map { .integer(Int64($0)) } ?? .null
-        o["budgets"] = .array(budgets.map { .object(["holder": .string($0.holder), "used": .integer(Int64($0.used)), "total": .integer(Int64($0.total))]) })
-        o["agents"] = .array(agents.map(\.json))
-        return .object(o)
-    }
-}
-
 /// Builds status views from records.
 public enum StatusView {
     /// The last progress line of an agent, read from the tail of its progress.md.

@@ -88,7 +88,9 @@ public struct AgentFiles: Sendable, Equatable {
     public var answer: String { directory + "/answer.md" }
     public var stdout: String { directory + "/stdout.log" }
     public var stderr: String { directory + "/stderr.log" }
-    public var lock: String { directory + "/agent.lock" }
+    /// The agent's folder is also its lock: flocked by the runtime and handed to the agent as
+    /// descriptor 3, held exactly as long as a process of the agent lives.
+    public var lock: String { directory }
     public var spawn: String { directory + "/spawn" }
     public var refused: String { directory + "/refused" }
     public var children: String { directory + "/children" }

@@ -17,6 +17,15 @@ public enum Flock {
         return consume file
     }
 
+    /// Takes an exclusive lock on the directory `path` itself (opened read-only, never
+    /// following a symlink), without waiting. Returns the locked descriptor, or `nil` when
+    /// another open file description holds a lock on it. Locking the directory costs no file.
+    public static func tryLockDirectory(_ path: String) throws(Errno) -> FileDescriptor? {
+        let file = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        guard try lockWithoutWaiting(file) else { return nil }
+        return consume file
+    }
+
     /// Whether some process holds a lock on `path`: tries to take the lock without waiting
     /// on a fresh open file description and, when that succeeds, releases it at once.
     ///

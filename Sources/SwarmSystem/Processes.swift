@@ -45,21 +45,6 @@ public enum Processes {
         return ExitStatus(waitStatus: status)
     }
 
-    /// Collects every child that has ended, until none is left to collect.
-    ///
-    /// This takes any child of the process, including ones some other component spawned
-    /// and means to reap itself; only the event loop that owns every child should call it.
-    public static func reapAny() -> [(pid: Int32, status: ExitStatus)] {
-        var reaped: [(pid: Int32, status: ExitStatus)] = []
-        while true {
-            var status: Int32 = 0
-            guard let pid = try? retryingInterrupts({ waitpid(-1, &status, WNOHANG) }), pid > 0 else {
-                return reaped
-            }
-            if let exit = ExitStatus(waitStatus: status) { reaped.append((pid, exit)) }
-        }
-    }
-
     /// Sends `sig` to `pid` (`kill(2)`); `true` when it was delivered.
     public static func signal(_ pid: Int32, _ sig: Int32) -> Bool {
         kill(pid, sig) == 0

@@ -1,8 +1,8 @@
 import SwarmSystem
 import Testing
 
-/// Every test that starts children lives here, run one at a time: `reapAny` collects any
-/// child of the test process, so no other test may have children while it runs.
+/// Every test of SwarmSystem that starts children lives here, run one at a time; each reaps
+/// only the children it started.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ChildProcessTests {
     @Test func environmentWorkingDirectoryAndOutputArrive() throws {
@@ -143,20 +143,6 @@ struct ChildProcessTests {
         let delivered = Processes.signal(descriptor: sleeperDescriptor, Signal.kill)
         #expect(delivered)
         #expect(try waitForExit(sleeper) == .signaled(Signal.kill))
-    }
-
-    @Test func reapAnyCollectsEveryEndedChild() throws {
-        let pids = try (0..<3).map { code in
-            try Spawner.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", "exit \(code)"]))
-        }
-        var collected: [Int32: ChildExit] = [:]
-        let done = try waitUntil {
-            for (pid, status) in Processes.reapAny() { collected[pid] = status }
-            return Set(pids).isSubset(of: collected.keys)
-        }
-        #expect(done)
-        #expect(pids.enumerated().allSatisfy { collected[$0.element] == ChildExit.exited(Int32($0.offset)) })
-        #expect(Processes.reapAny().isEmpty)
     }
 
     @Test func readFileRefusesAFIFOWithoutBlocking() throws {
