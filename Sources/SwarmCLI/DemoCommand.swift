@@ -69,7 +69,7 @@ enum DemoCommand {
     private static func report(_ workspace: Workspace, seconds: Double) {
         let records = MetaStore.loadAll(workspace).records
         let byParent = Dictionary(grouping: records, by: { $0.parent ?? "" })
-        var out = "What ran (id, state, attempts, role/template, budget used at the end):\n"
+        var out = "What ran (id, state, attempts, role/template, subtree budget, time to settle):\n"
         func walk(_ r: AgentRecord, _ indent: String) {
             let budget = r.kind == .orchestrator ? "  slots \(r.slots)" : ""
             let took = r.finishedAt.map { " in \($0 - r.createdAt) ms" } ?? ""

@@ -75,6 +75,7 @@ enum SubmitCommand {
             do {
                 try FileSystem.writeAtomically(temporary, Array(text.utf8), durable: true)
                 try FileSystem.rename(temporary, to: path, replace: false)
+                try FileSystem.syncDirectory(workspace.inbox)
                 Output.print(id)
                 return
             } catch let error where error == .fileExists && !explicit {

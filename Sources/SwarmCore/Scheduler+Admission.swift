@@ -58,6 +58,9 @@ extension Scheduler {
         if parent.state.isSettled {
             return "the requesting agent \(parentID) has already ended (\(parent.state.rawValue))"
         }
+        if parent.stopping != nil {
+            return "the requesting agent \(parentID) is being stopped"
+        }
         if parent.kind == .worker {
             return "\(parentID) is a worker and has no slots for children; "
                 + "use an orchestrator template to fan out"
@@ -87,7 +90,7 @@ extension Scheduler {
     /// its role's cap) now.
     public func fits(_ r: AgentRecord) -> Bool {
         if let parentID = r.parent {
-            guard let parent = agents[parentID], holds(parent) else { return false }
+            guard let parent = agents[parentID], parent.holdsSlots, parent.stopping == nil else { return false }
             return used[parentID, default: 0] + r.footprint <= parent.slots
         }
         if used["", default: 0] + r.footprint > limits.topCapacity(for: r.priority) { return false }
@@ -100,6 +103,13 @@ extension Scheduler {
     /// Starts queued agents that fit, best first. Once something does not fit in a pool, nothing
     /// ordered after it may take that pool's slots, so big requests are not starved.
     mutating func admit() {
+        while admitPass() {}
+    }
+
+    /// One pass over the queue; true when it started something (which may let a child of a
+    /// just-started orchestrator fit, so another pass follows).
+    private mutating func admitPass() -> Bool {
+        var started = false
         var blocked = Set<String>()
         for id in queue {
             guard let r = agents[id], r.state == .queued else { continue }
@@ -114,10 +124,12 @@ extension Scheduler {
             }
             if fits(r) {
                 startAttempt(id)
+                started = true
             } else {
                 blocked.insert(key)
             }
         }
+        return started && queue.contains { agents[$0]?.parent != nil }
     }
 
     mutating func startAttempt(_ id: String) {
@@ -151,7 +163,6 @@ extension Scheduler {
             r.startedAt = time
             r.pid = nil
             r.liveness = Liveness()
-            r.liveness.evidence = Evidence()
             r.pendingWakes = []
         }
         effects.append(.start(id: id, wake: wake))

@@ -15,7 +15,11 @@ extension Scheduler {
             r.active = false
             r.pid = nil
         }
-        fail(id, .exit, "the command could not be started: \(reason)")
+        switch r.stopping {
+        case .operatorKill?: settle(id, .killed, reason: "killed by a person (swarm kill)")
+        case .parentEnded?: settle(id, .killed, reason: "its orchestrator \(r.parent ?? "") ended first")
+        default: fail(id, .exit, "the command could not be started: \(reason)")
+        }
     }
 
     mutating func exited(_ id: String, outcome: Outcome) {
@@ -105,7 +109,7 @@ extension Scheduler {
             let wait = min(max(retryAfter ?? 0, backoff(after: r.attempts, policy: r.policy)), router.policy.maxRetryAfter)
             fail(id, .upstream, text, delay: wait)
         case .quotaExhausted, .overloaded, .connection:
-            let elsewhere = router.candidate(preferred: r.preferredUpstream, avoiding: r.upstream, now: now) != nil
+            let elsewhere = router.alternative(to: r.upstream, now: now) != nil
             fail(id, .upstream, text, delay: elsewhere ? 0 : nil)
         }
     }
@@ -113,6 +117,10 @@ extension Scheduler {
     /// Applies the failure policy of the agent's template to one failed attempt.
     mutating func fail(_ id: String, _ kind: FailureKind, _ reason: String, delay chosen: Millis? = nil) {
         guard let r = agents[id] else { return }
+        if let parent = r.parent, agents[parent]?.state.isSettled ?? true {
+            settle(id, .killed, reason: "\(reason); not retried: its orchestrator \(parent) has ended")
+            return
+        }
         let action = r.policy.action(for: kind)
         switch action {
         case .retry(let retries) where r.attempts <= retries:
@@ -252,12 +260,14 @@ extension Scheduler {
     }
 
     mutating func answered(_ id: String) {
-        guard agents[id]?.state == .waiting else { return }
+        guard let r = agents[id], r.state == .waiting else { return }
         update(id) { r in
             r.state = .running
             r.liveness.silentBeats = 0
             r.liveness.investigated = false
+            if r.kind == .orchestrator && !r.active { r.pendingWakes.append("answered") }
         }
+        wakeIfNeeded(id)
     }
 
     mutating func consume(_ id: String) {

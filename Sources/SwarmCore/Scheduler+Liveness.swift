@@ -24,9 +24,8 @@ extension Scheduler {
 
     private mutating func beat(_ id: String, _ seen: Evidence) {
         guard var live = agents[id]?.liveness else { return }
-        let previous = live.evidence ?? Evidence()
         var alerts: [(String, String)] = []
-        if seen.showsLife(since: previous) {
+        if live.evidence.map({ seen.showsLife(since: $0) }) ?? true {
             live.silentBeats = 0
             live.investigated = false
         } else {

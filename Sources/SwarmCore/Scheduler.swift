@@ -31,7 +31,9 @@ public struct Scheduler: Sendable {
         self.router = UpstreamRouter(limits.upstreams, policy: limits.breaker, seed: seed ^ 0xB4EA)
         for record in records { agents[record.id] = record }
         nextSequence = (records.map(\.sequence).max() ?? 0) + 1
-        for record in records where holds(record) { adjustUsage(record, by: record.footprint) }
+        for record in records.sorted(by: { $0.depth > $1.depth }) where record.holdsSlots {
+            adjustUsage(record, by: record.footprint)
+        }
         queue = records.filter { $0.state == .queued }.map(\.id)
         queue.sort(by: queueOrder)
         queuedChildren = records.filter { $0.state == .queued && $0.parent != nil }.count
@@ -106,11 +108,23 @@ public struct Scheduler: Sendable {
 
     // MARK: Record updates that keep the budget counters true
 
-    func holds(_ r: AgentRecord) -> Bool { r.holdsSlots }
+    /// Whether an agent holds its footprint in its parent's budget: while it runs (see
+    /// `holdsSlots`), and for an orchestrator also while any child still holds slots of its
+    /// budget, so that an ended orchestrator's slots come back only when its last child is gone.
+    func holds(_ r: AgentRecord) -> Bool {
+        r.holdsSlots || (r.kind == .orchestrator && used[r.id, default: 0] > 0)
+    }
 
     mutating func adjustUsage(_ r: AgentRecord, by delta: Int) {
-        used[r.parent ?? "", default: 0] += delta
-        if r.parent == nil { roleUsed[r.role, default: 0] += delta }
+        guard let parentID = r.parent, let parent = agents[parentID] else {
+            used["", default: 0] += delta
+            roleUsed[r.role, default: 0] += delta
+            return
+        }
+        let before = holds(parent)
+        used[parentID, default: 0] += delta
+        let after = holds(parent)
+        if before != after { adjustUsage(parent, by: after ? parent.footprint : -parent.footprint) }
     }
 
     /// Changes one record through `body`, keeping the counters and the queue in step.

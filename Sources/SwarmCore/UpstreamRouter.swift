@@ -114,6 +114,11 @@ public struct UpstreamRouter: Sendable, Equatable {
         return nil
     }
 
+    /// A usable upstream other than `excluded`, if any.
+    public func alternative(to excluded: String?, now: Millis) -> String? {
+        upstreams.first { $0.spec.name != excluded && usable($0, now: now) }?.spec.name
+    }
+
     private func ordered(_ preferred: String?, _ avoiding: String?) -> [UpstreamState] {
         var order = upstreams
         if let preferred, let index = order.firstIndex(where: { $0.spec.name == preferred }) {
@@ -170,6 +175,12 @@ public struct UpstreamRouter: Sendable, Equatable {
         }
         var b = breaker(domain, now: now)
         record(&b, failed: false)
+        if b.state == .open || (b.state == .halfOpen && b.probe != nil && b.probe != agent) {
+            // A run that started before the breaker opened says nothing about the upstream now:
+            // only the half-open probe closes it.
+            breakers[domain] = b
+            return []
+        }
         var notes: [RouterNote] = []
         if b.state != .closed {
             notes.append(.closed(domain: domain))

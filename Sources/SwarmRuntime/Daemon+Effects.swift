@@ -168,12 +168,19 @@ extension Daemon {
             if watch.raw >= 0 { epoll.remove(watch.raw) }
             processes[token] = nil
         }
-        killDeadlines[watch.id] = nil
         finishRun(watch.id, status: status)
     }
 
-    /// Classifies the end of a run and feeds it to the scheduler.
+    /// Classifies the end of a run and feeds it to the scheduler. Processes the run left behind
+    /// (still holding the folder's lock) get SIGTERM, then SIGKILL after the grace period, so
+    /// that they cannot block the next run.
     func finishRun(_ id: String, status: ExitStatus?) {
+        if killDeadlines[id] == nil, launcher.isRunning(id) {
+            let pid = scheduler.agents[id]?.pid
+            let signalled = launcher.signalTree(id: id, pid: pid, Signal.terminate)
+            killDeadlines[id] = (now + config.killGraceMilliseconds, pid)
+            log.info("\(id) ended but left \(signalled) process(es) behind; SIGTERM to them")
+        }
         let contract: ResultContract?
         if let known = contracts[id] {
             contract = known
@@ -192,7 +199,7 @@ extension Daemon {
     private func stop(_ id: String) {
         guard let record = scheduler.agents[id], record.active else { return }
         let signalled = launcher.signalTree(id: id, pid: record.pid, Signal.terminate)
-        killDeadlines[id] = now + config.killGraceMilliseconds
+        killDeadlines[id] = (now + config.killGraceMilliseconds, record.pid)
         log.info("stopping \(id): SIGTERM to \(signalled) process(es)")
     }
 

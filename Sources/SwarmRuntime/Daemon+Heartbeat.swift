@@ -21,7 +21,9 @@ extension Daemon {
             for process in ProcFS.snapshot() { cpu[process.session, default: 0] += process.cpuTicks }
             for record in active {
                 evidence[record.id] = gather(record, cpu: cpu)
-                if processTokens[record.id] == nil && !launcher.isRunning(record.id) {
+                if let token = processTokens[record.id], let watch = processes[token] {
+                    if watch.raw < 0 { processExited(watch) }
+                } else if !launcher.isRunning(record.id) {
                     finishRun(record.id, status: nil)
                 }
             }

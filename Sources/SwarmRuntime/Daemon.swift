@@ -89,7 +89,8 @@ public final class Daemon {
     var stateDirty = true
     var lastStateWrite: Millis = 0
     var nextHeartbeat: Millis = 0
-    var killDeadlines: [String: Millis] = [:]
+    /// Agents sent SIGTERM: when the grace period ends, and the session they were started in.
+    var killDeadlines: [String: (due: Millis, session: Int32?)] = [:]
     /// When timers were last looked at: a deadline that passed since then is due.
     var lastTimerCheck: Millis = 0
     var progressOffsets: [String: Int64] = [:]
@@ -223,7 +224,7 @@ public final class Daemon {
     private func timeout() -> Int32 {
         var due = nextHeartbeat
         if let deadline = scheduler.nextDeadline(after: Clock.wallMilliseconds()) { due = min(due, deadline) }
-        if let kill = killDeadlines.values.min() { due = min(due, kill) }
+        if let kill = killDeadlines.values.map(\.due).min() { due = min(due, kill) }
         if pollInterval != nil { due = min(due, nextPoll) }
         if stateDirty { due = min(due, lastStateWrite + Self.stateInterval) }
         let wait = max(0, due - Clock.wallMilliseconds())
@@ -241,11 +242,13 @@ public final class Daemon {
         }
         if let deadline = scheduler.nextDeadline(after: lastTimerCheck), deadline <= now { feed(.tick) }
         lastTimerCheck = now
-        for (id, deadline) in killDeadlines where deadline <= now {
+        for (id, deadline) in killDeadlines where deadline.due <= now {
             killDeadlines[id] = nil
-            guard let record = scheduler.agents[id], record.active else { continue }
-            let signalled = launcher.signalTree(id: id, pid: record.pid, Signal.kill)
-            log.info("\(id) outlived its grace period; SIGKILL to \(signalled) process(es)")
+            // A new run started since the stop is left alone; otherwise whatever is left of the
+            // stopped run (its command, or children that ignored SIGTERM) gets SIGKILL.
+            if let record = scheduler.agents[id], record.active, record.pid != deadline.session { continue }
+            let signalled = launcher.signalTree(id: id, pid: deadline.session, Signal.kill)
+            if signalled > 0 { log.info("\(id) outlived its grace period; SIGKILL to \(signalled) process(es)") }
         }
     }
 
@@ -267,7 +270,16 @@ public final class Daemon {
             config = fresh
             scheduler.updateLimits(Limits(fresh, heartbeat: options.heartbeat))
             alerts.command = fresh.alertCommand
-            log.info("swarm.json reloaded; roles and templates are read at every spawn anyway")
+            var broken: [String] = []
+            for name in Catalog.names(in: workspace.templatesDirectory) {
+                do {
+                    _ = try intake.catalog.template(name)
+                } catch {
+                    broken.append(error.message)
+                }
+            }
+            for problem in broken { log.error("after reload: \(problem); tasks naming it are rejected until it is fixed") }
+            log.info("swarm.json reloaded; templates checked (\(broken.count) broken); roles and templates are read again at every spawn")
             feed(.tick)
         } catch {
             log.error("reload refused, keeping the previous configuration: \(error.message)")

@@ -129,9 +129,7 @@ struct Intake: Sendable {
             }
             return id
         }
-        let stem = fileName.split(separator: ".", omittingEmptySubsequences: false).dropLast()
-            .joined(separator: ".")
-        let base = String(AgentID.slug(fromFileName: stem.isEmpty ? fileName : stem).prefix(56))
+        let base = String(AgentID.slug(fromFileName: fileName).prefix(56))
         var candidate = base
         var n = 2
         while taken(candidate) || hasMeta(candidate) || isForeignFolder(candidate) {

@@ -26,7 +26,8 @@ enum ResultReader {
     }
 
     /// The outcome of one run, from results.json (checked against `contract`) and the exit
-    /// status.
+    /// status. An unknown exit (a run that ended while no daemon watched) counts as clean: an
+    /// orchestrator without a result is then idle, a worker without one has failed anyway.
     static func outcome(files: AgentFiles, exit: ExitStatus?, contract: ResultContract?) -> Outcome {
         let status = exit.map(describeExit) ?? "exit status unknown"
         guard let read = read(files.results) else {
@@ -39,7 +40,7 @@ enum ResultReader {
                     diagnosis.errorClass, reason: "\(diagnosis.message) (from \(diagnosis.source))",
                     retryAfter: diagnosis.retryAfterMilliseconds)
             }
-            return .noResult(exitStatus: status, clean: exit == .exited(0))
+            return .noResult(exitStatus: status, clean: exit == nil || exit == .exited(0))
         }
         switch read {
         case .failure(let error):
