@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(name: "swarm", dependencies: ["SwarmCLI"]),
         .executableTarget(name: "swarm-bench", dependencies: ["SwarmSystem", "SwarmProtocol"]),
         .testTarget(name: "SwarmSystemTests", dependencies: ["SwarmSystem"]),
-        .testTarget(name: "SwarmProtocolTests", dependencies: ["SwarmProtocol"]),
+        .testTarget(name: "SwarmProtocolTests", dependencies: ["SwarmProtocol"], exclude: ["Fixtures"]),
         .testTarget(name: "SwarmCoreTests", dependencies: ["SwarmCore", "SwarmProtocol"]),
         .testTarget(name: "SwarmRuntimeTests", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]),
         .testTarget(name: "SwarmCLITests", dependencies: ["SwarmCLI"]),

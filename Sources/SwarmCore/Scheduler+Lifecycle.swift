@@ -171,6 +171,10 @@ extension Scheduler {
             }
             if state == .done { r.deliveredAt = time }
         }
+        if state == .done, let children = agents[id]?.children {
+            // An orchestrator that finished has taken in what its children delivered.
+            for child in children { consume(child) }
+        }
         guard let parent = agents[id]?.parent, let p = agents[parent], !p.state.isSettled else {
             return
         }

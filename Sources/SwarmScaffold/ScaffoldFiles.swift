@@ -417,7 +417,8 @@ agent is `running` again and its silent-beat count starts again from 0. `a` in
 
 A result is only useful if someone reads it while it is fresh. A child's result counts as
 read when its parent's command runs with that child named in `SWARM_WAKE`
-(`child-settled:<id>`); the parent is woken for exactly that. A top-level task's result is
+(`child-settled:<id>`), or when the parent finishes `done` (its own result took in what
+its children delivered); the parent is woken for exactly that. A top-level task's result is
 for a person, who marks it read with `swarm ack ID`. At the first beat that comes
 orphanAfter (3) heartbeat intervals or more after an agent finished `done`, if its result
 is still unread, alert `orphaned-result`, once. For a child, the parent is probably
