@@ -38,7 +38,7 @@ public struct Alert: Sendable, Equatable, Codable {
 
 /// How one child of an orchestrator ended, in the all-settled shape.
 public struct Settlement: Sendable, Equatable {
-    public enum Status: String, Sendable { case fulfilled, rejected }
+    public enum Status: String, Sendable { case fulfilled, rejected, skipped }
     public var id: String
     public var status: Status
     /// For a rejected child: why.

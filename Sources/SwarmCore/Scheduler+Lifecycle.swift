@@ -190,7 +190,7 @@ extension Scheduler {
         if children.allSatisfy(\.state.isSettled) {
             var summary = children.map { c in
                 Settlement(
-                    id: c.id, status: c.state == .done ? .fulfilled : .rejected,
+                    id: c.id, status: c.state == .done ? .fulfilled : c.state == .skipped ? .skipped : .rejected,
                     reason: c.state == .done ? nil : (c.lastFailure ?? c.state.rawValue),
                     state: c.state.rawValue)
             }

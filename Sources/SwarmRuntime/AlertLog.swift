@@ -8,7 +8,19 @@ struct AlertLog {
     let workspace: Workspace
     var command: String?
     var baseEnvironment: [String]
-    private var hooks: [Int32] = []
+    private var hooks: [Hook] = []
+    private var sequence = 0
+    private var failureReported = false
+
+    /// How long an alert command may run before it is killed.
+    static let hookLimit: Millis = 10_000
+
+    /// One running alert command.
+    private struct Hook {
+        var pid: Int32
+        var deadline: Millis
+        var input: String
+    }
 
     init(workspace: Workspace, command: String?, baseEnvironment: [String]) {
         self.workspace = workspace
@@ -27,8 +39,10 @@ struct AlertLog {
             .trimmingTrailingNewlines() + "\n"
     }
 
-    /// Records the alert and starts the alert command (never waited for).
-    mutating func record(_ alert: Alert, log: Logger) {
+    /// Records the alert and starts the alert command: the alert's JSON line on its stdin,
+    /// the same fields in `SWARM_ALERT_*` variables. It is never waited for; one that runs
+    /// longer than `hookLimit` is killed, and a failing command is reported once.
+    mutating func record(_ alert: Alert, log: Logger, now: Millis) {
         let text = Self.line(alert)
         do {
             try FileSystem.append(workspace.alertsPath, Array(text.utf8))
@@ -43,19 +57,59 @@ struct AlertLog {
         environment.append("SWARM_ALERT_MESSAGE=" + alert.message)
         environment.append("SWARM_ALERT_JSON=" + text.trimmingTrailingNewlines())
         environment.append("SWARM_ROOT=" + workspace.root)
-        let request = SpawnRequest(
-            executable: "/bin/sh", arguments: ["-c", command], environment: environment,
-            workingDirectory: workspace.root, stdoutPath: nil, stderrPath: nil,
-            passedDescriptors: [:])
+        let input = workspace.swarmDirectory + "/.alert-\(alert.time)-\(sequence)"
+        sequence += 1
         do {
-            hooks.append(try Spawner.spawn(request))
+            try FileSystem.writeAtomically(input, Array(text.utf8))
+            let request = SpawnRequest(
+                executable: "/bin/sh", arguments: ["-c", command], environment: environment,
+                workingDirectory: workspace.root, stdinPath: input, stdoutPath: nil, stderrPath: nil,
+                passedDescriptors: [:])
+            let pid = try Spawner.spawn(request)
+            hooks.append(Hook(pid: pid, deadline: now + Self.hookLimit, input: input))
         } catch {
-            log.error("the alert command could not be started: \(error)")
+            try? FileSystem.remove(input)
+            reportFailure("the alert command could not be started: \(error)", log: log)
         }
     }
 
-    /// Collects alert commands that have ended, so none is left a zombie.
-    mutating func reap() {
-        hooks.removeAll { Processes.reap($0) != nil }
+    /// Collects alert commands that have ended, kills those past their time limit, and
+    /// reports the first failure (and only that one, so a broken command cannot flood the log).
+    mutating func reap(now: Millis, log: Logger) {
+        var running: [Hook] = []
+        var failures: [String] = []
+        for hook in hooks {
+            if let status = Processes.reap(hook.pid) {
+                try? FileSystem.remove(hook.input)
+                if status != .exited(0) { failures.append("the alert command ended with \(status)") }
+                continue
+            }
+            if now >= hook.deadline {
+                _ = Processes.signalGroup(hook.pid, Signal.kill)
+                failures.append("the alert command ran longer than \(Self.hookLimit / 1000) s and was killed")
+            }
+            running.append(hook)
+        }
+        hooks = running
+        for failure in failures { reportFailure(failure, log: log) }
+    }
+
+    /// Kills the alert commands still running (the daemon is stopping) and removes their input.
+    mutating func stopAll() {
+        for hook in hooks {
+            _ = Processes.signalGroup(hook.pid, Signal.kill)
+            _ = Processes.reap(hook.pid)
+            try? FileSystem.remove(hook.input)
+        }
+        hooks = []
+    }
+
+    /// When the next running alert command reaches its time limit.
+    var nextDeadline: Millis? { hooks.map(\.deadline).min() }
+
+    private mutating func reportFailure(_ message: String, log: Logger) {
+        guard !failureReported else { return }
+        failureReported = true
+        log.error("\(message) (\(command ?? "")); further failures of it are not reported")
     }
 }

@@ -43,7 +43,7 @@ extension Daemon {
             dirtyMeta.insert(id)
             stateLines[id] = nil
         case .alert(let alert):
-            alerts.record(alert, log: log)
+            alerts.record(alert, log: log, now: now)
         case .deadLetter(let id, let reason):
             DeadLetter.keep(id, reason: reason, workspace: workspace, log: log)
         case .fanIn(let parent, let children):

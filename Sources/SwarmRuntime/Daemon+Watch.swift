@@ -134,7 +134,7 @@ extension Daemon {
                 time: now, kind: "watch-degraded", agent: nil,
                 message: "\(reason); the daemon now polls the tree every \(DurationText.format(interval)) "
                     + "(raise fs.inotify.max_user_watches to get events back)")
-            alerts.record(alert, log: log)
+            alerts.record(alert, log: log, now: now)
         }
         pollInterval = interval
     }
@@ -243,7 +243,7 @@ extension Daemon {
             let alert = Alert(
                 time: now, kind: "rejected-task", agent: parent,
                 message: "\(fileName) was rejected: \(error.message) (kept as \(kept))")
-            alerts.record(alert, log: log)
+            alerts.record(alert, log: log, now: now)
         }
     }
 

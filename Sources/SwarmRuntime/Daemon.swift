@@ -207,7 +207,7 @@ public final class Daemon {
             now = Clock.wallMilliseconds()
             for token in tokens { dispatch(token) }
             timers()
-            alerts.reap()
+            alerts.reap(now: now, log: log)
         }
         shutdown()
     }
@@ -226,6 +226,7 @@ public final class Daemon {
         if let deadline = scheduler.nextDeadline(after: Clock.wallMilliseconds()) { due = min(due, deadline) }
         if let kill = killDeadlines.values.map(\.due).min() { due = min(due, kill) }
         if pollInterval != nil { due = min(due, nextPoll) }
+        if let hook = alerts.nextDeadline { due = min(due, hook) }
         if stateDirty { due = min(due, lastStateWrite + Self.stateInterval) }
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
@@ -296,6 +297,7 @@ public final class Daemon {
     }
 
     private func shutdown() {
+        alerts.stopAll()
         flush(force: true)
         log.info("stopped; \(scheduler.activeAgents.count) agent(s) left running for the next daemon")
     }
