@@ -47,6 +47,10 @@ int swarm_landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t allowed
     return (int)syscall(SYS_landlock_add_rule, ruleset_fd, SWARM_LANDLOCK_RULE_PATH_BENEATH, &attr, 0U);
 }
 
+int swarm_open_path(const char *path) {
+    return open(path, O_PATH | O_CLOEXEC);
+}
+
 int swarm_landlock_restrict_self(int ruleset_fd) {
     return (int)syscall(SYS_landlock_restrict_self, ruleset_fd, 0U);
 }

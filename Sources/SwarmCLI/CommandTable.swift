@@ -72,9 +72,17 @@ public enum CommandTable {
         CommandSpec("sim", "swarm sim", "the built-in stand-in agent (steered by its task's sim.* keys)"),
     ]
 
+    /// Commands the runtime runs itself: `swarm help NAME` shows them; the overview, the
+    /// completions and the argument parser leave them out (each parses its own arguments).
+    public static let internalCommands: [CommandSpec] = [
+        CommandSpec("confine", ConfineCommand.usage, ConfineCommand.summary, details: ConfineCommand.details),
+    ]
+
     public static var all: [CommandSpec] { operatorCommands + agentCommands }
 
-    public static func spec(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
+    public static func spec(_ name: String) -> CommandSpec? {
+        (all + internalCommands).first { $0.name == name }
+    }
 
     /// `swarm help`.
     public static var overview: String {

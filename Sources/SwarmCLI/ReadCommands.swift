@@ -22,10 +22,10 @@ enum StatusCommand {
             return
         }
         let colour = Output.colourEnabled(context.environment)
-        let header = ["ID", "STATE", "ROLE", "KIND", "DEPTH", "SLOTS", "TRIES", "PID", "OUT", "LAST PROGRESS", "STATUS"]
+        let header = ["ID", "STATE", "ROLE", "KIND", "DEPTH", "SLOTS", "TRIES", "PID", "CONFINED", "OUT", "LAST PROGRESS", "STATUS"]
         let rows = summaries.map { s -> [String] in
             [s.id, s.state, s.role, s.kind, String(s.depth), s.kind == "orchestrator" ? String(s.slots) : "-",
-             String(s.attempts), s.pid.map(String.init) ?? "-", s.outputs.map(String.init) ?? "-",
+             String(s.attempts), s.pid.map(String.init) ?? "-", s.confinement ?? "-", s.outputs.map(String.init) ?? "-",
              s.lastProgress.map(shortTime) ?? "-", String((s.reason ?? s.status ?? "").prefix(60))]
         }
         Output.print(Table.render(header: header, rows: rows, colour: colour ? { row in StateColour.code(row[1]) } : nil))

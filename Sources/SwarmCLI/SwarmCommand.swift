@@ -6,6 +6,8 @@ import SwarmSystem
 public enum SwarmCommand {
     /// Runs `swarm` with `arguments` (without the program name); returns the exit status.
     public static func main(_ arguments: [String]) -> Int32 {
+        // First, before swarm changes any process state the confined command would inherit.
+        if arguments.first == "confine" { return ConfineCommand.main(Array(arguments.dropFirst())) }
         Signal.ignore(Signal.pipe)
         let invocation: Invocation
         switch ArgumentParser.parse(arguments, specs: CommandTable.all) {

@@ -36,6 +36,7 @@ extension AgentRecord {
         o["refusals"] = .array(refusals.map { .object(["name": .string($0.name), "reason": .string($0.reason)]) })
         if let deliveredAt { o["deliveredAt"] = .integer(deliveredAt) }
         o["consumed"] = .bool(consumed)
+        if let confinement { o["confinement"] = .string(confinement) }
         return .object(o)
     }
 
@@ -75,6 +76,7 @@ extension AgentRecord {
         }
         deliveredAt = value["deliveredAt"]?.intValue
         consumed = value["consumed"]?.boolValue ?? false
+        confinement = value["confinement"]?.stringValue
     }
 }
 

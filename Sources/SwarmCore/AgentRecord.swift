@@ -120,6 +120,9 @@ public struct AgentRecord: Sendable, Equatable {
     public var deliveredAt: Millis?
     /// True once the reader consumed the result.
     public var consumed: Bool
+    /// How the last run was confined: `landlock:ABI`, `off` (swarm.json), `none` (no Landlock
+    /// in the kernel); nil before the first run.
+    public var confinement: String?
 
     public init(
         id: String, parent: String?, depth: Int, kind: AgentKind, role: String, template: String,
@@ -155,6 +158,7 @@ public struct AgentRecord: Sendable, Equatable {
         self.liveness = Liveness()
         self.deliveredAt = nil
         self.consumed = false
+        self.confinement = nil
     }
 
     /// Slots this agent takes from its parent's budget while it holds any.

@@ -3,9 +3,12 @@ import SwarmProtocol
 /// What happens when a command starts, ends, fails, is killed or retried; how orchestrators
 /// are woken and told that their children settled.
 extension Scheduler {
-    mutating func started(_ id: String, pid: Int32) {
+    mutating func started(_ id: String, pid: Int32, confinement: String?) {
         guard agents[id]?.active == true else { return }
-        update(id) { $0.pid = pid }
+        update(id) { r in
+            r.pid = pid
+            if let confinement { r.confinement = confinement }
+        }
     }
 
     mutating func startFailed(_ id: String, reason: String) {

@@ -49,7 +49,7 @@ public struct Scheduler: Sendable {
         switch event {
         case .arrived(let record): arrive(record)
         case .rejected(let parent, let name, let reason): refused(parent, name: name, reason: reason)
-        case .started(let id, let pid): started(id, pid: pid)
+        case .started(let id, let pid, let confinement): started(id, pid: pid, confinement: confinement)
         case .startFailed(let id, let reason): startFailed(id, reason: reason)
         case .exited(let id, let outcome): exited(id, outcome: outcome)
         case .asked(let id): asked(id)

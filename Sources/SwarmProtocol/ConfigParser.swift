@@ -4,7 +4,7 @@ public enum ConfigParser {
     /// The keys swarm.json may have.
     public static let knownKeys = [
         "maxSlots", "reserve", "maxDepth", "heartbeat", "investigateAfter", "killAfter", "orphanAfter",
-        "spinAfter", "loopAfter", "killGrace", "alertCommand", "roleSlots", "upstreams",
+        "spinAfter", "loopAfter", "killGrace", "alertCommand", "roleSlots", "upstreams", "confinement",
     ]
     /// The keys each entry of `upstreams` may have.
     public static let upstreamKeys = ["name", "env", "unset", "command", "concurrency", "domain"]
@@ -89,6 +89,15 @@ private struct ConfigReader {
         }
         if let value = object["roleSlots"] { config.roleSlots = roleSlots(value) }
         if let value = object["upstreams"] { config.upstreams = upstreams(value) }
+        if let value = object["confinement"] {
+            if let text = value.stringValue, let mode = Confinement(rawValue: text) {
+                config.confinement = mode
+            } else {
+                report(
+                    "confinement",
+                    "confinement must be \"require\", \"warn\" or \"off\", not \(describe(value))")
+            }
+        }
 
         if config.reserve >= config.maxSlots {
             let key = object["reserve"] != nil ? "reserve" : "maxSlots"

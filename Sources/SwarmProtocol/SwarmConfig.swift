@@ -28,6 +28,16 @@ public struct Upstream: Sendable, Equatable {
     }
 }
 
+/// What the runtime does about Landlock confinement of agents (`confinement` in swarm.json).
+public enum Confinement: String, Sendable, Equatable, CaseIterable {
+    /// Confine every agent; without Landlock in the kernel, the daemon refuses to start.
+    case require
+    /// Confine every agent when the kernel has Landlock; without it, warn and run unconfined.
+    case warn
+    /// Never confine.
+    case off
+}
+
 /// The contents of `swarm/swarm.json`, with the defaults for every key left out.
 public struct SwarmConfig: Sendable, Equatable {
     /// Running agents in all.
@@ -56,6 +66,8 @@ public struct SwarmConfig: Sendable, Equatable {
     public var roleSlots: [String: Int]
     /// The upstreams in order of preference; empty means the daemon's own environment.
     public var upstreams: [Upstream]
+    /// Whether agents are confined with Landlock (default `warn`).
+    public var confinement: Confinement
 
     /// Makes a configuration; every value defaults to the documented default.
     public init(
@@ -63,7 +75,7 @@ public struct SwarmConfig: Sendable, Equatable {
         investigateAfter: Int = 2, killAfter: Int = 3, orphanAfter: Int = 3, spinAfter: Int = 3,
         loopAfter: Int = 3,
         killGraceMilliseconds: Int64 = 2000, alertCommand: String? = nil, roleSlots: [String: Int] = [:],
-        upstreams: [Upstream] = []
+        upstreams: [Upstream] = [], confinement: Confinement = .warn
     ) {
         self.maxSlots = maxSlots
         self.reserve = reserve
@@ -78,6 +90,7 @@ public struct SwarmConfig: Sendable, Equatable {
         self.alertCommand = alertCommand
         self.roleSlots = roleSlots
         self.upstreams = upstreams
+        self.confinement = confinement
     }
 
     /// Every key at its default.

@@ -83,10 +83,48 @@ extension Daemon {
             return .startFailed(id: id, reason: "cannot write \(files.meta): \(error)")
         }
         let upstream = record.upstream.flatMap { config.upstream(named: $0) }
+        let workdir = template.workdir.map { resolve($0, in: files.directory) }
+        let confinement: String
+        var writable: [String]?
+        switch (config.confinement, landlockABI) {
+        case (.off, _):
+            confinement = "off"
+        case (.require, 0):
+            return .startFailed(
+                id: id, reason: "swarm.json requires confinement, but this kernel offers no Landlock")
+        case (_, 0):
+            confinement = "none"
+        default:
+            confinement = "landlock:\(landlockABI)"
+            let granted = (workdir.map { [$0] } ?? []) + template.writes.map(resolveWritable)
+            for path in granted where !FileSystem.exists(path) {
+                log.warning("\(id) may write \(path), which does not exist; the agent cannot create it")
+            }
+            let runtime = FileSystem.realPath(workspace.swarmDirectory) ?? workspace.swarmDirectory
+            for path in granted {
+                let real = FileSystem.realPath(path) ?? path
+                if runtime == real || runtime.hasPrefix(real.hasSuffix("/") ? real : real + "/") {
+                    log.warning(
+                        "\(id) may write \(path), which holds swarm/: it can write the inbox, other agents' "
+                            + "folders and the runtime's files; point workdir and writes outside swarm/")
+                }
+            }
+            writable = [files.directory] + granted
+        }
+        var environment = environment(for: record, wake: wake, upstream: upstream)
+        let privateHome = template.privateHome ? files.directory + "/home" : nil
+        if let privateHome {
+            // a HOME of its own; the XDG folders fall back to it (TMPDIR is private already)
+            let replaced: Set<String> = [
+                "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+            ]
+            environment.removeAll { replaced.contains(String($0.prefix { $0 != "=" })) }
+            environment.append("HOME=" + privateHome)
+        }
         let spec = LaunchSpec(
             id: id, command: upstream?.command ?? template.command,
-            workingDirectory: template.workdir.map { resolve($0, in: files.directory) } ?? files.directory,
-            environment: environment(for: record, wake: wake, upstream: upstream), files: files)
+            workingDirectory: workdir ?? files.directory,
+            environment: environment, files: files, writable: writable, privateHome: privateHome)
         let pid: Int32
         do {
             pid = try launcher.start(spec)
@@ -96,12 +134,20 @@ extension Daemon {
         watchProcess(id: id, pid: pid, ownChild: true)
         progressOffsets[id] = progressOffsets[id] ?? 0
         log.debug("started \(id) (pid \(pid), run \(record.runs), wake \(wake.joined(separator: ",")))")
-        return .started(id: id, pid: pid)
+        return .started(id: id, pid: pid, confinement: confinement)
     }
 
     private func resolve(_ path: String, in directory: String) -> String {
         if path.hasPrefix("/") { return path }
         return workspace.root + "/" + path
+    }
+
+    /// A template's `writes` entry as a path: absolute as is, `~` and `~/...` in the daemon's
+    /// HOME, anything else relative to the workspace root.
+    private func resolveWritable(_ path: String) -> String {
+        if path == "~" { return home ?? "/" }
+        if path.hasPrefix("~/"), let home { return home + path.dropFirst(1) }
+        return resolve(path, in: workspace.root)
     }
 
     /// Before a new attempt, the previous attempt's results.json moves aside so that only the

@@ -57,6 +57,10 @@ public final class Daemon {
     let launcher: LocalLauncher
     var alerts: AlertLog
     let baseEnvironment: [String]
+    /// The Landlock ABI the kernel offers (lowered by SWARM_LANDLOCK_ABI); 0 without Landlock.
+    let landlockABI: Int
+    /// HOME of the daemon's environment: `~` in a template's `writes`.
+    let home: String?
     let lock: FileDescriptor
     let epoll: Epoll
     let inotify: Inotify
@@ -111,6 +115,15 @@ public final class Daemon {
         self.log = Logger(format: options.logFormat, verbose: options.verbose, quiet: options.quiet)
         let config = try Self.loadConfig(workspace)
         self.config = config
+        let inherited = ProcessEnvironment.snapshot()
+        self.landlockABI = Landlock.abi(environment: inherited)
+        self.home = inherited["HOME"]
+        if config.confinement == .require && landlockABI == 0 {
+            throw SwarmError(
+                "swarm/swarm.json says \"confinement\": \"require\", but this kernel offers no Landlock "
+                    + "(it needs Linux 5.13 or later with landlock in the lsm= boot list); enable it, or set "
+                    + "\"confinement\" to \"warn\" or \"off\" to run agents unconfined")
+        }
         try? FileSystem.makeDirectory(workspace.inbox)
         try? FileSystem.makeDirectory(workspace.agentsDirectory)
         do {
@@ -133,16 +146,34 @@ public final class Daemon {
             throw SwarmError("cannot set up the daemon: \(error)")
         }
         Signal.ignore(Signal.pipe)
-        var environment = ProcessEnvironment.snapshot().filter { !$0.key.hasPrefix("SWARM_") }
+        var environment = inherited.filter { !$0.key.hasPrefix("SWARM_") }
         let binDirectory = Self.executableDirectory()
         environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         self.baseEnvironment = environment.map { "\($0.key)=\($0.value)" }.sorted()
         self.intake = Intake(workspace: workspace)
-        self.launcher = LocalLauncher(workspace: workspace)
+        self.launcher = LocalLauncher(
+            workspace: workspace,
+            swarmExecutable: FileSystem.readLink("/proc/self/exe") ?? binDirectory + "/swarm")
         self.alerts = AlertLog(
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
         self.pollInterval = options.poll
+    }
+
+    /// One line at start (and after a reload): the Landlock ABI and what it means for agents.
+    func logConfinement() {
+        switch (config.confinement, landlockABI) {
+        case (.off, _):
+            log.info("confinement: off in swarm.json; agents run unconfined (Landlock ABI \(landlockABI))")
+        case (_, 0):
+            log.warning(
+                "confinement: this kernel offers no Landlock; agents run unconfined and may write anywhere "
+                    + "this user may (set \"confinement\": \"off\" in swarm.json to silence this)")
+        default:
+            log.info(
+                "confinement: Landlock ABI \(landlockABI); agents may write only their own folder, "
+                    + "their workdir and their template's writes")
+        }
     }
 
     /// The folder of the running `swarm` binary, put first on every agent's PATH.
@@ -186,6 +217,7 @@ public final class Daemon {
         log.info(
             "swarm daemon \(Processes.currentID) on \(workspace.root): maxSlots \(config.maxSlots), "
                 + "reserve \(config.reserve), heartbeat \(DurationText.format(heartbeatInterval))")
+        logConfinement()
         if let pollInterval {
             log.info("poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched")
         }
@@ -271,6 +303,7 @@ public final class Daemon {
             config = fresh
             scheduler.updateLimits(Limits(fresh, heartbeat: options.heartbeat))
             alerts.command = fresh.alertCommand
+            logConfinement()
             var broken: [String] = []
             for name in Catalog.names(in: workspace.templatesDirectory) {
                 do {

@@ -9,6 +9,11 @@ struct LaunchSpec: Sendable {
     var workingDirectory: String
     var environment: [String]
     var files: AgentFiles
+    /// The paths the agent may write beneath when it runs confined (its own folder first);
+    /// nil runs it unconfined.
+    var writable: [String]? = nil
+    /// A HOME of its own (`home: private`) to create before the start, or nil.
+    var privateHome: String? = nil
 }
 
 /// Starts agents on this machine: posix_spawn into a new session, a lock on the agent's folder
@@ -16,6 +21,8 @@ struct LaunchSpec: Sendable {
 /// live.
 struct LocalLauncher: Sendable {
     let workspace: Workspace
+    /// The running `swarm` binary: confined agents start as `swarm confine ... -- /bin/sh -c`.
+    let swarmExecutable: String
 
     /// The descriptor number an agent finds its folder's lock on.
     static let lockDescriptor: Int32 = 3
@@ -23,6 +30,7 @@ struct LocalLauncher: Sendable {
     /// Starts the command; returns its pid. The caller watches the pid for its exit.
     func start(_ spec: LaunchSpec) throws(SwarmError) -> Int32 {
         try? FileSystem.makeDirectory(spec.files.temporary)
+        if let home = spec.privateHome { try? FileSystem.makeDirectory(home) }
         let lock: FileDescriptor
         do {
             guard let acquired = try Flock.tryLockDirectory(spec.files.lock) else {
@@ -36,15 +44,25 @@ struct LocalLauncher: Sendable {
         } catch {
             throw SwarmError("cannot lock \(spec.files.lock): \(error)")
         }
+        var executable = "/bin/sh"
+        var arguments = ["-c", spec.command]
+        if let writable = spec.writable {
+            // confined before the command's first instruction: swarm confine applies the
+            // Landlock ruleset, closes every descriptor but 0-3, then execs /bin/sh in place
+            executable = swarmExecutable
+            arguments =
+                ["confine", "--keep", String(Self.lockDescriptor)]
+                + writable.flatMap { ["--write", $0] } + ["--", "/bin/sh"] + arguments
+        }
         let request = SpawnRequest(
-            executable: "/bin/sh", arguments: ["-c", spec.command],
+            executable: executable, arguments: arguments,
             environment: spec.environment, workingDirectory: spec.workingDirectory,
             stdoutPath: spec.files.stdout, stderrPath: spec.files.stderr,
             passedDescriptors: [Self.lockDescriptor: lock.rawValue])
         do {
             return try Spawner.spawn(request)
         } catch {
-            throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")
+            throw SwarmError("cannot start \(executable) for \(spec.id) in \(spec.workingDirectory): \(error)")
         }
     }
 

@@ -18,6 +18,8 @@ public struct AgentSummary: Sendable, Equatable {
     public var attempts: Int
     public var runs: Int
     public var upstream: String?
+    /// How the agent's last run was confined (`landlock:ABI`, `off`, `none`), or nil.
+    public var confinement: String?
     public var lastProgress: String?
     public var outputs: Int?
     public var status: String?
@@ -40,6 +42,7 @@ public struct AgentSummary: Sendable, Equatable {
         attempts = r.attempts
         runs = r.runs
         upstream = r.upstream
+        confinement = r.confinement
         lastProgress = progress.map { Timestamp.iso8601(milliseconds: $0.timeMilliseconds) }
         outputs = progress?.outputs
         status = progress?.status
@@ -67,6 +70,7 @@ public struct AgentSummary: Sendable, Equatable {
         o["attempts"] = .integer(Int64(attempts))
         o["runs"] = .integer(Int64(runs))
         o["upstream"] = text(upstream)
+        o["confinement"] = text(confinement)
         o["last_progress"] = text(lastProgress)
         o["outputs"] = number(outputs)
         o["status"] = text(status)

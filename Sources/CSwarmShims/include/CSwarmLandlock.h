@@ -34,6 +34,10 @@ int swarm_landlock_create_ruleset(uint64_t handled_access_fs);
 /// file or directory open (O_PATH will do) on `parent_fd`.
 int swarm_landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t allowed_access);
 
+/// open(path, O_PATH | O_CLOEXEC): a descriptor that names a file or directory without
+/// opening it for reading or writing (what landlock_add_rule wants). O_PATH is GNU-only.
+int swarm_open_path(const char *path);
+
 /// landlock_restrict_self(2) with no flags: confines the calling thread, and every process
 /// it later becomes or starts, to the ruleset. Needs no_new_privs (or CAP_SYS_ADMIN).
 int swarm_landlock_restrict_self(int ruleset_fd);
