@@ -1,0 +1,98 @@
+import SwarmCore
+import SwarmProtocol
+import Testing
+
+/// Thousands of random event sequences through the scheduler and a fake shell, checking the
+/// invariants after every event (see `Simulation`). A failure names the seed of its
+/// sequence; add it to `replaySeeds` to run it alone.
+@Suite struct SchedulerSimulationTests {
+    /// Fixed base seeds; each derives `sequencesPerSeed` sequence seeds from itself.
+    static let baseSeeds: [UInt64] = [1, 2, 3, 42, 1_337, 0x5EED, 0xC0FFEE, 0xDEAD_BEEF]
+    static let sequencesPerSeed = 175
+    static let steps = 120
+    /// Sequences worth running on their own: a failing seed being studied goes here. These
+    /// two ran into childMissesItsParentsStart and childStartedUnderStoppingParent first (see
+    /// the unit tests of those names), and now pass.
+    static let replaySeeds: [UInt64] = [0x7476_cf8a_4baa_5dc0, 0xb346_6f8a_7b81_a989]
+
+    /// What a batch of sequences found: the failures, the first seed that ran into each known
+    /// bug, and how often each effect and alert appeared.
+    struct Batch {
+        var failures: [String] = []
+        var knownBugs: [SimKnownBug: UInt64] = [:]
+        var counts: [String: Int] = [:]
+        var sequences = 0
+    }
+
+    /// Runs `count` sequences derived from `base`.
+    static func runBatch(_ base: UInt64, count: Int = sequencesPerSeed) -> Batch {
+        var batch = Batch()
+        var derive = SplitMix64(seed: base)
+        for _ in 0..<count {
+            let seed = derive.next()
+            var sim = Simulation(seed: seed)
+            sim.run(steps: steps)
+            batch.sequences += 1
+            if let failure = sim.failure {
+                batch.failures.append(failure)
+                if batch.failures.count >= 3 { break }
+            }
+            for bug in sim.known where batch.knownBugs[bug] == nil { batch.knownBugs[bug] = seed }
+            batch.counts.merge(sim.counts, uniquingKeysWith: +)
+        }
+        return batch
+    }
+
+    /// Records the failures of `batch` and, as known issues, the known bugs it ran into.
+    static func report(_ batch: Batch) {
+        for failure in batch.failures { Issue.record(Comment(rawValue: failure)) }
+        for bug in SimKnownBug.allCases {
+            withKnownIssue("\(bug.rawValue) (see the unit test of that name)", isIntermittent: true) {
+                if let seed = batch.knownBugs[bug] {
+                    Issue.record("\(bug.rawValue): first seen with seed 0x\(String(seed, radix: 16))")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: baseSeeds)
+    func randomSequencesKeepEveryInvariant(base: UInt64) {
+        let batch = Self.runBatch(base)
+        Self.report(batch)
+        #expect(batch.sequences == Self.sequencesPerSeed || !batch.failures.isEmpty)
+    }
+
+    @Test(arguments: replaySeeds)
+    func replay(seed: UInt64) {
+        var sim = Simulation(seed: seed)
+        sim.run(steps: Self.steps)
+        var batch = Batch(failures: sim.failure.map { [$0] } ?? [], sequences: 1)
+        for bug in sim.known { batch.knownBugs[bug] = seed }
+        Self.report(batch)
+    }
+
+    /// The simulation is only worth something if it reaches every corner: each of these
+    /// happens at least once in 100 sequences.
+    @Test func theSimulationReachesEveryRule() {
+        let batch = Self.runBatch(0xC0_4E2A_6E, count: 100)
+        let expected = [
+            "accept", "refuse", "start", "stop", "deadLetter", "fanIn", "crash", "urgent-in-reserve",
+            "alert:budget-refused", "alert:dead-letter", "alert:contract-violation", "alert:investigate",
+            "alert:killed", "alert:spinning", "alert:looping", "alert:waiting-for-human",
+            "alert:orphaned-result", "slots-held-for-children", "wake:answered", "child-starts-with-parent",
+            "refuse:parent-stopping", "start-failed-while-stopping",
+        ]
+        for key in expected {
+            #expect(batch.counts[key, default: 0] > 0, "\(key) never happened: \(batch.counts)")
+        }
+    }
+
+    @Test func aSequenceReplaysExactlyFromItsSeed() {
+        var a = Simulation(seed: 0xABCDEF)
+        var b = Simulation(seed: 0xABCDEF)
+        a.run(steps: Self.steps)
+        b.run(steps: Self.steps)
+        #expect(a.trace == b.trace && a.counts == b.counts && a.step == b.step)
+        #expect(a.scheduler.agents == b.scheduler.agents)
+    }
+}
