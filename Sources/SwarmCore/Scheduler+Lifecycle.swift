@@ -220,9 +220,10 @@ extension Scheduler {
         for child in r.children {
             guard let c = agents[child], !c.state.isSettled else { continue }
             if c.active {
-                if c.stopping == nil {
+                if c.stopping == nil || c.stopping == .stuck {
+                    // a stuck child being stopped anyway now ends killed, not retried
                     update(child) { $0.stopping = .parentEnded }
-                    effects.append(.stop(id: child))
+                    if c.stopping == nil { effects.append(.stop(id: child)) }
                 }
             } else {
                 stopDescendants(of: child)

@@ -28,12 +28,6 @@ extension Simulation {
         if let parent = before.parent, !(scheduler.agents[parent]?.holdsSlots ?? false),
             !after.state.isSettled
         {
-            if before.stopping == .stuck && after.state == .queued
-                && scheduler.agents[parent]?.state == .queued
-            {
-                known.insert(.stuckChildRetriedBelowARetryingParent)
-                return
-            }
             return fail(
                 "\(before.id) ended its run below \(parent), which does not run, but \(describe(before.id))")
         }

@@ -1,15 +1,6 @@
 import SwarmCore
 import SwarmProtocol
 
-/// Bugs the simulation knows about (see the unit tests of the same names). A sequence that
-/// runs into one of them is counted, not failed; anything else that breaks an invariant fails.
-enum SimKnownBug: String, CaseIterable, Sendable {
-    /// A child being stopped as stuck when its orchestrator is queued for its retry keeps
-    /// `stopping = stuck`; its exit applies its `killed` rule, which may queue it again below
-    /// the retrying orchestrator (its siblings end killed).
-    case stuckChildRetriedBelowARetryingParent
-}
-
 /// One process as the fake shell sees it.
 struct SimProcess {
     /// `.started` was sent; until then the process waits for `.started` or `.startFailed`.
@@ -49,8 +40,6 @@ struct Simulation {
     var recent: [(time: Millis, step: Int, event: Event?)] = []
     /// The first broken invariant, with the seed and the last events.
     var failure: String?
-    /// Known bugs this run ran into.
-    var known: Set<SimKnownBug> = []
     /// How often each effect and alert kind appeared, to see that the run exercised them.
     var counts: [String: Int] = [:]
     /// The silence rule as the simulation models it: the evidence last judged and the silent

@@ -15,11 +15,10 @@ import Testing
     /// the unit tests of those names), and now pass.
     static let replaySeeds: [UInt64] = [0x7476_cf8a_4baa_5dc0, 0xb346_6f8a_7b81_a989]
 
-    /// What a batch of sequences found: the failures, the first seed that ran into each known
-    /// bug, and how often each effect and alert appeared.
+    /// What a batch of sequences found: the failures, and how often each effect and alert
+    /// appeared.
     struct Batch {
         var failures: [String] = []
-        var knownBugs: [SimKnownBug: UInt64] = [:]
         var counts: [String: Int] = [:]
         var sequences = 0
     }
@@ -37,22 +36,14 @@ import Testing
                 batch.failures.append(failure)
                 if batch.failures.count >= 3 { break }
             }
-            for bug in sim.known where batch.knownBugs[bug] == nil { batch.knownBugs[bug] = seed }
             batch.counts.merge(sim.counts, uniquingKeysWith: +)
         }
         return batch
     }
 
-    /// Records the failures of `batch` and, as known issues, the known bugs it ran into.
+    /// Records the failures of `batch`.
     static func report(_ batch: Batch) {
         for failure in batch.failures { Issue.record(Comment(rawValue: failure)) }
-        for bug in SimKnownBug.allCases {
-            withKnownIssue("\(bug.rawValue) (see the unit test of that name)", isIntermittent: true) {
-                if let seed = batch.knownBugs[bug] {
-                    Issue.record("\(bug.rawValue): first seen with seed 0x\(String(seed, radix: 16))")
-                }
-            }
-        }
     }
 
     @Test(arguments: baseSeeds)
@@ -66,9 +57,7 @@ import Testing
     func replay(seed: UInt64) {
         var sim = Simulation(seed: seed)
         sim.run(steps: Self.steps)
-        var batch = Batch(failures: sim.failure.map { [$0] } ?? [], sequences: 1)
-        for bug in sim.known { batch.knownBugs[bug] = seed }
-        Self.report(batch)
+        Self.report(Batch(failures: sim.failure.map { [$0] } ?? [], sequences: 1))
     }
 
     /// The simulation is only worth something if it reaches every corner: each of these
