@@ -14,11 +14,8 @@ enum ConfineCommand {
     static let details =
         "The runtime starts each agent with it (see swarm.json \"confinement\"). COMMAND and every process it starts may create, change, rename or remove files only beneath the --write paths (and write to /dev/null, /dev/zero, /dev/full, /dev/tty, /dev/random and /dev/urandom); reading and executing stay allowed everywhere. Paths that do not exist are skipped. Descriptors other than 0, 1, 2 and the --keep ones are closed on exec. COMMAND without a / is looked up in PATH. Exit status: 125 when the confinement cannot be applied (no Landlock in this kernel, or an error; COMMAND is not run), 126 when COMMAND cannot be executed, 127 when it is not found, else COMMAND's own."
 
-    /// Device files every confined command may write: the usual sinks and sources, and the
-    /// controlling terminal if it ever gets one.
-    static let deviceFiles = [
-        "/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/random", "/dev/urandom",
-    ]
+    /// Device files every confined command may write.
+    static let deviceFiles = Landlock.deviceFiles
 
     /// What to run and how to confine it.
     struct Plan: Sendable, Equatable {

@@ -124,7 +124,8 @@ extension Daemon {
         let spec = LaunchSpec(
             id: id, command: upstream?.command ?? template.command,
             workingDirectory: workdir ?? files.directory,
-            environment: environment, files: files, writable: writable, privateHome: privateHome)
+            environment: environment, files: files, writable: writable, privateHome: privateHome,
+            landlockABI: landlockABI)
         let pid: Int32
         do {
             pid = try launcher.start(spec)

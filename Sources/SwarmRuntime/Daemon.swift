@@ -151,9 +151,7 @@ public final class Daemon {
         environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         self.baseEnvironment = environment.map { "\($0.key)=\($0.value)" }.sorted()
         self.intake = Intake(workspace: workspace)
-        self.launcher = LocalLauncher(
-            workspace: workspace,
-            swarmExecutable: FileSystem.readLink("/proc/self/exe") ?? binDirectory + "/swarm")
+        self.launcher = LocalLauncher(workspace: workspace)
         self.alerts = AlertLog(
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))

@@ -14,15 +14,15 @@ struct LaunchSpec: Sendable {
     var writable: [String]? = nil
     /// A HOME of its own (`home: private`) to create before the start, or nil.
     var privateHome: String? = nil
+    /// The Landlock ABI whose rights a confined agent's ruleset handles.
+    var landlockABI: Int = 0
 }
 
-/// Starts agents on this machine: posix_spawn into a new session, a lock on the agent's folder
-/// handed over as descriptor 3 so the kernel holds it exactly as long as the agent's processes
-/// live.
+/// Starts agents on this machine: posix_spawn (or, confined, fork + Landlock + exec) into a
+/// new session, a lock on the agent's folder handed over as descriptor 3 so the kernel holds
+/// it exactly as long as the agent's processes live.
 struct LocalLauncher: Sendable {
     let workspace: Workspace
-    /// The running `swarm` binary: confined agents start as `swarm confine ... -- /bin/sh -c`.
-    let swarmExecutable: String
 
     /// The descriptor number an agent finds its folder's lock on.
     static let lockDescriptor: Int32 = 3
@@ -44,25 +44,20 @@ struct LocalLauncher: Sendable {
         } catch {
             throw SwarmError("cannot lock \(spec.files.lock): \(error)")
         }
-        var executable = "/bin/sh"
-        var arguments = ["-c", spec.command]
-        if let writable = spec.writable {
-            // confined before the command's first instruction: swarm confine applies the
-            // Landlock ruleset, closes every descriptor but 0-3, then execs /bin/sh in place
-            executable = swarmExecutable
-            arguments =
-                ["confine", "--keep", String(Self.lockDescriptor)]
-                + writable.flatMap { ["--write", $0] } + ["--", "/bin/sh"] + arguments
-        }
         let request = SpawnRequest(
-            executable: executable, arguments: arguments,
+            executable: "/bin/sh", arguments: ["-c", spec.command],
             environment: spec.environment, workingDirectory: spec.workingDirectory,
             stdoutPath: spec.files.stdout, stderrPath: spec.files.stderr,
             passedDescriptors: [Self.lockDescriptor: lock.rawValue])
         do {
-            return try Spawner.spawn(request)
+            guard let writable = spec.writable else { return try Spawner.spawn(request) }
+            // confined between fork and exec: the ruleset is built here and applied by the
+            // child before /bin/sh runs its first instruction
+            let ruleset = try Landlock.ruleset(
+                writablePaths: writable + Landlock.deviceFiles, abi: spec.landlockABI)
+            return try Spawner.spawnConfined(request, ruleset: ruleset)
         } catch {
-            throw SwarmError("cannot start \(executable) for \(spec.id) in \(spec.workingDirectory): \(error)")
+            throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")
         }
     }
 

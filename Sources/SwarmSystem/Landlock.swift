@@ -14,6 +14,12 @@ import CSwarmShims
 /// the rights they were opened with); connecting to an existing Unix socket; the network
 /// (not handled here); signals to processes of the same user (not handled here).
 public enum Landlock {
+    /// Device files every confined command may write: the usual sinks and sources, and the
+    /// controlling terminal if it ever gets one.
+    public static let deviceFiles = [
+        "/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/random", "/dev/urandom",
+    ]
+
     /// File-system access rights, numbered as the kernel's `LANDLOCK_ACCESS_FS_*`.
     public struct Access: OptionSet, Sendable, Hashable {
         public let rawValue: UInt64
@@ -117,6 +123,14 @@ public enum Landlock {
     /// `restrict(writablePaths:)` with the rights of `abi`, which must be between 1 and the
     /// kernel's ABI (a lower one handles fewer rights, as an older kernel would).
     public static func restrict(writablePaths: [String], abi: Int) throws(Errno) {
+        let ruleset = try ruleset(writablePaths: writablePaths, abi: abi)
+        _ = try retryingInterrupts { swarm_set_no_new_privs() }
+        _ = try retryingInterrupts { swarm_landlock_restrict_self(ruleset.rawValue) }
+    }
+
+    /// The ruleset `restrict` applies, built without confining anyone: a spawner hands it to
+    /// a child, which applies it between fork and exec (`Spawner.spawnConfined`).
+    public static func ruleset(writablePaths: [String], abi: Int) throws(Errno) -> FileDescriptor {
         let kernel = Landlock.abi()
         guard abi >= 1, kernel >= 1 else {
             throw kernel >= 1 ? Errno.invalid : Errno(rawValue: EOPNOTSUPP)
@@ -127,8 +141,7 @@ public enum Landlock {
         for path in writablePaths where !path.isEmpty {
             try allow(path, handled: handled, in: ruleset)
         }
-        _ = try retryingInterrupts { swarm_set_no_new_privs() }
-        _ = try retryingInterrupts { swarm_landlock_restrict_self(ruleset.rawValue) }
+        return ruleset
     }
 
     /// Adds one rule: every handled right beneath `path` (a directory), or the file rights

@@ -62,4 +62,15 @@ int swarm_clear_cloexec(int fd);
 /// mask is emptied.
 int swarm_reset_signals_for_exec(void);
 
+/// Starts `path` confined: fork(), then in the child only async-signal-safe calls: a new
+/// session, stdin/stdout/stderr opened from the three paths (stdout and stderr appended,
+/// created 0644), `lock_fd` as descriptor 3, every other descriptor closed, `cwd`, default
+/// signal dispositions and an empty mask, no_new_privs and landlock_restrict_self(`ruleset_fd`),
+/// then execve. Returns the child's pid, or -1 with errno when fork fails. A child that
+/// cannot be set up exits 125 (126 when `cwd` cannot be entered, 127 when execve fails)
+/// before running anything.
+int swarm_spawn_confined(const char *path, char *const argv[], char *const envp[],
+                         const char *cwd, const char *stdin_path, const char *stdout_path,
+                         const char *stderr_path, int lock_fd, int ruleset_fd);
+
 #endif
