@@ -130,7 +130,10 @@ int swarm_reset_signals_for_exec(void) {
 int swarm_spawn_confined(const char *path, char *const argv[], char *const envp[],
                          const char *cwd, const char *stdin_path, const char *stdout_path,
                          const char *stderr_path, int lock_fd, int ruleset_fd) {
-    pid_t pid = fork();
+    /* vfork: the child borrows the parent's memory (no page tables to copy) while the
+       parent waits for its execve or _exit; it only makes system calls and writes its own
+       stack until then */
+    pid_t pid = vfork();
     if (pid != 0) return pid;
     /* the child: async-signal-safe calls only */
     if (setsid() < 0) _exit(125);

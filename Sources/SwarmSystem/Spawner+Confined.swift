@@ -2,7 +2,7 @@ import CSwarmShims
 @preconcurrency import Glibc
 
 extension Spawner {
-    /// Starts `request` confined by `ruleset` (from `Landlock.ruleset`): fork, then in the
+    /// Starts `request` confined by `ruleset` (from `Landlock.ruleset`): vfork, then in the
     /// child a new session, the standard streams, descriptor 3 (`request.passedDescriptors[3]`,
     /// the only one passed), every other descriptor closed, default signals and an empty mask,
     /// no_new_privs and the ruleset, then execve. The ruleset is applied before the command's

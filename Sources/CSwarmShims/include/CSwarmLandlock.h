@@ -62,7 +62,7 @@ int swarm_clear_cloexec(int fd);
 /// mask is emptied.
 int swarm_reset_signals_for_exec(void);
 
-/// Starts `path` confined: fork(), then in the child only async-signal-safe calls: a new
+/// Starts `path` confined: vfork(), then in the child only async-signal-safe calls: a new
 /// session, stdin/stdout/stderr opened from the three paths (stdout and stderr appended,
 /// created 0644), `lock_fd` as descriptor 3, every other descriptor closed, `cwd`, default
 /// signal dispositions and an empty mask, no_new_privs and landlock_restrict_self(`ruleset_fd`),
