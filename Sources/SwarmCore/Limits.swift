@@ -45,6 +45,9 @@ public struct Limits: Sendable, Equatable {
         upstreams = config.upstreams.map {
             UpstreamSpec(name: $0.name, domain: $0.domain, concurrency: $0.concurrency)
         }
+        breaker.consecutiveFailures = config.breakerFailures
+        breaker.openFor = config.breakerOpenForMilliseconds
+        breaker.maxOpenFor = config.breakerMaxOpenForMilliseconds
     }
 
     /// Slots at the top that work of this priority may fill.

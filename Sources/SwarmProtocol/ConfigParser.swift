@@ -5,6 +5,7 @@ public enum ConfigParser {
     public static let knownKeys = [
         "maxSlots", "reserve", "maxDepth", "heartbeat", "investigateAfter", "killAfter", "orphanAfter",
         "spinAfter", "loopAfter", "killGrace", "alertCommand", "roleSlots", "upstreams", "confinement",
+        "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor",
     ]
     /// The keys each entry of `upstreams` may have.
     public static let upstreamKeys = ["name", "env", "unset", "command", "concurrency", "domain"]
@@ -89,6 +90,19 @@ private struct ConfigReader {
         }
         if let value = object["roleSlots"] { config.roleSlots = roleSlots(value) }
         if let value = object["upstreams"] { config.upstreams = upstreams(value) }
+        count("breakerFailures", minimum: 1, into: &config.breakerFailures)
+        if let value = object["breakerOpenFor"], let duration = duration(value, key: "breakerOpenFor", minimum: 1) {
+            config.breakerOpenForMilliseconds = duration
+        }
+        if let value = object["breakerMaxOpenFor"],
+            let duration = duration(value, key: "breakerMaxOpenFor", minimum: 1)
+        {
+            config.breakerMaxOpenForMilliseconds = duration
+        }
+        if config.breakerMaxOpenForMilliseconds < config.breakerOpenForMilliseconds {
+            report("breakerMaxOpenFor", "breakerMaxOpenFor must not be shorter than breakerOpenFor")
+            config.breakerMaxOpenForMilliseconds = config.breakerOpenForMilliseconds
+        }
         if let value = object["confinement"] {
             if let text = value.stringValue, let mode = Confinement(rawValue: text) {
                 config.confinement = mode

@@ -68,6 +68,11 @@ public struct SwarmConfig: Sendable, Equatable {
     public var upstreams: [Upstream]
     /// Whether agents are confined with Landlock (default `warn`).
     public var confinement: Confinement
+    /// Consecutive overloaded/server/connection failures that open an upstream's breaker.
+    public var breakerFailures: Int = 5
+    /// How long a breaker first stays open; doubled per opening in a row up to the maximum.
+    public var breakerOpenForMilliseconds: Int64 = 30_000
+    public var breakerMaxOpenForMilliseconds: Int64 = 300_000
 
     /// Makes a configuration; every value defaults to the documented default.
     public init(

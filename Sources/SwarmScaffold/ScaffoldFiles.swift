@@ -458,8 +458,10 @@ beat: they start the moment they can.
 
 ## Upstreams
 
-Upstream health is not a heartbeat rule: it moves on every run's end, at once. The
-numbers are fixed in the runtime; `docs/PROTOCOL.md` (Upstreams) has the whole policy.
+Upstream health is not a heartbeat rule: it moves on every run's end, at once.
+`breakerFailures`, `breakerOpenFor` and `breakerMaxOpenFor` in swarm.json set the first
+numbers below (defaults shown); the rest are fixed. `docs/PROTOCOL.md` (Upstreams) has the
+whole policy.
 
 - One circuit breaker per failure domain: upstreams with the same `domain` share it; one
   without `domain` is a domain of its own.
