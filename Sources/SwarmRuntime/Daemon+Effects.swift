@@ -97,18 +97,7 @@ extension Daemon {
         default:
             confinement = "landlock:\(landlockABI)"
             let granted = (workdir.map { [$0] } ?? []) + template.writes.map(resolveWritable)
-            for path in granted where !FileSystem.exists(path) {
-                log.warning("\(id) may write \(path), which does not exist; the agent cannot create it")
-            }
-            let runtime = FileSystem.realPath(workspace.swarmDirectory) ?? workspace.swarmDirectory
-            for path in granted {
-                let real = FileSystem.realPath(path) ?? path
-                if runtime == real || runtime.hasPrefix(real.hasSuffix("/") ? real : real + "/") {
-                    log.warning(
-                        "\(id) may write \(path), which holds swarm/: it can write the inbox, other agents' "
-                            + "folders and the runtime's files; point workdir and writes outside swarm/")
-                }
-            }
+            if warnedTemplates.insert(template.name).inserted { warnAboutWrites(granted, template: template.name) }
             writable = [files.directory] + granted
         }
         var environment = environment(for: record, wake: wake, upstream: upstream)
@@ -141,6 +130,23 @@ extension Daemon {
     private func resolve(_ path: String, in directory: String) -> String {
         if path.hasPrefix("/") { return path }
         return workspace.root + "/" + path
+    }
+
+    /// Warns, once per template and daemon run, about granted paths that do not exist or that
+    /// hold the runtime's own tree.
+    private func warnAboutWrites(_ granted: [String], template: String) {
+        for path in granted where !FileSystem.exists(path) {
+            log.warning("template \(template) lets its agents write \(path), which does not exist; they cannot create it")
+        }
+        let runtime = FileSystem.realPath(workspace.swarmDirectory) ?? workspace.swarmDirectory
+        for path in granted {
+            let real = FileSystem.realPath(path) ?? path
+            if runtime == real || runtime.hasPrefix(real.hasSuffix("/") ? real : real + "/") {
+                log.warning(
+                    "template \(template) lets its agents write \(path), which holds swarm/: they can write the "
+                        + "inbox, other agents' folders and the runtime's files; point workdir and writes outside swarm/")
+            }
+        }
     }
 
     /// A template's `writes` entry as a path: absolute as is, `~` and `~/...` in the daemon's

@@ -99,6 +99,8 @@ public final class Daemon {
     var lastTimerCheck: Millis = 0
     var progressOffsets: [String: Int64] = [:]
     var contracts: [String: ResultContract?] = [:]
+    /// Templates whose granted write paths were already checked this run.
+    var warnedTemplates: Set<String> = []
 
     static let inotifyToken: UInt64 = 1
     static let signalToken: UInt64 = 2

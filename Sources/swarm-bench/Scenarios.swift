@@ -146,8 +146,12 @@ struct Scenarios {
             _ = Processes.signal(daemon, Signal.terminate)
             _ = Bench.wait(daemon)
         }
+        // every sleeper runs: its state is running in state.json (processes would count the
+        // shell and its sleep twice)
         let started = Bench.waitUntil(60) {
-            ProcFS.members(sessions: [], markers: ["SWARM_ROOT=" + root]).count >= sleepers
+            let state = (try? FileSystem.readFile(root + "/swarm/state.json", limit: 64 << 20))
+                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return state.split(separator: "\"state\":\"running\"").count - 1 >= sleepers
         }
         guard started else { throw BenchError("only some of \(sleepers) sleepers started within 60 s") }
         Clock.sleep(milliseconds: 500)
