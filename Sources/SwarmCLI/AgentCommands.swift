@@ -48,7 +48,21 @@ enum AgentCommands {
             guard let n = Int(text), n >= 0 else { throw UsageError("--outputs needs a whole number, not \(text)") }
             outputs = n
         }
-        let line = ProgressLine(timeMilliseconds: Clock.wallMilliseconds(), outputs: outputs, status: context.positionals[0])
+        var tokens: Int64?
+        if let text = context.option("--tokens") {
+            guard let n = Int64(text), n >= 0 else { throw UsageError("--tokens needs a whole number, not \(text)") }
+            tokens = n
+        }
+        var cost: Double?
+        if let text = context.option("--cost") {
+            guard let usd = Double(text), usd >= 0, usd.isFinite else {
+                throw UsageError("--cost needs an amount in US dollars such as 0.25, not \(text)")
+            }
+            cost = usd
+        }
+        let line = ProgressLine(
+            timeMilliseconds: Clock.wallMilliseconds(), outputs: outputs, status: context.positionals[0],
+            tokens: tokens, cost: cost)
         do {
             try FileSystem.append(path, Array(line.formatted().utf8))
         } catch {

@@ -56,8 +56,10 @@ public enum CommandTable {
 
     public static let agentCommands: [CommandSpec] = [
         CommandSpec(
-            "progress", "swarm progress [--outputs N] TEXT", "append one line to the agent's progress.md",
-            options: ["--outputs"], positionals: 1...1, joinsText: true),
+            "progress", "swarm progress [--outputs N] [--tokens N] [--cost USD] TEXT",
+            "append one line to the agent's progress.md",
+            options: ["--outputs", "--tokens", "--cost"], positionals: 1...1, joinsText: true,
+            details: "--tokens and --cost give the usage of this run so far (cumulative); the runtime stops an agent whose usage, or whose subtree's, passes its budget (budget.tokens, budget.cost)."),
         CommandSpec(
             "result", "swarm result [--status ok|error] [--error-kind KIND] [--error TEXT] (FILE | - | --json TEXT)",
             "write results.json atomically, checked against the template's contract",

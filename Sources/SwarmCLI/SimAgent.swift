@@ -20,6 +20,7 @@ enum SimAgent {
         var failTimes: Int?
         var question: String?
         var call: String?
+        var tokensPerStep: Int64 = 0
 
         init(_ keys: [String: String]) throws {
             func int(_ key: String) throws -> Int? {
@@ -41,6 +42,7 @@ enum SimAgent {
             failTimes = try int("sim.fail-times")
             question = keys["sim.ask"]
             call = keys["sim.call"]
+            tokensPerStep = Int64(try int("sim.tokens-per-step") ?? 0)
             if let failure, !SimAgent.failures.contains(failure) {
                 throw SwarmError("sim.fail: \(failure) is not one of \(SimAgent.failures.sorted().joined(separator: ", "))")
             }
@@ -77,8 +79,9 @@ enum SimAgent {
         return [:]
     }
 
-    static func progress(_ agent: AgentEnvironment, _ outputs: Int?, _ status: String) {
-        let line = ProgressLine(timeMilliseconds: Clock.wallMilliseconds(), outputs: outputs, status: status)
+    static func progress(_ agent: AgentEnvironment, _ outputs: Int?, _ status: String, tokens: Int64? = nil) {
+        let line = ProgressLine(
+            timeMilliseconds: Clock.wallMilliseconds(), outputs: outputs, status: status, tokens: tokens)
         try? FileSystem.append(agent.files.progress, Array(line.formatted().utf8))
     }
 
@@ -115,7 +118,9 @@ enum SimAgent {
             if settings.call == "api" {
                 try APICall.call(environment: environment)
             }
-            progress(agent, step, "step \(step) of \(settings.steps)")
+            progress(
+                agent, step, "step \(step) of \(settings.steps)",
+                tokens: settings.tokensPerStep > 0 ? Int64(step) * settings.tokensPerStep : nil)
             Clock.sleep(milliseconds: settings.interval)
         }
         var result = JSONObject()
@@ -138,6 +143,7 @@ enum SimAgent {
             result["status"] = .string("ok")
             result["summary"] = .string("sim worker \(agent.id) did \(settings.steps) steps")
             result["outputs"] = .integer(Int64(settings.steps))
+            if settings.tokensPerStep > 0 { result["tokens"] = .integer(Int64(settings.steps) * settings.tokensPerStep) }
         }
         try writeResult(agent, result)
     }
@@ -189,6 +195,7 @@ enum SimAgent {
             text += "sim.steps: \(settings.childSteps)\nsim.interval: \(DurationText.format(settings.interval))\n"
             if let n = settings.childChildren { text += "sim.children: \(n)\nsim.child-steps: \(settings.childSteps)\n" }
             if let slots = settings.childSlots { text += "slots: \(slots)\n" }
+            if settings.tokensPerStep > 0 { text += "sim.tokens-per-step: \(settings.tokensPerStep)\n" }
             text += "---\nChild \(k) of \(agent.id): do your share of the work and report.\n"
             do {
                 try FileSystem.writeAtomically(folder + "/" + id + ".md", Array(text.utf8))

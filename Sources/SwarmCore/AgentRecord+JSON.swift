@@ -37,6 +37,10 @@ extension AgentRecord {
         if let deliveredAt { o["deliveredAt"] = .integer(deliveredAt) }
         o["consumed"] = .bool(consumed)
         if let confinement { o["confinement"] = .string(confinement) }
+        if let tokenBudget { o["tokenBudget"] = .integer(tokenBudget) }
+        if let costBudget { o["costBudget"] = .number(costBudget) }
+        o["tokensUsed"] = .integer(totalTokens)
+        o["costUsed"] = .number(totalCost)
         return .object(o)
     }
 
@@ -77,6 +81,10 @@ extension AgentRecord {
         deliveredAt = value["deliveredAt"]?.intValue
         consumed = value["consumed"]?.boolValue ?? false
         confinement = value["confinement"]?.stringValue
+        tokenBudget = value["tokenBudget"]?.intValue
+        costBudget = value["costBudget"]?.doubleValue
+        tokensUsed = value["tokensUsed"]?.intValue ?? 0
+        costUsed = value["costUsed"]?.doubleValue ?? 0
     }
 }
 

@@ -30,6 +30,9 @@ public enum StopReason: String, Sendable, Equatable {
     case operatorKill = "operator"
     /// No sign of life for `killAfter` beats: the failure policy's `killed` rule applies.
     case stuck
+    /// It, or the subtree it heads, used more tokens or money than its budget allows: the
+    /// failure policy's `budget` rule applies.
+    case overBudget = "over-budget"
     /// Its orchestrator settled or was stopped: the agent ends `killed`.
     case parentEnded = "parent-ended"
     /// The daemon itself is shutting down (never persisted as a state change).
@@ -120,6 +123,15 @@ public struct AgentRecord: Sendable, Equatable {
     public var deliveredAt: Millis?
     /// True once the reader consumed the result.
     public var consumed: Bool
+    /// The task's budget (`budget.tokens`, `budget.cost`); an orchestrator's covers its subtree.
+    public var tokenBudget: Int64?
+    public var costBudget: Double?
+    /// Usage of the runs that ended, summed.
+    public var tokensUsed: Int64 = 0
+    public var costUsed: Double = 0
+    /// Usage the current run reported so far (its latest cumulative figures).
+    public var runTokens: Int64 = 0
+    public var runCost: Double = 0
     /// How the last run was confined: `landlock:ABI`, `off` (swarm.json), `none` (no Landlock
     /// in the kernel); nil before the first run.
     public var confinement: String?
@@ -163,6 +175,10 @@ public struct AgentRecord: Sendable, Equatable {
 
     /// Slots this agent takes from its parent's budget while it holds any.
     public var footprint: Int { kind == .orchestrator ? 1 + slots : 1 }
+
+    /// Everything this agent used, the current run included.
+    public var totalTokens: Int64 { tokensUsed + runTokens }
+    public var totalCost: Double { costUsed + runCost }
 
     /// Whether the agent holds its footprint now: a worker while its command runs, an
     /// orchestrator from its first start until it settles.

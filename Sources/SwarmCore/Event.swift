@@ -13,6 +13,9 @@ public enum Event: Sendable, Equatable {
     case startFailed(id: String, reason: String)
     /// The agent's command ended; the shell read what it left behind.
     case exited(id: String, outcome: Outcome)
+    /// The agent's current run reported its usage so far (cumulative for the run): from its
+    /// progress lines, its results.json or its CLI's output.
+    case usage(id: String, tokens: Int64?, cost: Double?)
     /// question.md appeared without an answer.
     case asked(id: String)
     /// answer.md appeared for a waiting agent.

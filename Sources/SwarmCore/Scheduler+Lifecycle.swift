@@ -30,6 +30,10 @@ extension Scheduler {
         update(id, persist: false) { r in
             r.active = false
             r.pid = nil
+            r.tokensUsed += r.runTokens
+            r.costUsed += r.runCost
+            r.runTokens = 0
+            r.runCost = 0
         }
         if let upstream = before.upstream { report(outcome, of: id, on: upstream, stopped: before.stopping != nil) }
         switch before.stopping {
@@ -43,6 +47,9 @@ extension Scheduler {
             fail(
                 id, .killed,
                 "no sign of life for \(limits.killAfter) heartbeats; killed with its process tree")
+            return
+        case .overBudget?:
+            fail(id, .budget, "over budget: \(before.lastFailure ?? "its usage passed its budget")")
             return
         case .shutdown?, nil:
             break

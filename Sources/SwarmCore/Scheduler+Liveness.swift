@@ -86,6 +86,9 @@ extension Scheduler {
         }
         for (kind, message) in alerts { emitAlert(kind, id, message) }
         if stop { effects.append(.stop(id: id)) }
+        let tokens = seen.newLines.compactMap(\.tokens).max()
+        let cost = seen.newLines.compactMap(\.cost).max()
+        if !stop && (tokens != nil || cost != nil) { reportUsage(id, tokens: tokens, cost: cost) }
     }
 
     private mutating func orphanCheck(_ r: AgentRecord) {

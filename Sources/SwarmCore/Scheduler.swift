@@ -52,6 +52,7 @@ public struct Scheduler: Sendable {
         case .started(let id, let pid, let confinement): started(id, pid: pid, confinement: confinement)
         case .startFailed(let id, let reason): startFailed(id, reason: reason)
         case .exited(let id, let outcome): exited(id, outcome: outcome)
+        case .usage(let id, let tokens, let cost): reportUsage(id, tokens: tokens, cost: cost)
         case .asked(let id): asked(id)
         case .answered(let id): answered(id)
         case .heartbeat(let evidence): heartbeat(evidence)

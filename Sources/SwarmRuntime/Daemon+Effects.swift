@@ -242,9 +242,10 @@ extension Daemon {
         } else {
             contract = nil
         }
-        let outcome = ResultReader.outcome(
-            files: workspace.agentFiles(id), exit: status, contract: contract)
+        let files = workspace.agentFiles(id)
+        let outcome = ResultReader.outcome(files: files, exit: status, contract: contract)
         log.debug("\(id) ended: \(outcome)")
+        if let usage = UsageReader.usage(files) { feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost)) }
         feed(.exited(id: id, outcome: outcome))
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
     }

@@ -105,6 +105,8 @@ struct Intake: Sendable {
                 slots: template.kind == .orchestrator ? (task.slots ?? template.slots ?? 0) : 0,
                 policy: template.policy, createdAt: now)
             record.preferredUpstream = template.upstream
+            record.tokenBudget = task.tokenBudget
+            record.costBudget = task.costBudget
             let values = Brief.values(
                 record: record, task: task, template: template, role: role, sharedRules: shared,
                 workspace: workspace)

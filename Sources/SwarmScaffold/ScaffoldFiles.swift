@@ -505,6 +505,7 @@ last few also show in `swarm top`) and are handed to `alertCommand` if one is se
 | `upstream-disabled` | an upstream refused the credentials or configuration (401, 403); it takes no more runs | fix the key or login it uses, then `swarm upstream reset NAME` |
 | `upstream-recovered` | a breaker closed after a successful probe, or a person reset an upstream | nothing; work flows again (after a probe, each upstream of the domain starts at 2 runs at once and grows back) |
 | `watch-degraded` | the kernel ran out of inotify watches (or a folder could not be watched); the daemon now also scans the tree every second | raise `fs.inotify.max_user_watches`; the daemon keeps polling until it is restarted |
+| `over-budget` | an agent, or the subtree an orchestrator heads, used more tokens or money than `budget.tokens` / `budget.cost` | it is stopped and its `on.budget` rule applies; raise the budget and `swarm retry ID`, or split the work |
 | `rejected-task` | a task file could not be accepted | `swarm/rejected/NAME.error` says what is wrong; fix the file and drop it into the inbox again |
 
 """#

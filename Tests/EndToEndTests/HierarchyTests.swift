@@ -22,8 +22,9 @@ struct HierarchyTests {
             try ws.drop(
                 "boss.md",
                 TestWorkspace.simTask(
-                    "boss", [("slots", "2"), ("sim.children", "5"), ("sim.interval", "100ms")],
+                    "boss", [("slots", "2"), ("sim.children", "5"), ("sim.child-steps", "10"), ("sim.interval", "100ms")],
                     kind: "orchestrator"))
+            // children live about a second each, so that a loaded machine still samples them
             let daemon = try await ws.startDaemon(
                 ["--until-idle", "--heartbeat", "200ms"], waitUntilReady: false)
             // sample the live agent processes (their SWARM_* environment), state.json and now and
@@ -51,7 +52,8 @@ struct HierarchyTests {
             }
             #expect(daemon.ended == .exited(0), "\(daemon.logText)")
             #expect(most <= 2, "\(most) children of boss ran at once; its budget is 2")
-            #expect(most == 2, "the children never ran in parallel (at most \(most))")
+            // on a loaded machine the /proc sampler may miss an overlap that state.json shows
+            #expect(max(most, mostInState) == 2, "the children never ran in parallel (at most \(most))")
             #expect(mostInState <= 2, "state.json showed \(mostInState) children running at once")
             #expect(mostUsed <= 2, "state.json showed \(mostUsed) of boss's 2 slots used")
             // `swarm status` reads the meta.json files one after another, and the daemon writes a

@@ -36,6 +36,7 @@ extension Simulation {
         switch stopping {
         case .operatorKill, .parentEnded: kept = after.state == .killed
         case .stuck: kept = after.lastFailureKind == .killed || after.state == .killed
+        case .overBudget: kept = after.lastFailureKind == .budget || after.state == .killed
         case .shutdown: kept = true
         }
         if !kept {

@@ -1,0 +1,63 @@
+import SwarmCore
+import SwarmProtocol
+import Testing
+
+/// Token and cost budgets per branch: an agent's usage counts against its own budget and the
+/// budget of every orchestrator above it; the one whose budget is overrun is stopped.
+@Suite struct SchedulerBranchBudgetTests {
+    /// A record with budgets, as intake makes it from `budget.tokens` / `budget.cost`.
+    func budgeted(
+        _ id: String, parent: String? = nil, depth: Int = 1, kind: AgentKind = .worker, slots: Int = 0,
+        tokens: Int64? = nil, cost: Double? = nil
+    ) -> AgentRecord {
+        var r = task(id, parent: parent, depth: depth, kind: kind, slots: slots)
+        r.tokenBudget = tokens
+        r.costBudget = cost
+        return r
+    }
+
+    @Test func anAgentOverItsTokenBudgetIsStoppedAndFailsAsBudget() {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.send(.arrived(budgeted("a", tokens: 1_000)))
+        #expect(h.send(.usage(id: "a", tokens: 900, cost: nil)).stopped.isEmpty, "within budget")
+        let effects = h.send(.usage(id: "a", tokens: 1_200, cost: nil))
+        #expect(effects.stopped == ["a"])
+        #expect(effects.alerts.contains { $0.kind == "over-budget" && $0.agent == "a" })
+        h.exit("a", crashExit)
+        let a = h["a"]
+        #expect(a?.state == .deadLetter, "the standard policy dead-letters a budget failure")
+        #expect(a?.lastFailureKind == .budget)
+        #expect(a?.lastFailure?.contains("1200 tokens") == true, "\(a?.lastFailure ?? "")")
+    }
+
+    @Test func progressLinesReportUsageAtTheHeartbeat() {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.send(.arrived(budgeted("a", cost: 0.5)))
+        let spend = ProgressLine(timeMilliseconds: h.now, outputs: 1, status: "working", cost: 0.75)
+        let effects = h.beat(["a": evidence(1, lines: [spend])])
+        #expect(effects.stopped == ["a"], "cost 0.75 passes the budget of 0.5")
+    }
+
+    @Test func childrenUsageCountsAgainstTheOrchestratorsBudget() {
+        var h = Harness(.test(maxSlots: 8, reserve: 0))
+        h.send(.arrived(budgeted("boss", kind: .orchestrator, slots: 3, tokens: 1_000)))
+        h.spawn("c1", under: "boss")
+        h.spawn("c2", under: "boss")
+        #expect(h.send(.usage(id: "c1", tokens: 600, cost: nil)).stopped.isEmpty)
+        let effects = h.send(.usage(id: "c2", tokens: 500, cost: nil))
+        #expect(effects.stopped.contains("boss"), "the subtree used 1,100 of boss's 1,000")
+        #expect(h.scheduler.subtreeUsage("boss").tokens == 1_100)
+    }
+
+    @Test func usageOfEndedRunsAddsUp() {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.send(.arrived(budgeted("a", tokens: 1_000)))
+        h.send(.usage(id: "a", tokens: 400, cost: 0.1))
+        h.exit("a", crashExit)
+        #expect(h["a"]?.totalTokens == 400)
+        h.now = (h["a"]?.notBefore ?? h.now) + 1
+        h.send(.tick)
+        #expect(h["a"]?.active == true, "the retry runs")
+        #expect(h.send(.usage(id: "a", tokens: 700, cost: nil)).stopped == ["a"], "400 + 700 passes 1,000")
+    }
+}
