@@ -35,6 +35,7 @@ extension Scheduler {
             r.runTokens = 0
             r.runCost = 0
         }
+        let probe = before.upstream.map { router.isProbe($0, agent: id) } ?? false
         if let upstream = before.upstream { report(outcome, of: id, on: upstream, stopped: before.stopping != nil) }
         switch before.stopping {
         case .operatorKill?:
@@ -68,6 +69,11 @@ extension Scheduler {
             if kind == .contract { emitAlert("contract-violation", id, reason) }
             fail(id, kind, reason)
         case .upstreamFailed(let errorClass, let reason, let retryAfter):
+            if probe && [.overloaded, .connection, .quotaExhausted].contains(errorClass) {
+                // a failed half-open probe says the outage goes on; it costs the task no
+                // attempt, so no task is dead-lettered by an outage alone
+                update(id, persist: false) { $0.attempts = max(0, $0.attempts - 1) }
+            }
             failUpstream(id, errorClass, reason, retryAfter: retryAfter)
         }
     }

@@ -156,6 +156,12 @@ public struct UpstreamRouter: Sendable, Equatable {
         return name
     }
 
+    /// True when `agent`'s run on `name` is its domain's half-open probe.
+    public func isProbe(_ name: String, agent: String) -> Bool {
+        guard let state = upstreams.first(where: { $0.spec.name == name }) else { return false }
+        return breakers[state.spec.domain]?.probe == agent
+    }
+
     /// The run of `agent` on `name` ended without telling anything about the upstream
     /// (killed, or an orchestrator that just went idle).
     public mutating func release(_ name: String, agent: String) {
@@ -219,6 +225,7 @@ public struct UpstreamRouter: Sendable, Equatable {
             upstreams[index].limit = halved
             return [.throttled(upstream: name, limit: halved)]
         case .auth:
+            guard upstreams[index].disabled == nil else { return [] }
             upstreams[index].disabled = reason
             return [.disabled(upstream: name, reason: reason)]
         case .quotaExhausted:
