@@ -26,6 +26,7 @@ extension AgentRecord {
         if let stopping { o["stopping"] = .string(stopping.rawValue) }
         if let upstream { o["upstream"] = .string(upstream) }
         if let preferredUpstream { o["preferredUpstream"] = .string(preferredUpstream) }
+        if let minimumContext { o["minimumContext"] = .integer(Int64(minimumContext)) }
         o["createdAt"] = .integer(createdAt)
         if let startedAt { o["startedAt"] = .integer(startedAt) }
         if let finishedAt { o["finishedAt"] = .integer(finishedAt) }
@@ -68,6 +69,7 @@ extension AgentRecord {
         stopping = value["stopping"]?.stringValue.flatMap(StopReason.init(rawValue:))
         upstream = value["upstream"]?.stringValue
         preferredUpstream = value["preferredUpstream"]?.stringValue
+        minimumContext = value["minimumContext"]?.intValue.map { Int($0) }
         startedAt = value["startedAt"]?.intValue
         finishedAt = value["finishedAt"]?.intValue
         lastFailure = value["lastFailure"]?.stringValue

@@ -105,6 +105,8 @@ public struct AgentRecord: Sendable, Equatable {
     public var upstream: String?
     /// The upstream the template prefers, tried first when healthy.
     public var preferredUpstream: String?
+    /// After a request too long for its upstream: the smallest context the next run needs.
+    public var minimumContext: Int?
     public var createdAt: Millis
     public var startedAt: Millis?
     public var finishedAt: Millis?

@@ -119,7 +119,9 @@ extension Scheduler {
                 if key == "top" && queuedChildren == 0 && limits.roleSlots.isEmpty { break }
                 continue
             }
-            if !router.isEmpty && router.candidate(preferred: r.preferredUpstream, now: now) == nil {
+            if !router.isEmpty
+                && router.candidate(preferred: r.preferredUpstream, minimumContext: r.minimumContext, now: now) == nil
+            {
                 continue
             }
             if fits(r) {
@@ -151,7 +153,10 @@ extension Scheduler {
         if !router.isEmpty {
             let r = agents[id]
             let avoid = r?.lastFailureKind == .upstream ? r?.upstream : nil
-            guard let chosen = router.acquire(preferred: r?.preferredUpstream, avoiding: avoid, agent: id, now: now)
+            guard
+                let chosen = router.acquire(
+                    preferred: r?.preferredUpstream, avoiding: avoid, minimumContext: r?.minimumContext, agent: id,
+                    now: now)
             else { return false }
             upstream = chosen
         }

@@ -119,7 +119,16 @@ extension Scheduler {
         guard let r = agents[id] else { return }
         let text = "\(errorClass.rawValue): \(reason)"
         switch errorClass {
-        case .auth, .contextTooLong, .badOutput, .unknown:
+        case .contextTooLong:
+            // retried only where a larger context is declared; otherwise it would fail anywhere
+            let needed = (r.upstream.flatMap { router.context(of: $0) } ?? 0) + 1
+            if router.offersContext(needed) {
+                update(id, persist: false) { $0.minimumContext = needed }
+                fail(id, .upstream, text + "; retried on an upstream with a larger context", delay: 0)
+            } else {
+                fail(id, .error, text)
+            }
+        case .auth, .badOutput, .unknown:
             fail(id, .error, text)
         case .rateLimited:
             let wait = min(max(retryAfter ?? 0, backoff(after: r.attempts, policy: r.policy)), router.policy.maxRetryAfter)

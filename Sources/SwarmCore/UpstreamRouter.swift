@@ -8,11 +8,14 @@ public struct UpstreamSpec: Sendable, Equatable {
     public var domain: String
     /// The most runs it may serve at once; nil means no limit of its own.
     public var concurrency: Int?
+    /// The largest context its model takes, when declared.
+    public var context: Int?
 
-    public init(name: String, domain: String? = nil, concurrency: Int? = nil) {
+    public init(name: String, domain: String? = nil, concurrency: Int? = nil, context: Int? = nil) {
         self.name = name
         self.domain = domain ?? name
         self.concurrency = concurrency
+        self.context = context
     }
 }
 
@@ -109,9 +112,24 @@ public struct UpstreamRouter: Sendable, Equatable {
 
     /// The upstream a new run would get now, in preference order (`preferred` first,
     /// `avoiding` last: the retry of a run that its upstream failed goes elsewhere if it can).
-    public func candidate(preferred: String?, avoiding: String? = nil, now: Millis) -> String? {
-        for state in ordered(preferred, avoiding) where usable(state, now: now) { return state.spec.name }
+    public func candidate(
+        preferred: String?, avoiding: String? = nil, minimumContext: Int? = nil, now: Millis
+    ) -> String? {
+        for state in ordered(preferred, avoiding) where usable(state, now: now) {
+            if let minimumContext, (state.spec.context ?? 0) < minimumContext { continue }
+            return state.spec.name
+        }
         return nil
+    }
+
+    /// The declared context of `name`, if any.
+    public func context(of name: String) -> Int? {
+        upstreams.first { $0.spec.name == name }?.spec.context
+    }
+
+    /// True when some upstream declares a context of at least `minimum` (usable or not now).
+    public func offersContext(_ minimum: Int) -> Bool {
+        upstreams.contains { $0.disabled == nil && ($0.spec.context ?? 0) >= minimum }
     }
 
     /// A usable upstream other than `excluded`, if any.
@@ -143,8 +161,10 @@ public struct UpstreamRouter: Sendable, Equatable {
 
     /// Takes an upstream for `agent`'s run; a half-open breaker lets exactly this run through
     /// as its probe.
-    public mutating func acquire(preferred: String?, avoiding: String? = nil, agent: String, now: Millis) -> String? {
-        guard let name = candidate(preferred: preferred, avoiding: avoiding, now: now),
+    public mutating func acquire(
+        preferred: String?, avoiding: String? = nil, minimumContext: Int? = nil, agent: String, now: Millis
+    ) -> String? {
+        guard let name = candidate(preferred: preferred, avoiding: avoiding, minimumContext: minimumContext, now: now),
             let index = upstreams.firstIndex(where: { $0.spec.name == name })
         else { return nil }
         upstreams[index].inFlight += 1

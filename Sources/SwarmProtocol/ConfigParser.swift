@@ -8,7 +8,7 @@ public enum ConfigParser {
         "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor",
     ]
     /// The keys each entry of `upstreams` may have.
-    public static let upstreamKeys = ["name", "env", "unset", "command", "concurrency", "domain"]
+    public static let upstreamKeys = ["name", "env", "unset", "command", "concurrency", "domain", "context"]
 
     /// The configuration and every problem found, each with its line. Unknown keys (with a
     /// "did you mean"), values of the wrong type or range, `reserve >= maxSlots`,
@@ -256,6 +256,9 @@ private struct ConfigReader {
         }
         upstream.command = optionalString(object["command"], path: path + ".command")
         upstream.domain = optionalString(object["domain"], path: path + ".domain")
+        if let context = object["context"], !context.isNull {
+            upstream.context = integer(context, key: path + ".context", minimum: 1)
+        }
         if let concurrency = object["concurrency"], !concurrency.isNull {
             upstream.concurrency = integer(concurrency, key: path + ".concurrency", minimum: 1)
         }

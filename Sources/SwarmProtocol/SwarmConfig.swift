@@ -13,6 +13,9 @@ public struct Upstream: Sendable, Equatable {
     public var concurrency: Int?
     /// The failure domain: upstreams that share one fail together (one breaker), or nil.
     public var domain: String?
+    /// The largest context (tokens) this upstream's model takes, when declared: a task whose
+    /// request was too long elsewhere is retried on an upstream with a larger one.
+    public var context: Int?
 
     /// Makes an upstream.
     public init(
