@@ -7,23 +7,32 @@ func benchMain() -> Int32 {
     var quick = false
     var jsonPath = "benchmarks.json"
     var only: Set<String> = []
+    var tasks: Int?
     while let word = arguments.first {
         arguments.removeFirst()
         switch word {
         case "--quick": quick = true
         case "--json" where !arguments.isEmpty: jsonPath = arguments.removeFirst()
         case "--only" where !arguments.isEmpty: only.insert(arguments.removeFirst())
+        case "--tasks" where !arguments.isEmpty:
+            guard let n = Int(arguments.removeFirst()), n > 0 else {
+                StandardStreams.write(2, "swarm-bench: --tasks needs a positive number\n")
+                return 2
+            }
+            tasks = n
         case "--help", "-h":
-            StandardStreams.write(1, "usage: swarm-bench [--quick] [--json FILE] [--only throughput|latency|scale|restart|agent]\n")
+            StandardStreams.write(
+                1, "usage: swarm-bench [--quick] [--tasks N] [--json FILE] [--only throughput|latency|scale|restart|agent]\n")
             return 0
         default:
             StandardStreams.write(2, "swarm-bench: unknown argument \(word); see --help\n")
             return 2
         }
     }
-    let scenarios = quick
+    var scenarios = quick
         ? Scenarios(tasks: 100, samples: 20, sleepers: 50, finished: 1_000)
         : Scenarios(tasks: 1_000, samples: 100, sleepers: 1_000, finished: 10_000)
+    if let tasks { scenarios.tasks = tasks }
     let plan: [(String, () throws -> [Figure])] = [
         ("throughput", scenarios.throughput), ("latency", scenarios.latency), ("scale", scenarios.scale),
         ("restart", scenarios.restart), ("agent", scenarios.agentSide),
