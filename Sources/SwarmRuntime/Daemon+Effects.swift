@@ -83,22 +83,10 @@ extension Daemon {
             return .startFailed(id: id, reason: "cannot write \(files.meta): \(error)")
         }
         let upstream = record.upstream.flatMap { config.upstream(named: $0) }
-        let workdir = template.workdir.map { resolve($0, in: files.directory) }
-        let confinement: String
-        var writable: [String]?
-        switch (config.confinement, landlockABI) {
-        case (.off, _):
-            confinement = "off"
-        case (.require, 0):
+        let workdir = template.workdir.map(resolve)
+        guard let (confinement, writable) = confinement(for: template, workdir: workdir, files: files) else {
             return .startFailed(
                 id: id, reason: "swarm.json requires confinement, but this kernel offers no Landlock")
-        case (_, 0):
-            confinement = "none"
-        default:
-            confinement = "landlock:\(landlockABI)"
-            let granted = (workdir.map { [$0] } ?? []) + template.writes.map(resolveWritable)
-            if warnedTemplates.insert(template.name).inserted { warnAboutWrites(granted, template: template.name) }
-            writable = [files.directory] + granted
         }
         var environment = environment(for: record, wake: wake, upstream: upstream)
         let privateHome = template.privateHome ? files.directory + "/home" : nil
@@ -127,7 +115,25 @@ extension Daemon {
         return .started(id: id, pid: pid, confinement: confinement)
     }
 
-    private func resolve(_ path: String, in directory: String) -> String {
+    /// How a run of `template` is confined, and the paths it may write (nil: unconfined);
+    /// nil when swarm.json requires confinement this kernel cannot give.
+    private func confinement(for template: Template, workdir: String?, files: AgentFiles) -> (String, [String]?)? {
+        switch (config.confinement, landlockABI) {
+        case (.off, _):
+            return ("off", nil)
+        case (.require, 0):
+            return nil
+        case (_, 0):
+            return ("none", nil)
+        default:
+            let granted = (workdir.map { [$0] } ?? []) + template.writes.map(resolveWritable)
+            if warnedTemplates.insert(template.name).inserted { warnAboutWrites(granted, template: template.name) }
+            return ("landlock:\(landlockABI)", [files.directory] + granted)
+        }
+    }
+
+    /// A path from a template: absolute as is, otherwise relative to the workspace root.
+    private func resolve(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         return workspace.root + "/" + path
     }
@@ -154,7 +160,7 @@ extension Daemon {
     private func resolveWritable(_ path: String) -> String {
         if path == "~" { return home ?? "/" }
         if path.hasPrefix("~/"), let home { return home + path.dropFirst(1) }
-        return resolve(path, in: workspace.root)
+        return resolve(path)
     }
 
     /// Before a new attempt, the previous attempt's results.json moves aside so that only the
