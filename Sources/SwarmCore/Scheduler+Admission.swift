@@ -15,6 +15,7 @@ extension Scheduler {
             return
         }
         agents[r.id] = r
+        unsettled += 1
         enqueue(r.id)
         effects.append(.accept(id: r.id))
         if let parent = r.parent {
@@ -131,7 +132,7 @@ extension Scheduler {
                 blocked.insert(key)
             }
         }
-        return started && queue.contains { agents[$0]?.parent != nil }
+        return started && queuedChildren > 0
     }
 
     mutating func startAttempt(_ id: String) {

@@ -20,6 +20,8 @@ public struct Scheduler: Sendable {
     /// Queued agents that have a parent: when none and the top pool is full, admission can
     /// stop looking.
     var queuedChildren = 0
+    /// Agents that are queued, running or waiting: none means idle.
+    var unsettled = 0
     var random: SplitMix64
     var effects: [Effect] = []
     var now: Millis = 0
@@ -37,6 +39,7 @@ public struct Scheduler: Sendable {
         queue = records.filter { $0.state == .queued }.map(\.id)
         queue.sort(by: queueOrder)
         queuedChildren = records.filter { $0.state == .queued && $0.parent != nil }.count
+        unsettled = records.filter { !$0.state.isSettled }.count
         var inFlight: [String: Int] = [:]
         for record in records where record.active { inFlight[record.upstream ?? "", default: 0] += 1 }
         router.restore(inFlight: inFlight)
@@ -98,9 +101,7 @@ public struct Scheduler: Sendable {
     }
 
     /// True when no agent is queued, running or waiting.
-    public var isIdle: Bool {
-        !agents.values.contains { !$0.state.isSettled }
-    }
+    public var isIdle: Bool { unsettled == 0 }
 
     /// Agents whose command runs now.
     public var activeAgents: [AgentRecord] {
@@ -133,11 +134,13 @@ public struct Scheduler: Sendable {
         guard var r = agents[id] else { return }
         let held = holds(r)
         let wasQueued = r.state == .queued
+        let wasSettled = r.state.isSettled
         body(&r)
         agents[id] = r
         let holdsNow = holds(r)
         if held != holdsNow { adjustUsage(r, by: holdsNow ? r.footprint : -r.footprint) }
         let queuedNow = r.state == .queued
+        if wasSettled != r.state.isSettled { unsettled += wasSettled ? 1 : -1 }
         if wasQueued && !queuedNow {
             queue.removeAll { $0 == id }
             if r.parent != nil { queuedChildren -= 1 }

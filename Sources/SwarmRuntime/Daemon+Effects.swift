@@ -15,6 +15,7 @@ extension Daemon {
             for effect in effects { execute(effect, then: &queue) }
         }
         stateDirty = true
+        deadlineCache = nil
     }
 
     /// Carries out effects the scheduler returned outside `feed`, and the events they produce.
@@ -292,10 +293,10 @@ extension Daemon {
     }
 
     /// Writes what changed: meta.json of every touched agent at once, state.json at most every
-    /// `stateInterval` (or now, with `force`).
+    /// `stateWriteInterval` (or now, with `force`).
     func flush(force: Bool = false) {
         flushMeta()
-        let due = Clock.wallMilliseconds() - lastStateWrite >= Self.stateInterval
+        let due = Clock.wallMilliseconds() - lastStateWrite >= stateWriteInterval
         if stateDirty && (due || force) { writeState() }
     }
 

@@ -97,6 +97,9 @@ public final class Daemon {
     var killDeadlines: [String: (due: Millis, session: Int32?)] = [:]
     /// When timers were last looked at: a deadline that passed since then is due.
     var lastTimerCheck: Millis = 0
+    /// The scheduler's next deadline after `lastTimerCheck`, until something changes (nil:
+    /// not known; `.some(nil)`: none).
+    var deadlineCache: Millis??
     var progressOffsets: [String: Int64] = [:]
     var contracts: [String: ResultContract?] = [:]
     /// Templates whose granted write paths were already checked this run.
@@ -106,6 +109,10 @@ public final class Daemon {
     static let signalToken: UInt64 = 2
     /// state.json is rewritten at most this often while things change.
     static let stateInterval: Millis = 250
+
+    /// How often state.json may be rewritten: every 250 ms, or every N/10 ms for N agents when
+    /// that is longer (a tree of 10,000 agents rewrites its 4 MB snapshot once a second).
+    var stateWriteInterval: Millis { max(Self.stateInterval, Millis(scheduler.agents.count / 10)) }
 
     var heartbeatInterval: Millis { scheduler.limits.heartbeat }
 
@@ -255,11 +262,11 @@ public final class Daemon {
 
     private func timeout() -> Int32 {
         var due = nextHeartbeat
-        if let deadline = scheduler.nextDeadline(after: Clock.wallMilliseconds()) { due = min(due, deadline) }
+        if let deadline = schedulerDeadline() { due = min(due, deadline) }
         if let kill = killDeadlines.values.map(\.due).min() { due = min(due, kill) }
         if pollInterval != nil { due = min(due, nextPoll) }
         if let hook = alerts.nextDeadline { due = min(due, hook) }
-        if stateDirty { due = min(due, lastStateWrite + Self.stateInterval) }
+        if stateDirty { due = min(due, lastStateWrite + stateWriteInterval) }
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -273,7 +280,10 @@ public final class Daemon {
             heartbeat()
             nextHeartbeat = now + heartbeatInterval
         }
-        if let deadline = scheduler.nextDeadline(after: lastTimerCheck), deadline <= now { feed(.tick) }
+        if let deadline = schedulerDeadline(), deadline <= now {
+            deadlineCache = nil
+            feed(.tick)
+        }
         lastTimerCheck = now
         for (id, deadline) in killDeadlines where deadline.due <= now {
             killDeadlines[id] = nil
@@ -283,6 +293,15 @@ public final class Daemon {
             let signalled = launcher.signalTree(id: id, pid: deadline.session, Signal.kill)
             if signalled > 0 { log.info("\(id) outlived its grace period; SIGKILL to \(signalled) process(es)") }
         }
+    }
+
+    /// The scheduler's next deadline after the last timer check; computed again only after an
+    /// event changed the scheduler or the deadline passed (the computation walks the queue).
+    private func schedulerDeadline() -> Millis? {
+        if let cached = deadlineCache { return cached }
+        let value = scheduler.nextDeadline(after: lastTimerCheck)
+        deadlineCache = .some(value)
+        return value
     }
 
     private func readSignals() {
