@@ -13,7 +13,7 @@ struct CrashTests {
                     "t\(i).md",
                     TestWorkspace.task([
                         ("role", "worker"), ("template", "sim-worker"), ("sim.steps", "5"),
-                        ("sim.interval", "100ms"),
+                        ("sim.interval", "300ms"),
                     ]))
             }
             // crash once while the first wave runs, once more after some have finished
