@@ -8,6 +8,9 @@ public enum ConfigParser {
         "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor",
     ]
     /// The keys each entry of `upstreams` may have.
+    /// The largest value a count (slots, beats, failures) may take.
+    public static let largestCount = 1_000_000
+
     public static let upstreamKeys = ["name", "env", "unset", "command", "concurrency", "domain", "context"]
 
     /// The configuration and every problem found, each with its line. Unknown keys (with a
@@ -60,9 +63,12 @@ private struct ConfigReader {
                     + Suggestion.phrase(for: key, among: ConfigParser.knownKeys))
         }
         func count(_ key: String, minimum: Int, into target: inout Int) {
-            if let value = object[key], let number = integer(value, key: key, minimum: minimum) {
-                target = number
+            guard let value = object[key], let number = integer(value, key: key, minimum: minimum) else { return }
+            if number > ConfigParser.largestCount {
+                report(key, "\(key) is \(number); counts above \(ConfigParser.largestCount) make no sense here")
+                return
             }
+            target = number
         }
         count("maxSlots", minimum: 1, into: &config.maxSlots)
         count("reserve", minimum: 0, into: &config.reserve)

@@ -27,9 +27,10 @@ public enum TextDecoding {
         var index = start
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A {
-                index += 1
-                continue
+            if byte == 0x0A {
+                // CR LF (and CR CR LF...) end a line as LF alone: no CR may stay before a LF,
+                // or Swift would see one "\r\n" character and a line split would miss it
+                while text.last == 0x0D { text.removeLast() }
             }
             text.append(byte)
             index += 1
