@@ -86,6 +86,11 @@ done). Always give it, and raise it only when something is actually finished: th
 watches it, and a stream of reports whose count never moves is flagged as spinning. Vary
 the text; the same text several times in a row is flagged as a loop.
 
+If your task has a budget (`budget.tokens`, `budget.cost`, shown in your brief), add what
+this run has used so far: `swarm progress --outputs 3 --tokens 41200 --cost 0.62 "..."`.
+The runtime stops you (and, for an orchestrator, your whole subtree) when the usage passes
+the budget; plan to finish well inside it.
+
 **Result**, once, at the very end, then exit:
 
     swarm result --json '{"summary": "login fixed; tests pass", "files": ["src/login.swift"]}'
