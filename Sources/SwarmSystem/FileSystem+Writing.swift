@@ -79,13 +79,6 @@ extension FileSystem {
         try directory.sync()
     }
 
-    /// Flushes every file of the file system holding `path` (`syncfs(2)`): one call
-    /// instead of an fsync per file after a batch of writes.
-    public static func syncFileSystem(containing path: String) throws(Errno) {
-        let file = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK)
-        _ = try retryingInterrupts { swarm_syncfs(file.rawValue) }
-    }
-
     /// Splits a path into its directory ("." when there is none) and its last component.
     static func splitPath(_ path: String) -> (directory: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }

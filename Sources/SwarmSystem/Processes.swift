@@ -50,12 +50,6 @@ public enum Processes {
         kill(pid, sig) == 0
     }
 
-    /// Sends `sig` through a pidfd (`pidfd_send_signal(2)`): it can never reach a process
-    /// that took over the pid after the original one was reaped. `true` when delivered.
-    public static func signal(descriptor pidfd: borrowing FileDescriptor, _ sig: Int32) -> Bool {
-        swarm_pidfd_send_signal(pidfd.rawValue, sig) == 0
-    }
-
     /// Sends `sig` to every process in the process group `pgid` (for a session leader
     /// spawned with `newSession`, its pid); `true` when at least one got it.
     public static func signalGroup(_ pgid: Int32, _ sig: Int32) -> Bool {

@@ -164,7 +164,6 @@ import Testing
             #expect(FileSystem.realPath(dir + "/./file") == FileSystem.realPath(dir)! + "/file")
             #expect(FileSystem.currentDirectory().hasPrefix("/"))
             try FileSystem.syncDirectory(dir)
-            try FileSystem.syncFileSystem(containing: dir + "/file")
         }
     }
 

@@ -22,11 +22,6 @@ int swarm_rename_noreplace(const char *from, const char *to);
 /// pidfd_open(2) with no flags; the descriptor is always close-on-exec.
 int swarm_pidfd_open(pid_t pid);
 
-/// pidfd_send_signal(2) with no siginfo and no flags.
-int swarm_pidfd_send_signal(int pidfd, int sig);
-
-/// syncfs(2).
-int swarm_syncfs(int fd);
 
 /// signalfd(2) for a new descriptor (SFD_NONBLOCK | SFD_CLOEXEC) over `set`.
 int swarm_signalfd(const sigset_t *set);
