@@ -458,57 +458,13 @@ fileprivate func claudePause(_ milliseconds: Int) async {
     try? await Task.sleep(for: .milliseconds(milliseconds))
 }
 
-/// Polls the child `pid` until it ends (reaping it) or `timeout` seconds pass.
-fileprivate func claudeWaitForExit(_ pid: Int32, timeout: Double) async -> SwarmSystem.ExitStatus? {
-    let deadline = Clock.monotonicNanoseconds() + UInt64(timeout * 1e9)
-    var delay = 1
-    while true {
-        if let exit = Processes.reap(pid) { return exit }
-        if Clock.monotonicNanoseconds() > deadline { return nil }
-        await claudePause(delay)
-        delay = min(delay * 2, 20)
-    }
-}
-
-fileprivate struct ClaudeOutput: Sendable, CustomStringConvertible {
-    var exit: SwarmSystem.ExitStatus
-    var stdout: String
-    var stderr: String
-
-    var status: Int32 {
-        if case .exited(let code) = exit { return code }
-        return -1
-    }
-
-    var description: String { "exit \(exit)\n--- stdout\n\(stdout.suffix(4000))\n--- stderr\n\(stderr.suffix(4000))" }
-}
-
-fileprivate struct ClaudeTimedOut: Error, CustomStringConvertible {
-    var command: [String]
-    var seconds: Double
-    var description: String { "\(command.joined(separator: " ")) did not end within \(seconds) s (killed)" }
-}
-
 /// Runs a program to its end with posix_spawn (killing its process group after `timeout`).
 fileprivate func claudeRun(
     _ executable: String, _ arguments: [String], environment: [String], directory: String? = nil,
     stdin: String = "/dev/null", timeout: Double = 60
-) async throws -> ClaudeOutput {
-    let tag = "/tmp/swarm-claude-io-\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))"
-    defer {
-        try? FileSystem.remove(tag + ".out")
-        try? FileSystem.remove(tag + ".err")
-    }
-    let pid = try Spawner.spawn(
-        SpawnRequest(
-            executable: executable, arguments: arguments, environment: environment, workingDirectory: directory,
-            stdinPath: stdin, stdoutPath: tag + ".out", stderrPath: tag + ".err"))
-    guard let exit = await claudeWaitForExit(pid, timeout: timeout) else {
-        _ = Processes.signalGroup(pid, SIGKILL)
-        _ = await claudeWaitForExit(pid, timeout: 5)
-        throw ClaudeTimedOut(command: [executable] + arguments, seconds: timeout)
-    }
-    return ClaudeOutput(exit: exit, stdout: claudeReadText(tag + ".out") ?? "", stderr: claudeReadText(tag + ".err") ?? "")
+) async throws -> CommandOutput {
+    try await Run.command(
+        executable, arguments, environment: environment, directory: directory, stdin: stdin, timeout: timeout)
 }
 
 /// A temp folder of the test's own.
@@ -739,7 +695,7 @@ fileprivate final class ClaudeFakeModel: @unchecked Sendable {
             await claudePause(10)
         }
         _ = Processes.signal(pid, SIGKILL)
-        _ = await claudeWaitForExit(pid, timeout: 5)
+        _ = await Run.waitForExit(pid, timeout: 5)
         throw ClaudeFakeFailed(message: "fake-anthropic.py wrote no port within 20 s")
     }
 
@@ -752,9 +708,9 @@ fileprivate final class ClaudeFakeModel: @unchecked Sendable {
     func stop() async {
         guard !ended else { return }
         _ = Processes.signal(pid, SIGTERM)
-        if await claudeWaitForExit(pid, timeout: 5) == nil {
+        if await Run.waitForExit(pid, timeout: 5) == nil {
             _ = Processes.signal(pid, SIGKILL)
-            _ = await claudeWaitForExit(pid, timeout: 5)
+            _ = await Run.waitForExit(pid, timeout: 5)
         }
         ended = true
     }
@@ -808,7 +764,7 @@ fileprivate final class ClaudeSwarm: @unchecked Sendable {
     var root: String { base.path + "/ws" }
     var home: String { base.path + "/home" }
     private var models: [(name: String, model: ClaudeFakeModel)] = []
-    private var runs: [ClaudeOutput] = []
+    private var runs: [CommandOutput] = []
 
     private init(base: ClaudeScratch) {
         self.base = base
@@ -866,7 +822,7 @@ fileprivate final class ClaudeSwarm: @unchecked Sendable {
     }
 
     func swarmCommand(_ arguments: [String], rooted: Bool = true, baseURL: String? = nil, timeout: Double = 30)
-        async throws -> ClaudeOutput
+        async throws -> CommandOutput
     {
         let swarm = try #require(ClaudeRig.swarm)
         return try await claudeRun(
@@ -875,7 +831,7 @@ fileprivate final class ClaudeSwarm: @unchecked Sendable {
     }
 
     /// `swarm run --until-idle --heartbeat 1s` to its end.
-    func runUntilIdle(baseURL: String?, timeout: Double = 60) async throws -> ClaudeOutput {
+    func runUntilIdle(baseURL: String?, timeout: Double = 60) async throws -> CommandOutput {
         let output = try await swarmCommand(
             ["run", "--until-idle", "--heartbeat", "1s"], baseURL: baseURL, timeout: timeout)
         runs.append(output)

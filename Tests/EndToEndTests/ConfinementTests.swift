@@ -191,18 +191,6 @@ struct ConfinementTests {
 
 // MARK: - Helpers (fileprivate: other files of this target have their own)
 
-/// How one command ended and what it printed.
-fileprivate struct ConfineOutput: CustomStringConvertible {
-    var exit: SwarmSystem.ExitStatus
-    var stdout: String
-    var stderr: String
-    var status: Int32 {
-        if case .exited(let code) = exit { return code }
-        return -1
-    }
-    var description: String { "exit \(exit)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
-}
-
 fileprivate struct ConfineTimeout: Error, CustomStringConvertible {
     var command: [String]
     var description: String { "\(command.joined(separator: " ")) did not end in time" }
@@ -228,16 +216,6 @@ fileprivate func confinePause(_ milliseconds: Int) async {
     try? await Task.sleep(for: .milliseconds(milliseconds))
 }
 
-/// Waits for the child `pid` to end (reaping it), at most `timeout` seconds.
-fileprivate func confineWait(_ pid: Int32, timeout: Double) async -> SwarmSystem.ExitStatus? {
-    let deadline = Clock.monotonicNanoseconds() + UInt64(timeout * 1e9)
-    while true {
-        if let exit = Processes.reap(pid) { return exit }
-        if Clock.monotonicNanoseconds() > deadline { return nil }
-        await confinePause(10)
-    }
-}
-
 /// Polls `condition` every 10 ms until it holds or `timeout` seconds pass.
 fileprivate func confineEventually(timeout: Double = 15, _ condition: () -> Bool) async -> Bool {
     let deadline = Clock.monotonicNanoseconds() + UInt64(timeout * 1e9)
@@ -256,23 +234,8 @@ fileprivate func confineReadText(_ path: String) -> String? {
 fileprivate func confineRun(
     _ executable: String, _ arguments: [String], environment: [String] = ConfinedSpace.environment(),
     timeout: Double = 30
-) async throws -> ConfineOutput {
-    let tag = "/tmp/swarm-confine-e2e-\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))"
-    defer {
-        try? FileSystem.remove(tag + ".out")
-        try? FileSystem.remove(tag + ".err")
-    }
-    let pid = try Spawner.spawn(
-        SpawnRequest(
-            executable: executable, arguments: arguments, environment: environment,
-            stdoutPath: tag + ".out", stderrPath: tag + ".err"))
-    guard let exit = await confineWait(pid, timeout: timeout) else {
-        _ = Processes.signalGroup(pid, SIGKILL)
-        _ = await confineWait(pid, timeout: 5)
-        throw ConfineTimeout(command: [executable] + arguments)
-    }
-    return ConfineOutput(
-        exit: exit, stdout: confineReadText(tag + ".out") ?? "", stderr: confineReadText(tag + ".err") ?? "")
+) async throws -> CommandOutput {
+    try await Run.command(executable, arguments, environment: environment, timeout: timeout)
 }
 
 /// A daemon started by a test.
@@ -396,7 +359,7 @@ fileprivate final class ConfinedSpace: @unchecked Sendable {
     }
 
     func swarm(_ arguments: [String], abiOverride: String? = nil, timeout: Double = 30) async throws
-        -> ConfineOutput
+        -> CommandOutput
     {
         try await confineRun(
             Self.swarm, ["--root", root] + arguments, environment: Self.environment(abiOverride: abiOverride),
@@ -461,7 +424,7 @@ fileprivate final class ConfinedSpace: @unchecked Sendable {
     func cleanup() async {
         for daemon in daemons where !daemon.ended {
             _ = Processes.signal(daemon.pid, SIGKILL)
-            daemon.ended = await confineWait(daemon.pid, timeout: 10) != nil
+            daemon.ended = await Run.waitForExit(daemon.pid, timeout: 10) != nil
         }
         for _ in 0..<50 {
             let left = ProcFS.snapshot().filter { process in
