@@ -18,6 +18,10 @@ int swarm_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+int swarm_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
 int swarm_signalfd(const sigset_t *set) {
     return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 }

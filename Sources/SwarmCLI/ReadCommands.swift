@@ -25,7 +25,7 @@ enum StatusCommand {
         let header = ["ID", "STATE", "ROLE", "KIND", "DEPTH", "SLOTS", "TRIES", "PID", "CONFINED", "OUT", "LAST PROGRESS", "STATUS"]
         let rows = summaries.map { s -> [String] in
             [s.id, s.state, s.role, s.kind, String(s.depth), s.kind == "orchestrator" ? String(s.slots) : "-",
-             String(s.attempts), s.pid.map(String.init) ?? "-", s.confinement ?? "-", s.outputs.map(String.init) ?? "-",
+             String(s.attempts), s.pid.map(String.init) ?? s.job.map { "job " + $0 } ?? "-", s.confinement ?? "-", s.outputs.map(String.init) ?? "-",
              s.lastProgress.map(shortTime) ?? "-", String((s.reason ?? s.status ?? "").prefix(60))]
         }
         Output.print(Table.render(header: header, rows: rows, colour: colour ? { row in StateColour.code(row[1]) } : nil))

@@ -22,6 +22,7 @@ extension AgentRecord {
         o["policy"] = policy.json
         if let notBefore { o["notBefore"] = .integer(notBefore) }
         if let pid { o["pid"] = .integer(Int64(pid)) }
+        if let job { o["job"] = .string(job) }
         o["active"] = .bool(active)
         if let stopping { o["stopping"] = .string(stopping.rawValue) }
         if let upstream { o["upstream"] = .string(upstream) }
@@ -65,6 +66,7 @@ extension AgentRecord {
         sequence = Int(value["sequence"]?.intValue ?? 0)
         notBefore = value["notBefore"]?.intValue
         pid = value["pid"]?.intValue.map { Int32(truncatingIfNeeded: $0) }
+        job = value["job"]?.stringValue
         active = value["active"]?.boolValue ?? false
         stopping = value["stopping"]?.stringValue.flatMap(StopReason.init(rawValue:))
         upstream = value["upstream"]?.stringValue

@@ -49,13 +49,17 @@ public struct Evidence: Sendable, Equatable {
     public var cpuTicks: UInt64
     /// Newest modification time (ns) of the files in the agent's folder.
     public var newestModification: Int64
+    /// True while the launcher holds the command back (a Slurm job pending in the queue or
+    /// suspended): no sign of life is expected, so the beat counts neither way.
+    public var held: Bool
     /// Progress lines appended since the previous beat, oldest first.
     public var newLines: [ProgressLine]
 
     public init(
         progressBytes: Int64 = 0, outputBytes: Int64 = 0, cpuTicks: UInt64 = 0,
-        newestModification: Int64 = 0, newLines: [ProgressLine] = []
+        newestModification: Int64 = 0, newLines: [ProgressLine] = [], held: Bool = false
     ) {
+        self.held = held
         self.progressBytes = progressBytes
         self.outputBytes = outputBytes
         self.cpuTicks = cpuTicks
@@ -95,8 +99,10 @@ public struct AgentRecord: Sendable, Equatable {
     public var policy: FailurePolicy
     /// When a queued retry may start (backoff); nil means at once.
     public var notBefore: Millis?
-    /// The pid of the running command, when one runs.
+    /// The pid of the running command, when one runs on this machine.
     public var pid: Int32?
+    /// The Slurm job of the running command, when it runs as a batch job.
+    public var job: String?
     /// True while the command runs (between start and exit).
     public var active: Bool
     /// Why the runtime is stopping this agent, while it does.
@@ -157,6 +163,7 @@ public struct AgentRecord: Sendable, Equatable {
         self.policy = policy
         self.notBefore = nil
         self.pid = nil
+        self.job = nil
         self.active = false
         self.stopping = nil
         self.upstream = nil

@@ -7,8 +7,9 @@ public enum Event: Sendable, Equatable {
     /// A child request of `parent` could not even be read or checked (the shell says why).
     case rejected(parent: String, name: String, reason: String)
     /// The shell started the command of an agent the scheduler asked it to start, confined
-    /// as `confinement` says (`landlock:ABI`, `off`, `none`; nil when not known).
-    case started(id: String, pid: Int32, confinement: String? = nil)
+    /// as `confinement` says (`landlock:ABI`, `off`, `none`; nil when not known): as process
+    /// `pid` on this machine, or as Slurm batch job `job`.
+    case started(id: String, pid: Int32?, confinement: String? = nil, job: String? = nil)
     /// The shell could not start the command (the reason is for a person).
     case startFailed(id: String, reason: String)
     /// The agent's command ended; the shell read what it left behind.

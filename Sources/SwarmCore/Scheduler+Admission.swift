@@ -168,6 +168,7 @@ extension Scheduler {
             r.runs += 1
             r.startedAt = time
             r.pid = nil
+            r.job = nil
             r.liveness = Liveness()
             r.pendingWakes = []
         }

@@ -3,10 +3,11 @@ import SwarmProtocol
 /// What happens when a command starts, ends, fails, is killed or retried; how orchestrators
 /// are woken and told that their children settled.
 extension Scheduler {
-    mutating func started(_ id: String, pid: Int32, confinement: String?) {
+    mutating func started(_ id: String, pid: Int32?, job: String?, confinement: String?) {
         guard agents[id]?.active == true else { return }
         update(id) { r in
             r.pid = pid
+            r.job = job
             if let confinement { r.confinement = confinement }
         }
     }
@@ -17,6 +18,7 @@ extension Scheduler {
         update(id, persist: false) { r in
             r.active = false
             r.pid = nil
+            r.job = nil
         }
         switch r.stopping {
         case .operatorKill?: settle(id, .killed, reason: "killed by a person (swarm kill)")
@@ -30,6 +32,7 @@ extension Scheduler {
         update(id, persist: false) { r in
             r.active = false
             r.pid = nil
+            r.job = nil
             r.tokensUsed += r.runTokens
             r.costUsed += r.runCost
             r.runTokens = 0

@@ -24,6 +24,17 @@ extension Scheduler {
 
     private mutating func beat(_ id: String, _ seen: Evidence) {
         guard var live = agents[id]?.liveness else { return }
+        if seen.held {
+            // held back by the launcher: the beat after the release counts as the first
+            if live.evidence != nil || live.silentBeats != 0 {
+                live.evidence = nil
+                live.silentBeats = 0
+                live.investigated = false
+                let held = live
+                update(id, persist: false) { $0.liveness = held }
+            }
+            return
+        }
         var alerts: [(String, String)] = []
         if live.evidence.map({ seen.showsLife(since: $0) }) ?? true {
             live.silentBeats = 0

@@ -52,7 +52,8 @@ public struct Scheduler: Sendable {
         switch event {
         case .arrived(let record): arrive(record)
         case .rejected(let parent, let name, let reason): refused(parent, name: name, reason: reason)
-        case .started(let id, let pid, let confinement): started(id, pid: pid, confinement: confinement)
+        case .started(let id, let pid, let confinement, let job):
+            started(id, pid: pid, job: job, confinement: confinement)
         case .startFailed(let id, let reason): startFailed(id, reason: reason)
         case .exited(let id, let outcome): exited(id, outcome: outcome)
         case .usage(let id, let tokens, let cost): reportUsage(id, tokens: tokens, cost: cost)

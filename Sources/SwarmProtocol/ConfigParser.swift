@@ -5,8 +5,10 @@ public enum ConfigParser {
     public static let knownKeys = [
         "maxSlots", "reserve", "maxDepth", "heartbeat", "investigateAfter", "killAfter", "orphanAfter",
         "spinAfter", "loopAfter", "killGrace", "alertCommand", "roleSlots", "upstreams", "confinement",
-        "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor",
+        "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor", "launcher", "slurm",
     ]
+    /// The keys the `slurm` object may have.
+    public static let slurmKeys = ["arguments"]
     /// The keys each entry of `upstreams` may have.
     /// The largest value a count (slots, beats, failures) may take.
     public static let largestCount = 1_000_000
@@ -118,6 +120,16 @@ private struct ConfigReader {
                     "confinement must be \"require\", \"warn\" or \"off\", not \(describe(value))")
             }
         }
+        if let value = object["launcher"] {
+            if let text = value.stringValue, let kind = LauncherKind(rawValue: text) {
+                config.launcher = kind
+            } else {
+                report(
+                    "launcher",
+                    "launcher must be \"local\", \"slurm\" or \"slurm-srun\", not \(describe(value))")
+            }
+        }
+        if let value = object["slurm"] { config.slurmArguments = slurmArguments(value) }
 
         if config.reserve >= config.maxSlots {
             let key = object["reserve"] != nil ? "reserve" : "maxSlots"
@@ -183,6 +195,28 @@ private struct ConfigReader {
             }
         }
         return caps
+    }
+
+    private mutating func slurmArguments(_ value: JSONValue) -> [String] {
+        guard let object = value.objectValue else {
+            report("slurm", "slurm must be an object such as {\"arguments\": [\"--partition=batch\"]}, not \(value.typeName)")
+            return []
+        }
+        for key in object.keys where !ConfigParser.slurmKeys.contains(key) {
+            report("slurm." + key, "unknown key \(Quote.show(key)) in slurm; " + Suggestion.phrase(for: key, among: ConfigParser.slurmKeys))
+        }
+        guard let list = object["arguments"] else { return [] }
+        guard let elements = list.arrayValue,
+            let words = Optional(elements.compactMap(\.stringValue)), words.count == elements.count
+        else {
+            report("slurm.arguments", "slurm.arguments must be an array of strings such as [\"--time=60\"], not \(describe(list))")
+            return []
+        }
+        for word in words where !word.hasPrefix("-") {
+            report("slurm.arguments", "slurm.arguments holds \(Quote.show(word)), which is not an option; write each as --name=value")
+            return []
+        }
+        return words
     }
 
     private mutating func upstreams(_ value: JSONValue) -> [Upstream] {

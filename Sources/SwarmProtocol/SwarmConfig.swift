@@ -41,6 +41,21 @@ public enum Confinement: String, Sendable, Equatable, CaseIterable {
     case off
 }
 
+/// Where agents' commands run (`launcher` in swarm.json and in a template).
+public enum LauncherKind: String, Sendable, Equatable, CaseIterable {
+    /// On this machine, in a session of their own.
+    case local
+    /// As Slurm batch jobs (`sbatch`), on whatever node Slurm picks; the tree must be on
+    /// storage every node shares.
+    case slurm
+    /// As Slurm job steps started with `srun` from this machine: a quicker start than a
+    /// batch job, with one `srun` process here per running agent.
+    case slurmSrun = "slurm-srun"
+
+    /// True for the launchers that run agents through Slurm.
+    public var isSlurm: Bool { self != .local }
+}
+
 /// The contents of `swarm/swarm.json`, with the defaults for every key left out.
 public struct SwarmConfig: Sendable, Equatable {
     /// Running agents in all.
@@ -76,6 +91,10 @@ public struct SwarmConfig: Sendable, Equatable {
     /// How long a breaker first stays open; doubled per opening in a row up to the maximum.
     public var breakerOpenForMilliseconds: Int64 = 30_000
     public var breakerMaxOpenForMilliseconds: Int64 = 300_000
+    /// Where agents run unless their template says otherwise (default `local`).
+    public var launcher: LauncherKind = .local
+    /// Options added to every `sbatch` and `srun` (`slurm.arguments`), e.g. a partition.
+    public var slurmArguments: [String] = []
 
     /// Makes a configuration; every value defaults to the documented default.
     public init(

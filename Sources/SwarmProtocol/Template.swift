@@ -23,6 +23,8 @@ public struct Template: Sendable, Equatable {
     public var writes: [String]
     /// True for `home: private`: the agent gets a HOME of its own.
     public var privateHome: Bool
+    /// Where its agents run (`launcher:`); nil follows swarm.json.
+    public var launcher: LauncherKind?
     /// The brief, with placeholders not yet rendered.
     public var body: String
     /// The 1-based line of the file where the body starts (for placeholder errors).
@@ -60,7 +62,7 @@ public enum TemplateParser {
     public static let knownKeys =
         ["kind", "command", "workdir", "slots", "contract"]
         + FailureKind.allCases.map { "on." + $0.rawValue }
-        + ["backoff", "acceptance", "upstream", "writes", "home"]
+        + ["backoff", "acceptance", "upstream", "writes", "home", "launcher"]
     /// Keys that may repeat.
     public static let listKeys: Set<String> = ["acceptance", "writes"]
 
@@ -141,6 +143,17 @@ public enum TemplateParser {
                 throw bad(problem, "name one of the upstreams in swarm/swarm.json")
             }
             template.upstream = value
+        case "launcher":
+            guard !value.isEmpty else {
+                template.launcher = nil
+                return
+            }
+            guard let kind = LauncherKind(rawValue: value) else {
+                throw bad(
+                    "launcher \(Quote.show(value)) is not local, slurm or slurm-srun",
+                    "write launcher: local, launcher: slurm or launcher: slurm-srun, or leave it out to follow swarm.json")
+            }
+            template.launcher = kind
         case "home":
             switch value {
             case "private": template.privateHome = true

@@ -99,21 +99,36 @@ extension Daemon {
             environment.removeAll { replaced.contains(String($0.prefix { $0 != "=" })) }
             environment.append("HOME=" + privateHome)
         }
-        let spec = LaunchSpec(
+        var spec = LaunchSpec(
             id: id, command: upstream?.command ?? template.command,
             workingDirectory: workdir ?? files.directory,
             environment: environment, files: files, writable: writable, privateHome: privateHome,
             landlockABI: landlockABI)
-        let pid: Int32
+        progressOffsets[id] = progressOffsets[id] ?? 0
+        let kind = launcherKind(for: template)
+        srunAgents.remove(id)
         do {
-            pid = try launcher.start(spec)
+            switch kind {
+            case .slurm:
+                let job = try startBatchJob(spec)
+                log.debug("submitted \(id) as Slurm job \(job) (run \(record.runs), wake \(wake.joined(separator: ",")))")
+                return .started(id: id, pid: nil, confinement: confinement, job: job)
+            case .slurmSrun:
+                try? FileSystem.remove(files.slurmJob)
+                spec.command = slurm.srunCommand(spec)
+                spec.writable = nil
+                pollForSlurm()
+            case .local:
+                break
+            }
+            let pid = try launcher.start(spec)
+            if kind == .slurmSrun { srunAgents.insert(id) }
+            watchProcess(id: id, pid: pid, ownChild: true)
+            log.debug("started \(id) (pid \(pid), run \(record.runs), wake \(wake.joined(separator: ",")))")
+            return .started(id: id, pid: pid, confinement: confinement)
         } catch {
             return .startFailed(id: id, reason: error.message)
         }
-        watchProcess(id: id, pid: pid, ownChild: true)
-        progressOffsets[id] = progressOffsets[id] ?? 0
-        log.debug("started \(id) (pid \(pid), run \(record.runs), wake \(wake.joined(separator: ",")))")
-        return .started(id: id, pid: pid, confinement: confinement)
     }
 
     /// How a run of `template` is confined, and the paths it may write (nil: unconfined);
@@ -234,11 +249,14 @@ extension Daemon {
     /// Classifies the end of a run and feeds it to the scheduler. Processes the run left behind
     /// (still holding the folder's lock) get SIGTERM, then SIGKILL after the grace period, so
     /// that they cannot block the next run.
-    func finishRun(_ id: String, status: ExitStatus?) {
+    ///
+    /// `launcherProblem` says why the launcher (Slurm) ended the run, when it did: a run
+    /// without a good result then fails with that reason.
+    func finishRun(_ id: String, status: ExitStatus?, launcherProblem: String? = nil) {
         if killDeadlines[id] == nil, launcher.isRunning(id) {
             let pid = scheduler.agents[id]?.pid
             let signalled = launcher.signalTree(id: id, pid: pid, Signal.terminate)
-            killDeadlines[id] = (now + config.killGraceMilliseconds, pid)
+            killDeadlines[id] = (now + config.killGraceMilliseconds, pid, nil)
             log.info("\(id) ended but left \(signalled) process(es) behind; SIGTERM to them")
         }
         let contract: ResultContract?
@@ -250,7 +268,9 @@ extension Daemon {
             contract = nil
         }
         let files = workspace.agentFiles(id)
-        let outcome = ResultReader.outcome(files: files, exit: status, contract: contract)
+        var outcome = ResultReader.outcome(files: files, exit: status, contract: contract)
+        if let launcherProblem, outcome != .succeeded { outcome = .failed(.exit, reason: launcherProblem) }
+        srunAgents.remove(id)
         log.debug("\(id) ended: \(outcome)")
         if let usage = UsageReader.usage(files) { feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost)) }
         feed(.exited(id: id, outcome: outcome))
@@ -259,9 +279,17 @@ extension Daemon {
 
     private func stop(_ id: String) {
         guard let record = scheduler.agents[id], record.active else { return }
+        let due = now + config.killGraceMilliseconds
+        if let job = slurmJobs[id] {
+            stopJob(id, job: job)
+            killDeadlines[id] = (due, nil, job)
+            return
+        }
         let signalled = launcher.signalTree(id: id, pid: record.pid, Signal.terminate)
-        killDeadlines[id] = (now + config.killGraceMilliseconds, record.pid)
-        log.info("stopping \(id): SIGTERM to \(signalled) process(es)")
+        let step = srunAgents.contains(id) ? slurm.stepJob(id) : nil
+        if let step { slurm.cancel(job: step, signal: "TERM") }
+        killDeadlines[id] = (due, record.pid, step)
+        log.info("stopping \(id): SIGTERM to \(signalled) process(es)" + (step.map { " and Slurm job \($0)" } ?? ""))
     }
 
     /// children.json: the all-settled summary, each fulfilled child with its result.

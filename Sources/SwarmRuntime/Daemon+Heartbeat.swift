@@ -6,7 +6,7 @@ import SwarmSystem
 /// apply HEARTBEAT.md's rules.
 extension Daemon {
     /// Files the runtime itself writes in an agent's folder: their changes are no sign of life.
-    static let runtimeFiles: Set<String> = ["meta.json", "task.md", "children.json"]
+    static let runtimeFiles: Set<String> = ["meta.json", "task.md", "children.json", "slurm-job"]
 
     func heartbeat() {
         let started = Clock.monotonicNanoseconds()
@@ -14,6 +14,7 @@ extension Daemon {
             let micros = (Clock.monotonicNanoseconds() - started) / 1000
             log.debug("heartbeat pass took \(micros / 1000).\(micros % 1000 / 100) ms")
         }
+        lookAtJobs()
         let active = scheduler.activeAgents
         var evidence: [String: Evidence] = [:]
         if !active.isEmpty {
@@ -23,7 +24,7 @@ extension Daemon {
                 evidence[record.id] = gather(record, cpu: cpu)
                 if let token = processTokens[record.id], let watch = processes[token] {
                     if watch.raw < 0 { processExited(watch) }
-                } else if !launcher.isRunning(record.id) {
+                } else if slurmJobs[record.id] == nil && !launcher.isRunning(record.id) {
                     finishRun(record.id, status: nil)
                 }
             }
@@ -45,7 +46,7 @@ extension Daemon {
         return Evidence(
             progressBytes: progressSize, outputBytes: outputs,
             cpuTicks: record.pid.flatMap { cpu[$0] } ?? 0, newestModification: newest,
-            newLines: newProgressLines(record.id, size: progressSize))
+            newLines: newProgressLines(record.id, size: progressSize), held: isHeld(record))
     }
 
     /// The progress lines appended since the last beat.

@@ -9,11 +9,27 @@ extension Daemon {
     func recover() {
         let (loaded, unreadable) = MetaStore.loadAll(workspace)
         var records = loaded
-        var endedWhileDown: [String] = []
+        var endedWhileDown: [(id: String, status: ExitStatus?, problem: String?)] = []
         var adopted: [(String, Int32?)] = []
+        var adoptedJobs: [(String, String)] = []
+        let known = records.contains { $0.active && runsAsBatchJob($0) } ? slurm.jobs() : nil
         for index in records.indices where records[index].active {
             let id = records[index].id
-            if launcher.isRunning(id) {
+            if runsAsBatchJob(records[index]), let job = recoveredJob(records[index], known: known) {
+                records[index].job = job
+                switch known?[job]?.phase {
+                case .ended(let problem)?:
+                    let info = known![job]!
+                    let status = slurm.recordedExit(id) ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
+                    endedWhileDown.append((id, status, problem.map { "Slurm job \(job) \($0)" }))
+                case nil where known != nil:
+                    let recorded = slurm.recordedExit(id)
+                    let problem = recorded == nil ? "Slurm job \(job) is no longer known to Slurm and left no exit status" : nil
+                    endedWhileDown.append((id, recorded, problem))
+                default:
+                    adoptedJobs.append((id, job))
+                }
+            } else if launcher.isRunning(id) {
                 adopted.append((id, records[index].pid))
             } else if neverStarted(records[index]) {
                 log.info("\(id) was about to start when the daemon stopped; it starts again (same attempt)")
@@ -22,21 +38,29 @@ extension Daemon {
                 if records[index].state == .queued { records[index].attempts = max(0, records[index].attempts - 1) }
                 records[index].runs = max(0, records[index].runs - 1)
             } else {
-                endedWhileDown.append(id)
+                endedWhileDown.append((id, nil, nil))
             }
         }
         scheduler = Scheduler(limits: scheduler.limits, records: records)
         records.removeAll()
         for (id, pid) in adopted {
             watchAgent(id)
+            if let record = scheduler.agents[id], launcherKind(of: record) == .slurmSrun { srunAgents.insert(id) }
             if let pid, Processes.isAlive(pid) {
                 watchProcess(id: id, pid: pid, ownChild: false)
             }
             log.info("adopted \(id), still running (pid \(pid.map(String.init) ?? "unknown"))")
         }
-        for id in endedWhileDown {
-            log.info("\(id) ended while no daemon watched; reading what it left")
-            finishRun(id, status: nil)
+        for (id, job) in adoptedJobs {
+            watchAgent(id)
+            slurmJobs[id] = job
+            if case .held? = known?[job]?.phase { heldJobs.insert(id) }
+            pollForSlurm()
+            log.info("adopted \(id), still a Slurm job (\(job))")
+        }
+        for ended in endedWhileDown {
+            log.info("\(ended.id) ended while no daemon watched; reading what it left")
+            finishRun(ended.id, status: ended.status, launcherProblem: ended.problem)
         }
         for record in scheduler.agents.values where !record.state.isSettled {
             watchAgent(record.id)
@@ -56,6 +80,17 @@ extension Daemon {
                 + "\(endedWhileDown.count) ended while down")
         }
         feed(.tick)
+    }
+
+    /// The launcher `record`'s template names now (swarm.json's when it cannot be read).
+    func launcherKind(of record: AgentRecord) -> LauncherKind {
+        guard let template = try? intake.catalog.template(record.template) else { return launcherOverride ?? config.launcher }
+        return launcherKind(for: template)
+    }
+
+    /// True when `record`'s current run is (or was about to be) a Slurm batch job.
+    private func runsAsBatchJob(_ record: AgentRecord) -> Bool {
+        record.job != nil || record.pid == nil && launcherKind(of: record) == .slurm
     }
 
     /// True when a run was recorded as starting but left no trace: no pid was recorded, no

@@ -51,6 +51,8 @@ extension Daemon {
             feed(.answered(id: id))
         case "spawn":
             watchSpawnFolder(id)
+        case "exit-status":
+            if slurmJobs[id] != nil { endJob(id, status: slurm.recordedExit(id), problem: nil) }
         default:
             break
         }

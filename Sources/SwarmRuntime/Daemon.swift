@@ -55,6 +55,15 @@ public final class Daemon {
     var scheduler: Scheduler
     var intake: Intake
     let launcher: LocalLauncher
+    var slurm: SlurmLauncher
+    /// SWARM_LAUNCHER of the daemon's environment: overrides swarm.json's `launcher`.
+    let launcherOverride: LauncherKind?
+    /// Agents running as Slurm batch jobs: agent id -> job id.
+    var slurmJobs: [String: String] = [:]
+    /// Agents whose batch job Slurm holds back (pending, suspended) at the last look.
+    var heldJobs: Set<String> = []
+    /// Agents whose current run is an srun job step.
+    var srunAgents: Set<String> = []
     var alerts: AlertLog
     let baseEnvironment: [String]
     /// The Landlock ABI the kernel offers (lowered by SWARM_LANDLOCK_ABI); 0 without Landlock.
@@ -93,8 +102,9 @@ public final class Daemon {
     var stateDirty = true
     var lastStateWrite: Millis = 0
     var nextHeartbeat: Millis = 0
-    /// Agents sent SIGTERM: when the grace period ends, and the session they were started in.
-    var killDeadlines: [String: (due: Millis, session: Int32?)] = [:]
+    /// Agents sent SIGTERM: when the grace period ends, the session they were started in, and
+    /// the Slurm job they run as.
+    var killDeadlines: [String: (due: Millis, session: Int32?, job: String?)] = [:]
     /// When timers were last looked at: a deadline that passed since then is due.
     var lastTimerCheck: Millis = 0
     /// The scheduler's next deadline after `lastTimerCheck`, until something changes (nil:
@@ -161,6 +171,15 @@ public final class Daemon {
         self.baseEnvironment = environment.map { "\($0.key)=\($0.value)" }.sorted()
         self.intake = Intake(workspace: workspace)
         self.launcher = LocalLauncher(workspace: workspace)
+        let override = inherited["SWARM_LAUNCHER"].flatMap { $0.isEmpty ? nil : $0 }
+        if let override, LauncherKind(rawValue: override) == nil {
+            throw SwarmError(
+                "SWARM_LAUNCHER is \"\(override)\"; it must be local, slurm or slurm-srun (or unset)")
+        }
+        self.launcherOverride = override.flatMap(LauncherKind.init(rawValue:))
+        self.slurm = SlurmLauncher(
+            workspace: workspace, swarmExecutable: binDirectory + "/swarm", arguments: config.slurmArguments,
+            environment: environment.map { "\($0.key)=\($0.value)" })
         self.alerts = AlertLog(
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
@@ -228,6 +247,10 @@ public final class Daemon {
         if let pollInterval {
             log.info("poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched")
         }
+        if slurmByDefault {
+            log.info("launcher: \((launcherOverride ?? config.launcher).rawValue); agents run as Slurm jobs")
+            pollForSlurm()
+        }
         recover()
         scanControl()
         scanInbox()
@@ -274,6 +297,7 @@ public final class Daemon {
     private func timers() {
         if let pollInterval, now >= nextPoll {
             rescan()
+            lookAtJobs()
             nextPoll = now + pollInterval
         }
         if now >= nextHeartbeat {
@@ -289,9 +313,16 @@ public final class Daemon {
             killDeadlines[id] = nil
             // A new run started since the stop is left alone; otherwise whatever is left of the
             // stopped run (its command, or children that ignored SIGTERM) gets SIGKILL.
-            if let record = scheduler.agents[id], record.active, record.pid != deadline.session { continue }
+            if let record = scheduler.agents[id], record.active,
+                record.pid != deadline.session || record.job != deadline.job
+            {
+                continue
+            }
             let signalled = launcher.signalTree(id: id, pid: deadline.session, Signal.kill)
             if signalled > 0 { log.info("\(id) outlived its grace period; SIGKILL to \(signalled) process(es)") }
+            if let job = deadline.job, slurm.cancel(job: job, signal: nil) {
+                log.info("\(id) outlived its grace period; Slurm job \(job) cancelled")
+            }
         }
     }
 
@@ -322,6 +353,7 @@ public final class Daemon {
             config = fresh
             scheduler.updateLimits(Limits(fresh, heartbeat: options.heartbeat))
             alerts.command = fresh.alertCommand
+            slurm.arguments = fresh.slurmArguments
             logConfinement()
             var broken: [String] = []
             for name in Catalog.names(in: workspace.templatesDirectory) {

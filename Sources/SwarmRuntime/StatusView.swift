@@ -15,6 +15,8 @@ public struct AgentSummary: Sendable, Equatable {
     public var slots: Int
     public var dir: String
     public var pid: Int32?
+    /// The Slurm batch job of the running command, or nil.
+    public var job: String?
     public var attempts: Int
     public var runs: Int
     public var upstream: String?
@@ -39,6 +41,7 @@ public struct AgentSummary: Sendable, Equatable {
         slots = r.slots
         dir = workspace.agentDirectory(r.id)
         pid = r.active ? r.pid : nil
+        job = r.active ? r.job : nil
         attempts = r.attempts
         runs = r.runs
         upstream = r.upstream
@@ -67,6 +70,7 @@ public struct AgentSummary: Sendable, Equatable {
         o["slots"] = .integer(Int64(slots))
         o["dir"] = .string(dir)
         o["pid"] = number(pid.map(Int.init))
+        o["job"] = text(job)
         o["attempts"] = .integer(Int64(attempts))
         o["runs"] = .integer(Int64(runs))
         o["upstream"] = text(upstream)

@@ -96,6 +96,10 @@ public struct AgentFiles: Sendable, Equatable {
     public var children: String { directory + "/children" }
     public var fanIn: String { directory + "/children.json" }
     public var temporary: String { directory + "/tmp" }
+    /// Written by a Slurm job's script when the command ends: its exit status.
+    public var exitStatus: String { directory + "/exit-status" }
+    /// Written by a Slurm job step started with srun: the id of its job.
+    public var slurmJob: String { directory + "/slurm-job" }
 }
 
 /// An error a person reads: what happened and what to do. Printed as `swarm: <message>`.

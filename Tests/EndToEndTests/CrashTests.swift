@@ -70,6 +70,8 @@ struct CrashTests {
             try ws.drop(
                 "long.md", TestWorkspace.simTask("long", [("sim.steps", "15"), ("sim.interval", "100ms")]))
             #expect(try await ws.waitForState("long", ["running"]))
+            // meta.json says running just before the spawn, and names the pid just after it
+            #expect(try await eventually { try await ws.agent("long")?.pid != nil })
             let pid = try #require(try await ws.agent("long")?.pid)
             first.signal(SIGTERM)
             #expect(await first.waitForExit() == .exited(0), "\(first.logText)")

@@ -51,6 +51,9 @@ enum SwarmBinary {
             "NO_COLOR": "1",
         ]
         if let user = inherited["USER"] { environment["USER"] = user }
+        // SWARM_LAUNCHER=slurm (with the SLURM_CONF of scripts/slurm-up) runs every agent of
+        // the end-to-end tests as a Slurm job
+        for key in ["SWARM_LAUNCHER", "SLURM_CONF"] { environment[key] = inherited[key] }
         return environment.map { "\($0.key)=\($0.value)" }.sorted()
     }
 }

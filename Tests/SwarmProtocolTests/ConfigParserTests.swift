@@ -113,3 +113,24 @@ func reportsConfigProblemsWithLines(_ json: String, _ expected: [(Int, String)])
     let small = ConfigParser.parse(utf8("{\"maxSlots\": 1}")).config
     #expect(small.reserve == 0)
 }
+
+@Test func readsTheLauncherAndSlurmOptions() {
+    let (config, problems) = ConfigParser.parse(
+        utf8(#"{"launcher": "slurm", "slurm": {"arguments": ["--partition=batch", "--time=60"]}}"#))
+    #expect(problems.isEmpty)
+    #expect(config.launcher == .slurm && config.launcher.isSlurm)
+    #expect(config.slurmArguments == ["--partition=batch", "--time=60"])
+    #expect(SwarmConfig.standard.launcher == .local && !LauncherKind.local.isSlurm)
+}
+
+@Test func rejectsABadLauncherOrSlurmOptions() {
+    let (config, problems) = ConfigParser.parse(
+        utf8("{\n\"launcher\": \"kubernetes\",\n\"slurm\": {\"argumets\": [], \"arguments\": [\"batch\"]}\n}"))
+    #expect(config.launcher == .local && config.slurmArguments.isEmpty)
+    let text = problems.map(\.description).joined(separator: "\n")
+    #expect(text.contains("launcher must be \"local\", \"slurm\" or \"slurm-srun\""))
+    #expect(text.contains("argumets") && text.contains("arguments"))
+    #expect(text.contains("not an option"))
+    #expect(ConfigParser.parse(utf8(#"{"slurm": {"arguments": "--time=5"}}"#)).problems.count == 1)
+    #expect(ConfigParser.parse(utf8(#"{"slurm": []}"#)).problems.count == 1)
+}

@@ -71,8 +71,16 @@ private let rejectedTemplates: [Rejection] = [
         "contract not JSON", "---\ncommand: x\ncontract: {summary: string}\n---\n", line: 3, "not valid JSON"),
     Rejection("bad upstream", "---\ncommand: x\nupstream: ../x\n---\n", line: 3, "not a plain file name"),
     Rejection("bad home", "---\ncommand: x\nhome: mine\n---\n", line: 3, "private or shared"),
+    Rejection("bad launcher", "---\ncommand: x\nlauncher: pbs\n---\n", line: 3, "local, slurm or slurm-srun"),
     Rejection("duplicate command", "---\ncommand: x\ncommand: y\n---\n", line: 3, "appears twice"),
 ]
+
+@Test func aTemplateMayPickItsLauncher() throws {
+    let slurm = try TemplateParser.parse(name: "t", bytes: utf8("---\ncommand: x\nlauncher: slurm-srun\n---\n"))
+    #expect(slurm.launcher == .slurmSrun)
+    let plain = try TemplateParser.parse(name: "t", bytes: utf8("---\ncommand: x\n---\n"))
+    #expect(plain.launcher == nil)
+}
 
 @Test(arguments: rejectedTemplates)
 func rejectsBadTemplates(_ row: Rejection) throws {

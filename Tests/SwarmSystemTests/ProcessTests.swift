@@ -186,4 +186,28 @@ struct ChildProcessTests {
         #expect(Processes.signalGroup(pid, Signal.kill))
         #expect(try waitForExit(pid) == .signaled(Signal.kill))
     }
+
+    @Test func aHelperCommandGetsItsInputAndGivesBackBothStreams() throws {
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: 300_000)
+        let output = try CommandRunner.run(
+            "sh", ["-c", "cat; echo done >&2; exit 3"], environment: ["PATH=/usr/bin:/bin"], input: big)
+        #expect(output.status == SwarmSystem.ExitStatus.exited(3))
+        #expect(output.stdout == big)
+        #expect(output.complaint == "done" && !output.succeeded)
+    }
+
+    @Test func aHelperCommandThatHangsIsKilledAtItsDeadline() throws {
+        let started = Clock.monotonicNanoseconds()
+        let output = try CommandRunner.run(
+            "/bin/sh", ["-c", "echo begun; sleep 30"], environment: [], timeoutMilliseconds: 300)
+        #expect(output.status == nil && output.text == "begun\n")
+        #expect(Clock.monotonicNanoseconds() - started < 10_000_000_000)
+    }
+
+    @Test func aMissingHelperCommandIsNoSuchFile() {
+        #expect(throws: Errno.noSuchFile) {
+            try CommandRunner.run("no-such-command-anywhere", [], environment: ["PATH=/usr/bin:/bin"])
+        }
+        #expect(CommandRunner.locate("sh", environment: ["PATH=/nonexistent:/bin"]) == "/bin/sh")
+    }
 }

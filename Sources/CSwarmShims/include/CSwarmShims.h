@@ -22,6 +22,9 @@ int swarm_rename_noreplace(const char *from, const char *to);
 /// pidfd_open(2) with no flags; the descriptor is always close-on-exec.
 int swarm_pidfd_open(pid_t pid);
 
+/// pipe2(2) with O_CLOEXEC: both ends close-on-exec from the start.
+int swarm_pipe_cloexec(int fds[2]);
+
 
 /// signalfd(2) for a new descriptor (SFD_NONBLOCK | SFD_CLOEXEC) over `set`.
 int swarm_signalfd(const sigset_t *set);

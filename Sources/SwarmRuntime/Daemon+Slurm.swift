@@ -1,0 +1,110 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// Agents as Slurm jobs: which launcher an agent uses, learning how batch jobs stand, and
+/// stopping them. See docs/SCALING.md.
+extension Daemon {
+    /// The poll interval used with a Slurm launcher when `--poll` does not set one.
+    static let slurmPoll: Millis = 1_000
+
+    /// The launcher for agents of `template`: the template's `launcher:`, else
+    /// SWARM_LAUNCHER of the daemon's environment, else swarm.json's `launcher`.
+    func launcherKind(for template: Template) -> LauncherKind {
+        template.launcher ?? launcherOverride ?? config.launcher
+    }
+
+    /// True when agents without a `launcher:` of their own run through Slurm.
+    var slurmByDefault: Bool { (launcherOverride ?? config.launcher).isSlurm }
+
+    /// With a Slurm launcher, agents write from other machines, which inotify never sees:
+    /// from the first Slurm agent on, the daemon also polls the tree.
+    func pollForSlurm() {
+        guard pollInterval == nil else { return }
+        pollInterval = Self.slurmPoll
+        nextPoll = now + Self.slurmPoll
+        log.info(
+            "Slurm launcher: inotify sees nothing written on other nodes, so the tree is also polled every "
+                + "\(DurationText.format(Self.slurmPoll)) (set it with --poll)")
+    }
+
+    /// Submits a batch job for `spec`; the job is then watched through `scontrol`.
+    func startBatchJob(_ spec: LaunchSpec) throws(SwarmError) -> String {
+        let job = try slurm.submit(spec)
+        slurmJobs[spec.id] = job
+        heldJobs.insert(spec.id)
+        pollForSlurm()
+        return job
+    }
+
+    /// Looks up every watched batch job with one `scontrol` call: notes which Slurm holds
+    /// back, and finishes the runs of those that ended (or that Slurm forgot).
+    func lookAtJobs() {
+        guard !slurmJobs.isEmpty else { return }
+        for (id, _) in slurmJobs where FileSystem.exists(workspace.agentFiles(id).exitStatus) {
+            endJob(id, status: slurm.recordedExit(id), problem: nil)
+        }
+        guard !slurmJobs.isEmpty, let known = slurm.jobs() else { return }
+        for (id, job) in slurmJobs.sorted(by: { $0.key < $1.key }) {
+            guard let info = known[job] else {
+                let recorded = slurm.recordedExit(id)
+                endJob(
+                    id, status: recorded,
+                    problem: recorded == nil ? "is no longer known to Slurm and left no exit status" : nil)
+                continue
+            }
+            switch info.phase {
+            case .held:
+                if heldJobs.insert(id).inserted { log.debug("\(id): Slurm job \(job) \(info.state) (\(info.reason))") }
+            case .running:
+                if heldJobs.remove(id) != nil { log.debug("\(id): Slurm job \(job) runs on \(info.nodes)") }
+            case .ended(let problem):
+                let status: ExitStatus =
+                    slurm.recordedExit(id) ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
+                endJob(id, status: status, problem: problem)
+            }
+        }
+    }
+
+    /// A batch job's command ended: stop watching the job and finish the run.
+    func endJob(_ id: String, status: ExitStatus?, problem: String?) {
+        guard let job = slurmJobs.removeValue(forKey: id) else { return }
+        heldJobs.remove(id)
+        log.debug("\(id): Slurm job \(job) ended (\(status.map { "\($0)" } ?? "status unknown"))")
+        finishRun(id, status: status, launcherProblem: problem.map { "Slurm job \(job) \($0)" })
+    }
+
+    /// Whether the launcher holds `record`'s command back: a batch job Slurm has not started
+    /// (or suspended), or an srun step that has not written its job id yet.
+    func isHeld(_ record: AgentRecord) -> Bool {
+        if slurmJobs[record.id] != nil { return heldJobs.contains(record.id) }
+        guard srunAgents.contains(record.id) else { return false }
+        return !FileSystem.exists(workspace.agentFiles(record.id).slurmJob)
+    }
+
+    /// SIGTERM to a batch job's processes (a pending job is cancelled at once); the grace
+    /// period's end cancels the job, which kills everything it started on its node.
+    func stopJob(_ id: String, job: String) {
+        if heldJobs.contains(id) {
+            slurm.cancel(job: job, signal: nil)
+            log.info("stopping \(id): Slurm job \(job) had not started; cancelled")
+        } else {
+            slurm.cancel(job: job, signal: "TERM")
+            log.info("stopping \(id): SIGTERM to the processes of Slurm job \(job)")
+        }
+    }
+
+    /// The job a recovered batch run belongs to: the one it recorded, or (when the daemon
+    /// stopped between `sbatch` and writing meta.json) a job with the agent's name and log.
+    func recoveredJob(_ record: AgentRecord, known: [String: SlurmJob]?) -> String? {
+        if let job = record.job { return job }
+        guard record.pid == nil, let known else { return nil }
+        let stdout = workspace.agentFiles(record.id).stdout
+        return known.values.filter { job in
+            guard job.name == record.id, job.stdout == stdout else { return false }
+            if case .ended = job.phase { return false }
+            return true
+        }
+            .max { (Int($0.id) ?? 0) < (Int($1.id) ?? 0) }?.id
+    }
+}
