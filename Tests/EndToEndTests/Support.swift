@@ -198,6 +198,7 @@ struct AgentStatus: Decodable, Sendable {
     var depth: Int?
     var slots: Int?
     var pid: Int32?
+    var job: String?
     var attempts: Int
     var runs: Int?
     var reason: String?

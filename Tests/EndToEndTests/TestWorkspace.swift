@@ -232,6 +232,11 @@ final class TestWorkspace: @unchecked Sendable {
         return out
     }
 
+    /// Kills every daemon of this workspace (SIGKILL) and waits until each has ended.
+    func crashDaemons() async {
+        for daemon in daemons where daemon.ended == nil { await daemon.crash() }
+    }
+
     /// Kills every daemon and agent process of this workspace, then removes its folder.
     func cleanup() {
         for daemon in daemons where daemon.ended == nil {
