@@ -50,7 +50,8 @@ public struct Evidence: Sendable, Equatable {
     /// Newest modification time (ns) of the files in the agent's folder.
     public var newestModification: Int64
     /// True while the launcher holds the command back (a Slurm job pending in the queue or
-    /// suspended): no sign of life is expected, so the beat counts neither way.
+    /// suspended): no sign of life is expected, so the beat counts neither way (unless new
+    /// progress lines arrived, which only a running command writes).
     public var held: Bool
     /// Progress lines appended since the previous beat, oldest first.
     public var newLines: [ProgressLine]

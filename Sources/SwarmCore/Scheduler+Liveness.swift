@@ -24,7 +24,7 @@ extension Scheduler {
 
     private mutating func beat(_ id: String, _ seen: Evidence) {
         guard var live = agents[id]?.liveness else { return }
-        if seen.held {
+        if seen.held && seen.newLines.isEmpty {
             // held back by the launcher: the beat after the release counts as the first
             if live.evidence != nil || live.silentBeats != 0 {
                 live.evidence = nil

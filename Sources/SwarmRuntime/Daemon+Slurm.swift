@@ -82,15 +82,15 @@ extension Daemon {
         return !FileSystem.exists(workspace.agentFiles(record.id).slurmJob)
     }
 
-    /// SIGTERM to a batch job's processes (a pending job is cancelled at once); the grace
-    /// period's end cancels the job, which kills everything it started on its node.
+    /// Cancels a batch job: Slurm sends SIGTERM to every process it started on its node,
+    /// and SIGKILL after its KillWait. (A signal alone could be lost: a job Slurm reports
+    /// running may not have started its script yet.) When `killGrace` has passed, the daemon
+    /// cancels it once more and SIGKILLs whatever of it runs on this machine.
     func stopJob(_ id: String, job: String) {
-        if heldJobs.contains(id) {
-            slurm.cancel(job: job, signal: nil)
-            log.info("stopping \(id): Slurm job \(job) had not started; cancelled")
+        if slurm.cancel(job: job, signal: nil) {
+            log.info("stopping \(id): Slurm job \(job) cancelled")
         } else {
-            slurm.cancel(job: job, signal: "TERM")
-            log.info("stopping \(id): SIGTERM to the processes of Slurm job \(job)")
+            log.warning("stopping \(id): scancel \(job) failed; trying again when killGrace has passed")
         }
     }
 

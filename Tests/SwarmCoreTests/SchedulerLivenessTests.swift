@@ -238,6 +238,30 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         #expect(h["a"]?.liveness.silentBeats == 1)
     }
 
+    /// A command the launcher holds back (a Slurm job waiting in the queue) is neither alive
+    /// nor silent, however long it waits; the first beat after its release counts as life.
+    @Test func aHeldCommandIsNeverSilent() {
+        var h = Harness(.test(investigateAfter: 1, killAfter: 2))
+        h.arrive("a")
+        h.beat(["a": Evidence()])
+        for _ in 0..<5 {
+            #expect(h.beat(["a": Evidence(held: true)]).alerts.isEmpty)
+            #expect(h["a"]?.liveness.silentBeats == 0 && h["a"]?.liveness.evidence == nil)
+        }
+        #expect(h.beat(["a": Evidence()]).alerts.isEmpty, "the first beat after the release")
+        #expect(h.beat(["a": Evidence()]).alerts.map(\.kind) == ["investigate"])
+    }
+
+    /// Progress lines come only from a running command: a beat that brings some is judged as
+    /// usual even if the launcher's last look still said held.
+    @Test func progressFromAHeldCommandStillCounts() throws {
+        var h = Harness(.test(spinAfter: 1))
+        h.arrive("a")
+        let line = try #require(ProgressLine.parse("2026-01-01T00:00:00Z outputs=1 tokens=5 step"))
+        h.beat(["a": Evidence(progressBytes: 40, newLines: [line], held: true)])
+        #expect(h["a"]?.liveness.outputs == 1 && h["a"]?.liveness.evidence != nil)
+    }
+
     /// Each run starts the count afresh: the first beat of an orchestrator's next run counts as
     /// life, whatever the previous run left.
     @Test func theFirstBeatOfEveryRunCountsAsLife() {
