@@ -41,15 +41,15 @@ extension Daemon {
     /// back, and finishes the runs of those that ended (or that Slurm forgot).
     func lookAtJobs() {
         guard !slurmJobs.isEmpty else { return }
-        for (id, _) in slurmJobs where FileSystem.exists(workspace.agentFiles(id).exitStatus) {
-            endJob(id, status: slurm.recordedExit(id), problem: nil)
+        for (id, job) in slurmJobs where FileSystem.exists(workspace.agentFiles(id).exitStatus) {
+            endJob(id, job: job, status: slurm.recordedExit(id), problem: nil)
         }
         guard !slurmJobs.isEmpty, let known = slurm.jobs() else { return }
         for (id, job) in slurmJobs.sorted(by: { $0.key < $1.key }) {
             guard let info = known[job] else {
                 let recorded = slurm.recordedExit(id)
                 endJob(
-                    id, status: recorded,
+                    id, job: job, status: recorded,
                     problem: recorded == nil ? "is no longer known to Slurm and left no exit status" : nil)
                 continue
             }
@@ -61,14 +61,16 @@ extension Daemon {
             case .ended(let problem):
                 let status: ExitStatus =
                     slurm.recordedExit(id) ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
-                endJob(id, status: status, problem: problem)
+                endJob(id, job: job, status: status, problem: problem)
             }
         }
     }
 
-    /// A batch job's command ended: stop watching the job and finish the run.
-    func endJob(_ id: String, status: ExitStatus?, problem: String?) {
-        guard let job = slurmJobs.removeValue(forKey: id) else { return }
+    /// Batch job `job` of agent `id` ended: stop watching it and finish the run. Nothing
+    /// happens when the agent has moved on to another job (a retry started meanwhile).
+    func endJob(_ id: String, job: String, status: ExitStatus?, problem: String?) {
+        guard slurmJobs[id] == job else { return }
+        slurmJobs[id] = nil
         heldJobs.remove(id)
         log.debug("\(id): Slurm job \(job) ended (\(status.map { "\($0)" } ?? "status unknown"))")
         finishRun(id, status: status, launcherProblem: problem.map { "Slurm job \(job) \($0)" })

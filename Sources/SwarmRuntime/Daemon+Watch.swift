@@ -52,7 +52,7 @@ extension Daemon {
         case "spawn":
             watchSpawnFolder(id)
         case "exit-status":
-            if slurmJobs[id] != nil { endJob(id, status: slurm.recordedExit(id), problem: nil) }
+            if let job = slurmJobs[id] { endJob(id, job: job, status: slurm.recordedExit(id), problem: nil) }
         default:
             break
         }
