@@ -112,8 +112,9 @@ extension Daemon {
 
     /// Looks at everything inotify would report: the inbox, the control folder, and each
     /// unsettled agent's spawn/ folder, question and answer. Run after an inotify overflow,
-    /// and at every poll in poll mode (`--poll`, or when the kernel runs out of watches). It
-    /// costs about three metadata operations per unsettled agent.
+    /// and at every poll in poll mode (`--poll`, a Slurm launcher, or when the kernel runs out
+    /// of watches). It costs three metadata operations per unsettled agent, four for one with
+    /// a spawn/ folder (`lookAtJobs` adds one per batch job).
     func rescan() {
         scanInbox()
         scanControl()

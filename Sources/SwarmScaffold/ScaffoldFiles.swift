@@ -382,9 +382,12 @@ question, the runtime measures four things and compares them with the previous b
 3. the CPU time used by its whole process tree, meaning every process in the Unix
    process session its command leads, read from `/proc` (what it computes);
 4. the newest modification time among the entries directly in its folder, leaving out
-   the files the runtime rewrites there (`meta.json`, `task.md`, `children.json`) (what it
-   writes). A file changed deeper down counts only when something is created, removed or
-   renamed in its subfolder.
+   the files the runtime rewrites there (`meta.json`, `task.md`, `children.json`,
+   `slurm-job`) (what it writes). A file changed deeper down counts only when something is
+   created, removed or renamed in its subfolder. Only the first 32 entries the folder lists
+   are looked at, so that one beat costs an agent at most 36 metadata operations (three
+   `stat`s, one listing, 32 `stat`s) however many files it keeps there; keep scratch files
+   in a subfolder or in `tmp/`.
 
 The first beat after the command starts always counts as a sign of life. **Any** of the four
 changing is a sign of life and sets the agent's silent-beat count back to 0. If none
