@@ -28,6 +28,29 @@ extension Daemon {
                 + "\(DurationText.format(Self.slurmPoll)) (set it with --poll)")
     }
 
+    /// At the start of a daemon whose agents run through Slurm: refuses to run without Slurm's
+    /// commands (no agent could start), and warns when the controller does not answer.
+    func checkSlurm() throws(SwarmError) {
+        let kind = (launcherOverride ?? config.launcher).rawValue
+        let missing = ["sbatch", "srun", "scancel", "scontrol"].filter {
+            CommandRunner.locate($0, environment: slurm.environment) == nil
+        }
+        if !missing.isEmpty {
+            throw SwarmError(
+                "the launcher is \(kind), but \(missing.joined(separator: ", ")) cannot be found on PATH; "
+                    + "install Slurm's client commands (Debian: slurm-client), or set \"launcher\": \"local\"")
+        }
+        let ping = try? CommandRunner.run(
+            "scontrol", ["ping"], environment: slurm.environment, timeoutMilliseconds: 5_000)
+        if let ping, ping.succeeded {
+            log.info("launcher: \(kind); agents run as Slurm jobs (\(ping.text.trimmingTrailingNewlines()))")
+        } else {
+            log.warning(
+                "launcher: \(kind), but `scontrol ping` failed (\(ping?.complaint ?? "no answer")); "
+                    + "agents are submitted anyway and fail with sbatch's message while Slurm is unreachable")
+        }
+    }
+
     /// Submits a batch job for `spec`; the job is then watched through `scontrol`.
     func startBatchJob(_ spec: LaunchSpec) throws(SwarmError) -> String {
         let job = try slurm.submit(spec)

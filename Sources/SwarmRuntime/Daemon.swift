@@ -248,7 +248,7 @@ public final class Daemon {
             log.info("poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched")
         }
         if slurmByDefault {
-            log.info("launcher: \((launcherOverride ?? config.launcher).rawValue); agents run as Slurm jobs")
+            try checkSlurm()
             pollForSlurm()
         }
         recover()

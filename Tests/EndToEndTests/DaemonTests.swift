@@ -48,6 +48,21 @@ struct DaemonTests {
         }
     }
 
+    @Test("the Slurm launcher without Slurm's commands, or an unknown SWARM_LAUNCHER, stops the daemon at start with what to do")
+    func slurmLauncherNeedsSlurm() async throws {
+        try await withWorkspace(config: ["launcher": "\"slurm\""]) { ws in
+            let folder = SwarmBinary.parent(SwarmBinary.path)
+            let bare = ["PATH=" + folder + ":/nonexistent", "HOME=/tmp", "LANG=C.UTF-8", "NO_COLOR=1"]
+            let run = try await Run.command(SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"], environment: bare)
+            #expect(run.status == 1, "\(run)")
+            #expect(run.stderr.contains("sbatch, srun, scancel, scontrol cannot be found on PATH"), "\(run.stderr)")
+            #expect(run.stderr.contains("slurm-client") && run.stderr.contains("\"launcher\": \"local\""))
+            let unknown = try await Run.command(
+                SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"], environment: bare + ["SWARM_LAUNCHER=pbs"])
+            #expect(unknown.status == 1 && unknown.stderr.contains("SWARM_LAUNCHER is \"pbs\""), "\(unknown)")
+        }
+    }
+
     @Test("a second swarm run on the same tree exits 1 with a swarm: message while the first runs")
     func secondDaemon() async throws {
         try await withWorkspace { ws in
