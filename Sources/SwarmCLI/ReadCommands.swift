@@ -26,7 +26,8 @@ enum StatusCommand {
         let rows = summaries.map { s -> [String] in
             [s.id, s.state, s.role, s.kind, String(s.depth), s.kind == "orchestrator" ? String(s.slots) : "-",
              String(s.attempts), s.pid.map(String.init) ?? s.job.map { "job " + $0 } ?? "-", s.confinement ?? "-", s.outputs.map(String.init) ?? "-",
-             s.lastProgress.map(shortTime) ?? "-", String((s.reason ?? s.status ?? "").prefix(60))]
+             s.lastProgress.map(shortTime) ?? "-",
+             String((s.reason ?? s.status ?? s.jobState.map { "Slurm: " + $0 } ?? "").prefix(60))]
         }
         Output.print(Table.render(header: header, rows: rows, colour: colour ? { row in StateColour.code(row[1]) } : nil))
     }

@@ -23,6 +23,7 @@ extension AgentRecord {
         if let notBefore { o["notBefore"] = .integer(notBefore) }
         if let pid { o["pid"] = .integer(Int64(pid)) }
         if let job { o["job"] = .string(job) }
+        if let jobState { o["jobState"] = .string(jobState) }
         o["active"] = .bool(active)
         if let stopping { o["stopping"] = .string(stopping.rawValue) }
         if let upstream { o["upstream"] = .string(upstream) }
@@ -67,6 +68,7 @@ extension AgentRecord {
         notBefore = value["notBefore"]?.intValue
         pid = value["pid"]?.intValue.map { Int32(truncatingIfNeeded: $0) }
         job = value["job"]?.stringValue
+        jobState = value["jobState"]?.stringValue
         active = value["active"]?.boolValue ?? false
         stopping = value["stopping"]?.stringValue.flatMap(StopReason.init(rawValue:))
         upstream = value["upstream"]?.stringValue

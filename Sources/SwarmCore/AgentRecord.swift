@@ -104,6 +104,8 @@ public struct AgentRecord: Sendable, Equatable {
     public var pid: Int32?
     /// The Slurm job of the running command, when it runs as a batch job.
     public var job: String?
+    /// What Slurm last said of that job, in words (`PENDING (Resources)`, `RUNNING on n7`).
+    public var jobState: String?
     /// True while the command runs (between start and exit).
     public var active: Bool
     /// Why the runtime is stopping this agent, while it does.
@@ -165,6 +167,7 @@ public struct AgentRecord: Sendable, Equatable {
         self.notBefore = nil
         self.pid = nil
         self.job = nil
+        self.jobState = nil
         self.active = false
         self.stopping = nil
         self.upstream = nil

@@ -10,6 +10,9 @@ public enum Event: Sendable, Equatable {
     /// as `confinement` says (`landlock:ABI`, `off`, `none`; nil when not known): as process
     /// `pid` on this machine, or as Slurm batch job `job`.
     case started(id: String, pid: Int32?, confinement: String? = nil, job: String? = nil)
+    /// Slurm reports a new state for the batch job of the agent's current run, in words for
+    /// a person (`PENDING (Resources)`, `RUNNING on node7`).
+    case jobState(id: String, state: String)
     /// The shell could not start the command (the reason is for a person).
     case startFailed(id: String, reason: String)
     /// The agent's command ended; the shell read what it left behind.

@@ -169,6 +169,7 @@ extension Scheduler {
             r.startedAt = time
             r.pid = nil
             r.job = nil
+            r.jobState = nil
             r.liveness = Liveness()
             r.pendingWakes = []
         }

@@ -12,6 +12,11 @@ extension Scheduler {
         }
     }
 
+    mutating func jobState(_ id: String, _ state: String) {
+        guard let r = agents[id], r.active, r.job != nil, r.jobState != state else { return }
+        update(id) { $0.jobState = state }
+    }
+
     mutating func startFailed(_ id: String, reason: String) {
         guard let r = agents[id], r.active else { return }
         if let upstream = r.upstream { router.release(upstream, agent: id) }
@@ -19,6 +24,7 @@ extension Scheduler {
             r.active = false
             r.pid = nil
             r.job = nil
+            r.jobState = nil
         }
         switch r.stopping {
         case .operatorKill?: settle(id, .killed, reason: "killed by a person (swarm kill)")
@@ -33,6 +39,7 @@ extension Scheduler {
             r.active = false
             r.pid = nil
             r.job = nil
+            r.jobState = nil
             r.tokensUsed += r.runTokens
             r.costUsed += r.runCost
             r.runTokens = 0

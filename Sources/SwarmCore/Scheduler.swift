@@ -54,6 +54,7 @@ public struct Scheduler: Sendable {
         case .rejected(let parent, let name, let reason): refused(parent, name: name, reason: reason)
         case .started(let id, let pid, let confinement, let job):
             started(id, pid: pid, job: job, confinement: confinement)
+        case .jobState(let id, let state): jobState(id, state)
         case .startFailed(let id, let reason): startFailed(id, reason: reason)
         case .exited(let id, let outcome): exited(id, outcome: outcome)
         case .usage(let id, let tokens, let cost): reportUsage(id, tokens: tokens, cost: cost)

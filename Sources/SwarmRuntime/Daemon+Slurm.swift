@@ -78,15 +78,25 @@ extension Daemon {
             }
             switch info.phase {
             case .held:
-                if heldJobs.insert(id).inserted { log.debug("\(id): Slurm job \(job) \(info.state) (\(info.reason))") }
+                heldJobs.insert(id)
+                reportJobState(id, "\(info.state) (\(info.reason))")
             case .running:
-                if heldJobs.remove(id) != nil { log.debug("\(id): Slurm job \(job) runs on \(info.nodes)") }
+                heldJobs.remove(id)
+                reportJobState(id, "\(info.state) on \(info.nodes)")
             case .ended(let problem):
                 let status: ExitStatus =
                     slurm.recordedExit(id) ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
                 endJob(id, job: job, status: status, problem: problem)
             }
         }
+    }
+
+    /// Tells the scheduler (and so meta.json and `swarm status`) what Slurm says of a job,
+    /// when that changed.
+    private func reportJobState(_ id: String, _ state: String) {
+        guard scheduler.agents[id]?.jobState != state else { return }
+        log.debug("\(id): Slurm job \(slurmJobs[id] ?? "?") \(state)")
+        feed(.jobState(id: id, state: state))
     }
 
     /// Batch job `job` of agent `id` ended: stop watching it and finish the run. Nothing

@@ -17,6 +17,8 @@ public struct AgentSummary: Sendable, Equatable {
     public var pid: Int32?
     /// The Slurm batch job of the running command, or nil.
     public var job: String?
+    /// What Slurm last said of that job (`PENDING (Resources)`, `RUNNING on n7`), or nil.
+    public var jobState: String?
     public var attempts: Int
     public var runs: Int
     public var upstream: String?
@@ -42,6 +44,7 @@ public struct AgentSummary: Sendable, Equatable {
         dir = workspace.agentDirectory(r.id)
         pid = r.active ? r.pid : nil
         job = r.active ? r.job : nil
+        jobState = r.active ? r.jobState : nil
         attempts = r.attempts
         runs = r.runs
         upstream = r.upstream
@@ -71,6 +74,7 @@ public struct AgentSummary: Sendable, Equatable {
         o["dir"] = .string(dir)
         o["pid"] = number(pid.map(Int.init))
         o["job"] = text(job)
+        o["job_state"] = text(jobState)
         o["attempts"] = .integer(Int64(attempts))
         o["runs"] = .integer(Int64(runs))
         o["upstream"] = text(upstream)

@@ -55,6 +55,9 @@ struct SlurmTests {
             #expect(try await eventually(timeout: 30) { try await ws.agent("late")?.job != nil })
             let job = try #require(try await ws.agent("late")?.job)
             #expect(SlurmRig.state(of: job) == "PENDING")
+            #expect(try await eventually { try await ws.agent("late")?.job_state == "PENDING (JobHeldUser)" })
+            let table = try await ws.swarm("status").stdout
+            #expect(table.contains("Slurm: PENDING (JobHeldUser)"), "\(table)")
             // killAfter is 3 beats: a held job counted as silent would be killed well within this
             var silent: [AlertLine] = []
             let deadline = Clock.monotonicNanoseconds() + 1_400_000_000

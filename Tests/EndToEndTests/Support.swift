@@ -199,6 +199,7 @@ struct AgentStatus: Decodable, Sendable {
     var slots: Int?
     var pid: Int32?
     var job: String?
+    var job_state: String?
     var attempts: Int
     var runs: Int?
     var reason: String?

@@ -1,0 +1,43 @@
+import SwarmCore
+import SwarmProtocol
+import Testing
+
+/// Runs that are Slurm batch jobs: the job id and what Slurm says of it belong to the run.
+@Suite struct SchedulerJobTests {
+    @Test func aBatchRunKeepsItsJobAndItsStateUntilItEnds() {
+        var h = Harness()
+        h.autoStart = false
+        let effects = h.arrive("a")
+        #expect(effects.started == ["a"])
+        h.send(.started(id: "a", pid: nil, job: "412"))
+        #expect(h["a"]?.job == "412" && h["a"]?.pid == nil)
+        let pending = h.send(.jobState(id: "a", state: "PENDING (Resources)"))
+        #expect(h["a"]?.jobState == "PENDING (Resources)")
+        #expect(pending.contains(.persist(id: "a")), "meta.json, and so swarm status, shows it")
+        #expect(h.send(.jobState(id: "a", state: "PENDING (Resources)")).isEmpty, "no change, no write")
+        h.send(.jobState(id: "a", state: "RUNNING on n7"))
+        #expect(h["a"]?.jobState == "RUNNING on n7")
+        h.exit("a")
+        #expect(h["a"]?.job == nil && h["a"]?.jobState == nil && h["a"]?.state == .done)
+        h.send(.jobState(id: "a", state: "COMPLETING on n7"))
+        #expect(h["a"]?.jobState == nil, "a report about an ended run changes nothing")
+    }
+
+    @Test func aLocalRunHasNoJobState() {
+        var h = Harness()
+        h.arrive("a")
+        h.send(.jobState(id: "a", state: "RUNNING on n7"))
+        #expect(h["a"]?.pid != nil && h["a"]?.jobState == nil)
+    }
+
+    @Test func theJobAndItsStateSurviveMetaJSON() throws {
+        var record = AgentRecord(
+            id: "a", parent: nil, depth: 1, kind: .worker, role: "worker", template: "t", priority: .normal,
+            slots: 0, policy: .standard, createdAt: 5)
+        record.active = true
+        record.job = "9"
+        record.jobState = "PENDING (Priority)"
+        let back = try #require(AgentRecord(json: record.json))
+        #expect(back.job == "9" && back.jobState == "PENDING (Priority)")
+    }
+}
