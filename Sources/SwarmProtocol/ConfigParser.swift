@@ -111,24 +111,8 @@ private struct ConfigReader {
             report("breakerMaxOpenFor", "breakerMaxOpenFor must not be shorter than breakerOpenFor")
             config.breakerMaxOpenForMilliseconds = config.breakerOpenForMilliseconds
         }
-        if let value = object["confinement"] {
-            if let text = value.stringValue, let mode = Confinement(rawValue: text) {
-                config.confinement = mode
-            } else {
-                report(
-                    "confinement",
-                    "confinement must be \"require\", \"warn\" or \"off\", not \(describe(value))")
-            }
-        }
-        if let value = object["launcher"] {
-            if let text = value.stringValue, let kind = LauncherKind(rawValue: text) {
-                config.launcher = kind
-            } else {
-                report(
-                    "launcher",
-                    "launcher must be \"local\", \"slurm\" or \"slurm-srun\", not \(describe(value))")
-            }
-        }
+        choice(object, "confinement", into: &config.confinement)
+        choice(object, "launcher", into: &config.launcher)
         if let value = object["slurm"] { config.slurmArguments = slurmArguments(value) }
 
         if config.reserve >= config.maxSlots {
@@ -195,6 +179,21 @@ private struct ConfigReader {
             }
         }
         return caps
+    }
+
+    /// Sets `target` from `key` when it names one of `T`'s values; anything else is a problem
+    /// that lists them.
+    private mutating func choice<T: RawRepresentable & CaseIterable>(
+        _ object: JSONObject, _ key: String, into target: inout T
+    ) where T.RawValue == String {
+        guard let value = object[key] else { return }
+        if let text = value.stringValue, let chosen = T(rawValue: text) {
+            target = chosen
+            return
+        }
+        let names = T.allCases.map { "\"\($0.rawValue)\"" }
+        let list = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+        report(key, "\(key) must be \(list), not \(describe(value))")
     }
 
     private mutating func slurmArguments(_ value: JSONValue) -> [String] {
