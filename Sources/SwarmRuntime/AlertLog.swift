@@ -94,8 +94,18 @@ struct AlertLog {
         for failure in failures { reportFailure(failure, log: log) }
     }
 
-    /// Kills the alert commands still running (the daemon is stopping) and removes their input.
-    mutating func stopAll() {
+    /// How long a stopping daemon waits for alert commands still running, so that the alerts
+    /// of its last moments (a `--until-idle` run's final dead-letter) are delivered too.
+    static let shutdownGrace: Millis = 2_000
+
+    /// The daemon is stopping: waits up to `shutdownGrace` for the alert commands still
+    /// running, then kills the rest and removes their input.
+    mutating func stopAll(log: Logger) {
+        let deadline = Clock.wallMilliseconds() + Self.shutdownGrace
+        while !hooks.isEmpty && Clock.wallMilliseconds() < deadline {
+            reap(now: Clock.wallMilliseconds(), log: log)
+            if !hooks.isEmpty { Clock.sleep(milliseconds: 5) }
+        }
         for hook in hooks {
             _ = Processes.signalGroup(hook.pid, Signal.kill)
             _ = Processes.reap(hook.pid)

@@ -99,7 +99,7 @@ extension Daemon {
             environment.removeAll { replaced.contains(String($0.prefix { $0 != "=" })) }
             environment.append("HOME=" + privateHome)
         }
-        var spec = LaunchSpec(
+        let spec = LaunchSpec(
             id: id, command: upstream?.command ?? template.command,
             workingDirectory: workdir ?? files.directory,
             environment: environment, files: files, writable: writable, privateHome: privateHome,
@@ -107,27 +107,25 @@ extension Daemon {
         progressOffsets[id] = progressOffsets[id] ?? 0
         let kind = launcherKind(for: template)
         srunAgents.remove(id)
+        if kind.isSlurm { pollForSlurm() }
+        let handle: RunHandle
         do {
-            switch kind {
-            case .slurm:
-                let job = try startBatchJob(spec)
-                log.debug("submitted \(id) as Slurm job \(job) (run \(record.runs), wake \(wake.joined(separator: ",")))")
-                return .started(id: id, pid: nil, confinement: confinement, job: job)
-            case .slurmSrun:
-                try? FileSystem.remove(files.slurmJob)
-                spec.command = slurm.srunCommand(spec)
-                spec.writable = nil
-                pollForSlurm()
-            case .local:
-                break
-            }
-            let pid = try launcher.start(spec)
-            if kind == .slurmSrun { srunAgents.insert(id) }
-            watchProcess(id: id, pid: pid, ownChild: true)
-            log.debug("started \(id) (pid \(pid), run \(record.runs), wake \(wake.joined(separator: ",")))")
-            return .started(id: id, pid: pid, confinement: confinement)
+            handle = try launcher(for: kind).start(spec)
         } catch {
             return .startFailed(id: id, reason: error.message)
+        }
+        let why = "run \(record.runs), wake \(wake.joined(separator: ","))"
+        switch handle {
+        case .process(let pid):
+            if kind == .slurmSrun { srunAgents.insert(id) }
+            watchProcess(id: id, pid: pid, ownChild: true)
+            log.debug("started \(id) (pid \(pid), \(why))")
+            return .started(id: id, pid: pid, confinement: confinement)
+        case .job(let job):
+            slurmJobs[id] = job
+            heldJobs.insert(id)
+            log.debug("submitted \(id) as Slurm job \(job) (\(why))")
+            return .started(id: id, pid: nil, confinement: confinement, job: job)
         }
     }
 

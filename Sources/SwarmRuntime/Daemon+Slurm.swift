@@ -51,13 +51,13 @@ extension Daemon {
         }
     }
 
-    /// Submits a batch job for `spec`; the job is then watched through `scontrol`.
-    func startBatchJob(_ spec: LaunchSpec) throws(SwarmError) -> String {
-        let job = try slurm.submit(spec)
-        slurmJobs[spec.id] = job
-        heldJobs.insert(spec.id)
-        pollForSlurm()
-        return job
+    /// The launcher that starts runs of `kind`.
+    func launcher(for kind: LauncherKind) -> any AgentLauncher {
+        switch kind {
+        case .local: launcher
+        case .slurm: SlurmBatchLauncher(slurm: slurm)
+        case .slurmSrun: SlurmStepLauncher(local: launcher, slurm: slurm)
+        }
     }
 
     /// Looks up every watched batch job with one `scontrol` call: notes which Slurm holds

@@ -381,7 +381,7 @@ public final class Daemon {
     }
 
     private func shutdown() {
-        alerts.stopAll()
+        alerts.stopAll(log: log)
         flush(force: true)
         log.info("stopped; \(scheduler.activeAgents.count) agent(s) left running for the next daemon")
     }

@@ -18,17 +18,37 @@ struct LaunchSpec: Sendable {
     var landlockABI: Int = 0
 }
 
+/// How a started run is known to the daemon: a process on this machine (watched through its
+/// pidfd) or a Slurm batch job (watched through `scontrol`).
+enum RunHandle: Sendable, Equatable {
+    case process(Int32)
+    case job(String)
+}
+
+/// What starts runs of agents' commands. Every launcher takes the same request, `LaunchSpec`
+/// (command, working directory, environment of CLI.md, log files, confinement), and tells how
+/// the run is known; swarm.json's `launcher` (or a template's) picks one.
+protocol AgentLauncher: Sendable {
+    /// Starts one run of `spec`'s command.
+    func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle
+}
+
 /// Starts agents on this machine: posix_spawn (or, confined, fork + Landlock + exec) into a
 /// new session, a lock on the agent's folder handed over as descriptor 3 so the kernel holds
 /// it exactly as long as the agent's processes live.
-struct LocalLauncher: Sendable {
+struct LocalLauncher: AgentLauncher {
     let workspace: Workspace
 
     /// The descriptor number an agent finds its folder's lock on.
     static let lockDescriptor: Int32 = 3
 
-    /// Starts the command; returns its pid. The caller watches the pid for its exit.
-    func start(_ spec: LaunchSpec) throws(SwarmError) -> Int32 {
+    /// Starts the command; returns its process. The caller watches the pid for its exit.
+    func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle {
+        .process(try spawn(spec))
+    }
+
+    /// Starts the command; returns its pid.
+    private func spawn(_ spec: LaunchSpec) throws(SwarmError) -> Int32 {
         try? FileSystem.makeDirectory(spec.files.temporary)
         if let home = spec.privateHome { try? FileSystem.makeDirectory(home) }
         let lock: FileDescriptor

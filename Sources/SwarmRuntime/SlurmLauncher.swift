@@ -127,6 +127,31 @@ struct SlurmLauncher: Sendable {
     }
 }
 
+/// Runs each agent as a Slurm batch job (`launcher: slurm`).
+struct SlurmBatchLauncher: AgentLauncher {
+    let slurm: SlurmLauncher
+
+    func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle {
+        .job(try slurm.submit(spec))
+    }
+}
+
+/// Runs each agent as a Slurm job step: an `srun` started on this machine by the local
+/// launcher, so that the step is watched, locked and adopted like a local run
+/// (`launcher: slurm-srun`). Confinement is applied on the node, inside the step.
+struct SlurmStepLauncher: AgentLauncher {
+    let local: LocalLauncher
+    let slurm: SlurmLauncher
+
+    func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle {
+        try? FileSystem.remove(spec.files.slurmJob)
+        var step = spec
+        step.command = slurm.srunCommand(spec)
+        step.writable = nil
+        return try local.start(step)
+    }
+}
+
 /// Quoting for /bin/sh.
 enum Shell {
     /// `word` as one word for /bin/sh: single-quoted, each `'` written as `'\''`.
