@@ -80,7 +80,8 @@ public struct SlurmJob: Sendable, Equatable {
     }
 
     /// Reads one line of `scontrol --oneliner show job`: `Key=Value` pairs separated by
-    /// spaces. A word without `=` continues the previous value (a path with a space).
+    /// spaces. A word without `=` continues the previous value (a name or path with a space);
+    /// id, state, reason, exit code and nodes are one word each.
     public static func parse(_ line: String) -> SlurmJob? {
         var fields: [String: String] = [:]
         var lastKey: String?
@@ -93,13 +94,15 @@ public struct SlurmJob: Sendable, Equatable {
                 fields[key, default: ""] += " " + word
             }
         }
-        guard let id = fields["JobId"], !id.isEmpty, let state = fields["JobState"] else { return nil }
-        let exit = (fields["ExitCode"] ?? "0:0").split(separator: ":")
+        // only names and paths may hold spaces; of any other value the first word counts
+        func word(_ key: String) -> String? { fields[key].map { String($0.prefix { $0 != " " }) } }
+        guard let id = word("JobId"), !id.isEmpty, let state = word("JobState"), !state.isEmpty else { return nil }
+        let exit = (word("ExitCode") ?? "0:0").split(separator: ":")
         return SlurmJob(
-            id: id, name: fields["JobName"] ?? "", state: state, reason: fields["Reason"] ?? "None",
+            id: id, name: fields["JobName"] ?? "", state: state, reason: word("Reason") ?? "None",
             exitCode: exit.first.flatMap { Int32($0) } ?? 0,
             signal: exit.dropFirst().first.flatMap { Int32($0) } ?? 0,
-            stdout: fields["StdOut"] ?? "", nodes: fields["NodeList"] ?? "")
+            stdout: fields["StdOut"] ?? "", nodes: word("NodeList") ?? "")
     }
 
     /// A field name of scontrol: letters, digits and `:` only, starting with a capital.

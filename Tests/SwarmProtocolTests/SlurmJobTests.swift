@@ -59,3 +59,8 @@ private let pending =
     #expect(SlurmJob.parse("JobName=x JobState=RUNNING") == nil)
     #expect(SlurmJob.parse("JobId=9 JobName=x") == nil)
 }
+
+@Test func onlyNamesAndPathsHoldSpaces() throws {
+    let job = try #require(SlurmJob.parse("JobId=7 extra JobName=my job JobState=RUNNING stray Reason=None x NodeList=n1 y"))
+    #expect(job.id == "7" && job.name == "my job" && job.state == "RUNNING" && job.reason == "None" && job.nodes == "n1")
+}

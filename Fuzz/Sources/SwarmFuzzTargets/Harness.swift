@@ -24,6 +24,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case placeholders
     case classifier
     case textdecoding
+    case slurmjob
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -41,6 +42,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .placeholders: Targets.placeholders(bytes)
         case .classifier: Targets.classifier(bytes)
         case .textdecoding: Targets.textDecoding(bytes)
+        case .slurmjob: Targets.slurmJob(bytes)
         }
     }
 }

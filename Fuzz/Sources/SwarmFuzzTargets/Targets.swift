@@ -272,6 +272,25 @@ enum Targets {
         }
     }
 
+    // MARK: slurmjob
+
+    /// `SlurmJob.parseList` (the output of `scontrol --oneliner show job`): every job read has
+    /// an id and a state without spaces, one job per line at most, and its phase is decided
+    /// for any state; a job line read on its own gives the same job.
+    static func slurmJob(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let jobs = SlurmJob.parseList(text)
+        check(jobs.count <= text.split(separator: "\n").count, "more jobs than lines")
+        for job in jobs {
+            check(!job.id.isEmpty && !job.id.contains(" "), "bad id \(show(job.id))")
+            check(!job.state.contains(" ") && !job.state.contains("\n"), "bad state \(show(job.state))")
+            _ = job.phase
+        }
+        for line in text.split(separator: "\n") {
+            if let job = SlurmJob.parse(String(line)) { check(jobs.contains(job), "a line read alone differs") }
+        }
+    }
+
     // MARK: duration
 
     /// `DurationText.parse`: >= 0, and `format` -> `parse` gives the same milliseconds (also for
