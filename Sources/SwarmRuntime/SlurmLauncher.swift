@@ -48,9 +48,11 @@ struct SlurmLauncher: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The options common to `sbatch` and `srun` for one agent.
+    /// The options common to `sbatch` and `srun` for one agent: its name and folder, one
+    /// task, its whole environment (whatever a site's defaults say), then swarm.json's
+    /// `slurm.arguments`, which may override any of them.
     private func jobOptions(_ spec: LaunchSpec) -> [String] {
-        ["--job-name=" + spec.id, "--chdir=" + spec.workingDirectory, "--ntasks=1"] + arguments
+        ["--job-name=" + spec.id, "--chdir=" + spec.workingDirectory, "--ntasks=1", "--export=ALL"] + arguments
     }
 
     /// Submits the agent as a batch job; returns its job id. The job's environment is the
@@ -59,8 +61,11 @@ struct SlurmLauncher: Sendable {
         try? FileSystem.makeDirectory(spec.files.temporary)
         if let home = spec.privateHome { try? FileSystem.makeDirectory(home) }
         try? FileSystem.remove(spec.files.exitStatus)
+        // --no-requeue: a job that lost its node ends, and the template's failure policy (not
+        // Slurm) decides whether the agent runs again
         let options =
-            ["--parsable", "--output=" + spec.files.stdout, "--error=" + spec.files.stderr, "--open-mode=append"]
+            ["--parsable", "--output=" + spec.files.stdout, "--error=" + spec.files.stderr, "--open-mode=append",
+             "--no-requeue"]
             + jobOptions(spec)
         let output: CommandOutput
         do {

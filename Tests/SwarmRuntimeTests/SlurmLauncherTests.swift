@@ -67,7 +67,7 @@ struct SlurmLauncherTests {
         try withTemporaryFolder { root in
             let spec = try spec(root, command: "echo hi")
             let command = launcher(root).srunCommand(spec)
-            #expect(command.hasPrefix("exec 'srun' '--quiet' '--job-name=a1' '--chdir=\(spec.workingDirectory)' '--ntasks=1' '--time=5' '/bin/sh' '-c' '#!/bin/sh"))
+            #expect(command.hasPrefix("exec 'srun' '--quiet' '--job-name=a1' '--chdir=\(spec.workingDirectory)' '--ntasks=1' '--export=ALL' '--time=5' '/bin/sh' '-c' '#!/bin/sh"))
         }
     }
 
