@@ -267,13 +267,21 @@ struct Simulation {
                 }
             }
             evidence[id] = e
-            seen[id] = e
+            // now and then the launcher holds a command back (a Slurm job still pending)
+            var judged = e
+            judged.held = e.newLines.isEmpty && chance(10)
+            seen[id] = judged
         }
         // The silence rule, modelled: which agents the beat must flag or kill.
         var investigate: Set<String> = []
         var kill: Set<String> = []
         for (id, e) in seen {
             guard let r = scheduler.agents[id], r.active, r.state == .running, r.stopping == nil else {
+                continue
+            }
+            // A held command is neither alive nor silent; the beat after it counts as the first.
+            if e.held {
+                silence[id] = nil
                 continue
             }
             // The first beat after a start (or a restart of the daemon) always counts as life.
