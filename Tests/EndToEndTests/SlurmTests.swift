@@ -58,6 +58,8 @@ struct SlurmTests {
             #expect(try await eventually { try await ws.agent("late")?.job_state == "PENDING (JobHeldUser)" })
             let table = try await ws.swarm("status").stdout
             #expect(table.contains("Slurm: PENDING (JobHeldUser)"), "\(table)")
+            let frame = try await ws.swarm("top").stdout
+            #expect(frame.contains("Slurm: PENDING (JobHeldUser)"), "\(frame)")
             // killAfter is 3 beats: a held job counted as silent would be killed well within this
             var silent: [AlertLine] = []
             let deadline = Clock.monotonicNanoseconds() + 1_400_000_000
