@@ -13,6 +13,10 @@ public enum Event: Sendable, Equatable {
     /// Slurm reports a new state for the batch job of the agent's current run, in words for
     /// a person (`PENDING (Resources)`, `RUNNING on node7`).
     case jobState(id: String, state: String)
+    /// The launcher cannot take a worker's run now (a Slurm controller that does not answer):
+    /// the start is undone, no attempt is spent, and the worker waits in the queue until
+    /// `until`. (An orchestrator's run, or one being stopped, fails as a start instead.)
+    case startDeferred(id: String, until: Millis, reason: String)
     /// The shell could not start the command (the reason is for a person).
     case startFailed(id: String, reason: String)
     /// The agent's command ended; the shell read what it left behind.

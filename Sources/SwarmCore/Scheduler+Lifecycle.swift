@@ -17,6 +17,29 @@ extension Scheduler {
         update(id) { $0.jobState = state }
     }
 
+    mutating func startDeferred(_ id: String, until: Millis, reason: String) {
+        guard let r = agents[id], r.active else { return }
+        // only a worker's run goes back to the queue; anything else (an orchestrator, which may
+        // have children by now, a run being stopped, one that asked a question meanwhile)
+        // fails as a start
+        guard r.kind == .worker, r.state == .running, r.stopping == nil, r.attempts > 0, r.runs > 0 else {
+            startFailed(id, reason: reason)
+            return
+        }
+        if let upstream = r.upstream { router.release(upstream, agent: id) }
+        update(id) { r in
+            r.active = false
+            r.pid = nil
+            r.job = nil
+            r.jobState = nil
+            r.state = .queued
+            r.attempts -= 1
+            r.runs -= 1
+            r.notBefore = until
+            r.lastFailure = "not started yet: \(reason)"
+        }
+    }
+
     mutating func startFailed(_ id: String, reason: String) {
         guard let r = agents[id], r.active else { return }
         if let upstream = r.upstream { router.release(upstream, agent: id) }

@@ -55,6 +55,7 @@ public struct Scheduler: Sendable {
         case .started(let id, let pid, let confinement, let job):
             started(id, pid: pid, job: job, confinement: confinement)
         case .jobState(let id, let state): jobState(id, state)
+        case .startDeferred(let id, let until, let reason): startDeferred(id, until: until, reason: reason)
         case .startFailed(let id, let reason): startFailed(id, reason: reason)
         case .exited(let id, let outcome): exited(id, outcome: outcome)
         case .usage(let id, let tokens, let cost): reportUsage(id, tokens: tokens, cost: cost)

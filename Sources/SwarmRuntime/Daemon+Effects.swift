@@ -108,10 +108,12 @@ extension Daemon {
         let kind = launcherKind(for: template)
         srunAgents.remove(id)
         if kind.isSlurm { pollForSlurm() }
+        if kind == .slurm, let wait = waitWhileSlurmIsDown(id) { return wait }
         let handle: RunHandle
         do {
             handle = try launcher(for: kind).start(spec)
         } catch {
+            if kind == .slurm && error.transient { return slurmUnavailable(id, reason: error.message) }
             return .startFailed(id: id, reason: error.message)
         }
         let why = "run \(record.runs), wake \(wake.joined(separator: ","))"
@@ -122,6 +124,7 @@ extension Daemon {
             log.debug("started \(id) (pid \(pid), \(why))")
             return .started(id: id, pid: pid, confinement: confinement)
         case .job(let job):
+            slurmAnswers()
             slurmJobs[id] = job
             heldJobs.insert(id)
             log.debug("submitted \(id) as Slurm job \(job) (\(why))")

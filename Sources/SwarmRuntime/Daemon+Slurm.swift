@@ -60,6 +60,48 @@ extension Daemon {
         }
     }
 
+    /// The first wait after Slurm's controller stopped answering, and the longest.
+    static let outageWait: Millis = 5_000
+    static let outageWaitCap: Millis = 300_000
+
+    /// Slurm's controller did not take a submission: batch starts wait (without spending an
+    /// attempt) for a while that doubles at each failure in a row, with one alert per outage.
+    func slurmUnavailable(_ id: String, reason: String) -> Event {
+        let delay = min(max(Self.outageWait, (slurmOutage?.delay ?? 0) * 2), Self.outageWaitCap)
+        let until = now + delay
+        if slurmOutage == nil {
+            let alert = Alert(
+                time: now, kind: "slurm-unavailable", agent: nil,
+                message: "Slurm's controller does not answer (\(reason)); batch jobs wait in the queue without "
+                    + "spending attempts and are tried again from \(Timestamp.iso8601(milliseconds: until))")
+            alerts.record(alert, log: log, now: now)
+        }
+        slurmOutage = (until, delay)
+        return .startDeferred(id: id, until: until, reason: reason)
+    }
+
+    /// During an outage: the deferral for a batch start, or nil to try `sbatch` (the wait is
+    /// over and the controller answers `scontrol ping`, which, unlike `sbatch`, fails at once).
+    func waitWhileSlurmIsDown(_ id: String) -> Event? {
+        guard let outage = slurmOutage else { return nil }
+        if now < outage.until {
+            return .startDeferred(
+                id: id, until: outage.until,
+                reason: "Slurm's controller does not answer; next try at \(Timestamp.iso8601(milliseconds: outage.until))")
+        }
+        if slurm.controllerAnswers() { return nil }
+        return slurmUnavailable(id, reason: "`scontrol ping` says the controller is down")
+    }
+
+    /// A submission went through: an outage is over.
+    func slurmAnswers() {
+        guard slurmOutage != nil else { return }
+        slurmOutage = nil
+        alerts.record(
+            Alert(time: now, kind: "slurm-recovered", agent: nil, message: "Slurm's controller answers again"),
+            log: log, now: now)
+    }
+
     /// Looks up every watched batch job with one `scontrol` call: notes which Slurm holds
     /// back, and finishes the runs of those that ended (or that Slurm forgot).
     func lookAtJobs() {

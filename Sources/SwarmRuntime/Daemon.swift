@@ -64,6 +64,9 @@ public final class Daemon {
     var heldJobs: Set<String> = []
     /// Agents whose current run is an srun job step.
     var srunAgents: Set<String> = []
+    /// While Slurm's controller does not answer: when batch starts are tried again, and the
+    /// wait that led there (doubled at each failure in a row).
+    var slurmOutage: (until: Millis, delay: Millis)?
     var alerts: AlertLog
     let baseEnvironment: [String]
     /// The Landlock ABI the kernel offers (lowered by SWARM_LANDLOCK_ABI); 0 without Landlock.

@@ -79,9 +79,30 @@ struct SlurmLauncher: Sendable {
         }
         let job = output.text.split(separator: "\n").first.map { String($0.prefix { $0 != ";" }) } ?? ""
         guard output.succeeded, !job.isEmpty, job.allSatisfy(\.isNumber) else {
-            throw SwarmError("sbatch refused \(spec.id): \(output.complaint.isEmpty ? "no job id printed" : output.complaint)")
+            if output.status == nil {
+                throw SwarmError(
+                    "sbatch for \(spec.id) got no answer within \(Self.commandTimeout / 1000) s", transient: true)
+            }
+            let complaint = output.complaint.isEmpty ? "no job id printed" : output.complaint
+            throw SwarmError("sbatch refused \(spec.id): \(complaint)", transient: Self.isOutage(complaint))
         }
         return job
+    }
+
+    /// True for what Slurm's commands print when the controller cannot be reached or is too
+    /// busy to take a request, rather than refusing the request itself.
+    static func isOutage(_ complaint: String) -> Bool {
+        let signs = [
+            "Unable to contact slurm controller", "Socket timed out", "temporarily unable to accept job",
+            "Transport endpoint is not connected", "Connection refused", "Zero Bytes were transmitted",
+        ]
+        return signs.contains { complaint.lowercased().contains($0.lowercased()) }
+    }
+
+    /// True when the controller answers `scontrol ping` within a few seconds.
+    func controllerAnswers() -> Bool {
+        let ping = try? CommandRunner.run("scontrol", ["ping"], environment: environment, timeoutMilliseconds: 5_000)
+        return ping.map { $0.succeeded && $0.text.contains("is UP") } ?? false
     }
 
     /// The command the local launcher runs for a job step: `srun` with the agent's options,

@@ -105,6 +105,12 @@ public struct AgentFiles: Sendable, Equatable {
 /// An error a person reads: what happened and what to do. Printed as `swarm: <message>`.
 public struct SwarmError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// True when the cause is outside the request and likely to pass (a cluster controller
+    /// that does not answer): the same request may well succeed later.
+    public var transient = false
+    public init(_ message: String, transient: Bool = false) {
+        self.message = message
+        self.transient = transient
+    }
     public var description: String { message }
 }

@@ -443,6 +443,13 @@ changes:
    `OUT_OF_MEMORY`, `DEADLINE`, or `CANCELLED` by someone else; a job that ended `COMPLETED`
    or `FAILED` is judged by its exit status and results.json, like a local run.
 
+6. A controller that does not answer is not the agent's failure: a worker's batch start that
+   `sbatch` cannot hand over (no connection, a timeout, "temporarily unable to accept job")
+   goes back to the queue without spending an attempt, and batch starts wait 5 s, then 10 s,
+   doubling up to 5 minutes, each wait ending with a quick `scontrol ping` before `sbatch`
+   is tried again (alerts `slurm-unavailable`, `slurm-recovered`). An orchestrator's start,
+   and an srun step (whose `srun` fails like a command), fail as a start instead.
+
 Job states come from one `scontrol --oneliner show job` per poll (every second unless
 `swarm run --poll DUR` says otherwise) and per beat; a job's end is also noticed at once
 when its script writes `exit-status` into the agent's folder.
@@ -556,6 +563,8 @@ last few also show in `swarm top`) and are handed to `alertCommand` if one is se
 | `upstream-recovered` | a breaker closed after a successful probe, or a person reset an upstream | nothing; work flows again (after a probe, each upstream of the domain starts at 2 runs at once and grows back) |
 | `watch-degraded` | the kernel ran out of inotify watches (or a folder could not be watched); the daemon now also scans the tree every second | raise `fs.inotify.max_user_watches`; the daemon keeps polling until it is restarted |
 | `over-budget` | an agent, or the subtree an orchestrator heads, used more tokens or money than `budget.tokens` / `budget.cost` | it is stopped and its `on.budget` rule applies; raise the budget and `swarm retry ID`, or split the work |
+| `slurm-unavailable` | Slurm's controller did not take a submission (unreachable, timed out, too busy); one alert per outage | nothing is lost: workers that should start as batch jobs wait in the queue without spending attempts, tried again after 5 s, then 10 s, ... up to 5 min (`scontrol ping` first); check `scontrol ping` and slurmctld's log |
+| `slurm-recovered` | a submission went through after an outage | nothing; batch starts flow again |
 | `rejected-task` | a task file could not be accepted | `swarm/rejected/NAME.error` says what is wrong; fix the file and drop it into the inbox again |
 
 """#

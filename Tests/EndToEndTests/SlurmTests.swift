@@ -133,6 +133,24 @@ struct SlurmTests {
         }
     }
 
+    @Test("a controller that does not answer: a worker waits in the queue without spending attempts, and runs once it is back")
+    func controllerOutage() async throws {
+        try await withSlurmWorkspace { ws in
+            try await ws.startDaemon(["--heartbeat", "1s"])
+            try SlurmRig.stopController()
+            defer { try? SlurmRig.startController() }
+            try ws.drop("patient.md", TestWorkspace.simTask("patient", [("sim.steps", "2")]))
+            #expect(try await ws.waitForAlert("slurm-unavailable", timeout: 60), "\(ws.diagnostics())")
+            let waiting = try #require(try await ws.agent("patient"))
+            #expect(waiting.state == "queued" && waiting.attempts == 0, "\(waiting)")
+            #expect(waiting.reason?.contains("controller") == true, "\(waiting.reason ?? "")")
+            try SlurmRig.startController()
+            #expect(try await ws.waitForState("patient", ["done"], timeout: 60), "\(ws.diagnostics())")
+            #expect(try await ws.agent("patient")?.attempts == 1)
+            #expect(try await ws.waitForAlert("slurm-recovered", timeout: 10))
+        }
+    }
+
     @Test("a job sbatch refuses fails the attempt with sbatch's words; the daemon goes on")
     func aRefusedSubmissionIsExplained() async throws {
         let config = ["slurm": #"{"arguments": ["--partition=no-such-partition"]}"#]
@@ -232,6 +250,35 @@ enum SlurmRig {
             output.succeeded
         else { return nil }
         return output.text.split(separator: " ").first { $0.hasPrefix("JobState=") }.map { String($0.dropFirst(9)) }
+    }
+
+    /// The folder scripts/slurm-up keeps the cluster in: the one of SLURM_CONF.
+    static var stateFolder: String {
+        SwarmBinary.parent(ProcessEnvironment.snapshot()["SLURM_CONF"] ?? "/nonexistent/slurm.conf")
+    }
+
+    /// Stops slurmctld (SIGTERM to the pid scripts/slurm-up recorded) and waits until
+    /// `scontrol ping` reports it down.
+    static func stopController() throws {
+        let pidText = try #require(
+            (try? FileSystem.readFile(stateFolder + "/run/slurmctld.pid", limit: 64)).map {
+                String(decoding: $0, as: UTF8.self).split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
+            })
+        let pid = try #require(Int32(pidText), "no slurmctld pid in \(stateFolder)/run")
+        #expect(Processes.signal(pid, SIGTERM))
+        for _ in 0..<500 where Processes.isAlive(pid) { Clock.sleep(milliseconds: 10) }
+        try #require(!Processes.isAlive(pid), "slurmctld \(pid) did not stop")
+    }
+
+    /// Starts the cluster's missing daemons again with scripts/slurm-up, which waits until the
+    /// node is idle.
+    static func startController() throws {
+        var folder = SwarmBinary.parent(#filePath)
+        while folder != "/" && !FileSystem.exists(folder + "/Package.swift") { folder = SwarmBinary.parent(folder) }
+        let output = try CommandRunner.run(
+            folder + "/scripts/slurm-up", [stateFolder], environment: SwarmBinary.environment,
+            timeoutMilliseconds: 120_000)
+        try #require(output.succeeded, "scripts/slurm-up failed: \(String(decoding: output.stderr, as: UTF8.self))")
     }
 
     static func cancelJobs(of ws: TestWorkspace) {

@@ -40,4 +40,33 @@ import Testing
         let back = try #require(AgentRecord(json: record.json))
         #expect(back.job == "9" && back.jobState == "PENDING (Priority)")
     }
+
+    @Test func aWorkerTheLauncherCannotTakeWaitsWithoutSpendingAnAttempt() {
+        var h = Harness()
+        h.autoStart = false
+        #expect(h.arrive("a").started == ["a"])
+        #expect(h["a"]?.attempts == 1 && h["a"]?.runs == 1)
+        let until = h.now + 5_000
+        let effects = h.send(.startDeferred(id: "a", until: until, reason: "the Slurm controller does not answer"))
+        #expect(effects.contains(.persist(id: "a")))
+        #expect(h["a"]?.state == .queued && h["a"]?.active == false && h["a"]?.notBefore == until)
+        #expect(h["a"]?.attempts == 0 && h["a"]?.runs == 0)
+        #expect(h["a"]?.lastFailure?.contains("does not answer") == true)
+        #expect(h.topUsed == 0, "its slot is free while it waits")
+        #expect(h.advance(4_000).started.isEmpty)
+        #expect(h.advance(1_000).started == ["a"])
+        #expect(h["a"]?.attempts == 1 && h["a"]?.runs == 1)
+    }
+
+    @Test func anOrchestratorOrAStoppedRunTheLauncherCannotTakeFailsAsAStart() {
+        var h = Harness()
+        h.autoStart = false
+        h.arrive("boss", kind: .orchestrator, slots: 1)
+        h.send(.startDeferred(id: "boss", until: h.now + 5_000, reason: "no controller"))
+        #expect(h["boss"]?.lastFailureKind == .exit && h["boss"]?.attempts == 1, "the failure policy applies")
+        h.arrive("w")
+        h.send(.killRequested(id: "w"))
+        h.send(.startDeferred(id: "w", until: h.now + 5_000, reason: "no controller"))
+        #expect(h["w"]?.state == .killed)
+    }
 }

@@ -193,6 +193,12 @@ extension Simulation {
     /// The invariants (a) to (d) and (f), after every event.
     mutating func checkState(after event: Event, _ effects: [Effect]) {
         let agents = scheduler.agents
+        // a deferred start is undone: its attempt and run are the only counts that go back
+        if case .startDeferred(let id, _, _) = event, let r = agents[id], r.state == .queued {
+            count("start-deferred")
+            if r.active || r.notBefore == nil { return fail("a deferred start left \(describe(id))") }
+            counters[id] = (r.attempts, r.runs)
+        }
 
         // (c) every accepted id is an agent (each was checked when accepted, and records are
         // never removed), every queued agent is in the queue once, in order.

@@ -223,6 +223,9 @@ struct Simulation {
             processes[id]?.started = true
             nextPid += 1
             send(.started(id: id, pid: nextPid))
+        } else if chance(50) {
+            processes[id] = nil
+            send(.startDeferred(id: id, until: now + Millis(int(0...2_000)), reason: "the controller does not answer"))
         } else {
             processes[id] = nil
             send(.startFailed(id: id, reason: "spawn failed"))

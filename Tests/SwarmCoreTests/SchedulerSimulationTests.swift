@@ -69,7 +69,7 @@ import Testing
             "alert:budget-refused", "alert:dead-letter", "alert:contract-violation", "alert:investigate",
             "alert:killed", "alert:spinning", "alert:looping", "alert:waiting-for-human",
             "alert:orphaned-result", "slots-held-for-children", "wake:answered", "child-starts-with-parent",
-            "refuse:parent-stopping", "start-failed-while-stopping",
+            "refuse:parent-stopping", "start-failed-while-stopping", "start-deferred",
         ]
         for key in expected {
             #expect(batch.counts[key, default: 0] > 0, "\(key) never happened: \(batch.counts)")
