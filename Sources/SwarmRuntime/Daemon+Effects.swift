@@ -257,7 +257,7 @@ extension Daemon {
         if killDeadlines[id] == nil, launcher.isRunning(id) {
             let pid = scheduler.agents[id]?.pid
             let signalled = launcher.signalTree(id: id, pid: pid, Signal.terminate)
-            killDeadlines[id] = (now + config.killGraceMilliseconds, pid, nil)
+            killDeadlines[id] = (now + config.killGraceMilliseconds, .local, pid.map(RunHandle.process))
             log.info("\(id) ended but left \(signalled) process(es) behind; SIGTERM to them")
         }
         let contract: ResultContract?
@@ -280,17 +280,10 @@ extension Daemon {
 
     private func stop(_ id: String) {
         guard let record = scheduler.agents[id], record.active else { return }
-        let due = now + config.killGraceMilliseconds
-        if let job = slurmJobs[id] {
-            stopJob(id, job: job)
-            killDeadlines[id] = (due, nil, job)
-            return
-        }
-        let signalled = launcher.signalTree(id: id, pid: record.pid, Signal.terminate)
-        let step = srunAgents.contains(id) ? slurm.stepJob(id) : nil
-        if let step { slurm.cancel(job: step, signal: "TERM") }
-        killDeadlines[id] = (due, record.pid, step)
-        log.info("stopping \(id): SIGTERM to \(signalled) process(es)" + (step.map { " and Slurm job \($0)" } ?? ""))
+        let kind: LauncherKind = slurmJobs[id] != nil ? .slurm : srunAgents.contains(id) ? .slurmSrun : .local
+        let done = launcher(for: kind).stop(id: id, run: record.run, force: false)
+        killDeadlines[id] = (now + config.killGraceMilliseconds, kind, record.run)
+        log.info("stopping \(id): \(done)")
     }
 
     /// children.json: the all-settled summary, each fulfilled child with its result.

@@ -55,7 +55,7 @@ extension Daemon {
     func launcher(for kind: LauncherKind) -> any AgentLauncher {
         switch kind {
         case .local: launcher
-        case .slurm: SlurmBatchLauncher(slurm: slurm)
+        case .slurm: SlurmBatchLauncher(slurm: slurm, local: launcher)
         case .slurmSrun: SlurmStepLauncher(local: launcher, slurm: slurm)
         }
     }
@@ -157,18 +157,6 @@ extension Daemon {
         if slurmJobs[record.id] != nil { return heldJobs.contains(record.id) }
         guard srunAgents.contains(record.id) else { return false }
         return !FileSystem.exists(workspace.agentFiles(record.id).slurmJob)
-    }
-
-    /// Cancels a batch job: Slurm sends SIGTERM to every process it started on its node,
-    /// and SIGKILL after its KillWait. (A signal alone could be lost: a job Slurm reports
-    /// running may not have started its script yet.) When `killGrace` has passed, the daemon
-    /// cancels it once more and SIGKILLs whatever of it runs on this machine.
-    func stopJob(_ id: String, job: String) {
-        if slurm.cancel(job: job, signal: nil) {
-            log.info("stopping \(id): Slurm job \(job) cancelled")
-        } else {
-            log.warning("stopping \(id): scancel \(job) failed; trying again when killGrace has passed")
-        }
     }
 
     /// The job a recovered batch run belongs to: the one it recorded, or (when the daemon

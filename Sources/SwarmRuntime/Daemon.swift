@@ -105,9 +105,9 @@ public final class Daemon {
     var stateDirty = true
     var lastStateWrite: Millis = 0
     var nextHeartbeat: Millis = 0
-    /// Agents sent SIGTERM: when the grace period ends, the session they were started in, and
-    /// the Slurm job they run as.
-    var killDeadlines: [String: (due: Millis, session: Int32?, job: String?)] = [:]
+    /// Agents asked to stop: when the grace period ends, the launcher of the stopped run, and
+    /// how that run is known.
+    var killDeadlines: [String: (due: Millis, kind: LauncherKind, run: RunHandle?)] = [:]
     /// When timers were last looked at: a deadline that passed since then is due.
     var lastTimerCheck: Millis = 0
     /// The scheduler's next deadline after `lastTimerCheck`, until something changes (nil:
@@ -316,16 +316,9 @@ public final class Daemon {
             killDeadlines[id] = nil
             // A new run started since the stop is left alone; otherwise whatever is left of the
             // stopped run (its command, or children that ignored SIGTERM) gets SIGKILL.
-            if let record = scheduler.agents[id], record.active,
-                record.pid != deadline.session || record.job != deadline.job
-            {
-                continue
-            }
-            let signalled = launcher.signalTree(id: id, pid: deadline.session, Signal.kill)
-            if signalled > 0 { log.info("\(id) outlived its grace period; SIGKILL to \(signalled) process(es)") }
-            if let job = deadline.job, slurm.cancel(job: job, signal: nil) {
-                log.info("\(id) outlived its grace period; Slurm job \(job) cancelled")
-            }
+            if let record = scheduler.agents[id], record.active, record.run != deadline.run { continue }
+            let done = launcher(for: deadline.kind).stop(id: id, run: deadline.run, force: true)
+            if !done.isEmpty { log.info("\(id) outlived its grace period; \(done)") }
         }
     }
 

@@ -25,12 +25,23 @@ enum RunHandle: Sendable, Equatable {
     case job(String)
 }
 
-/// What starts runs of agents' commands. Every launcher takes the same request, `LaunchSpec`
-/// (command, working directory, environment of CLI.md, log files, confinement), and tells how
-/// the run is known; swarm.json's `launcher` (or a template's) picks one.
+extension AgentRecord {
+    /// How its current run is known: its process on this machine, or its Slurm batch job.
+    var run: RunHandle? { pid.map(RunHandle.process) ?? job.map(RunHandle.job) }
+}
+
+/// What starts and stops runs of agents' commands. Every launcher takes the same request,
+/// `LaunchSpec` (command, working directory, environment of CLI.md, log files, confinement),
+/// and tells how the run is known; the daemon watches it (a pidfd, or `scontrol`) and judges
+/// it the same way whichever ran it. swarm.json's `launcher` (or a template's) picks one.
 protocol AgentLauncher: Sendable {
     /// Starts one run of `spec`'s command.
     func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle
+
+    /// Stops run `run` of agent `id` and everything it started: asks it to end (`force`
+    /// false: SIGTERM, or Slurm's cancel), or, when the grace period is over, makes sure
+    /// (`force`: SIGKILL). Returns what it did, for the daemon's log ("" when nothing).
+    func stop(id: String, run: RunHandle?, force: Bool) -> String
 }
 
 /// Starts agents on this machine: posix_spawn (or, confined, fork + Landlock + exec) into a
@@ -79,6 +90,14 @@ struct LocalLauncher: AgentLauncher {
         } catch {
             throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")
         }
+    }
+
+    /// SIGTERM, or with `force` SIGKILL, to every process of the run (`signalTree`).
+    func stop(id: String, run: RunHandle?, force: Bool) -> String {
+        let session: Int32? = if case .process(let pid) = run { pid } else { nil }
+        let signalled = signalTree(id: id, pid: session, force ? Signal.kill : Signal.terminate)
+        if force && signalled == 0 { return "" }
+        return "\(force ? "SIGKILL" : "SIGTERM") to \(signalled) process(es)"
     }
 
     /// Sends `signal` to every process of the agent: its session (the agent leads a new one)

@@ -156,9 +156,23 @@ struct SlurmLauncher: Sendable {
 /// Runs each agent as a Slurm batch job (`launcher: slurm`).
 struct SlurmBatchLauncher: AgentLauncher {
     let slurm: SlurmLauncher
+    let local: LocalLauncher
 
     func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle {
         .job(try slurm.submit(spec))
+    }
+
+    /// Cancels the job: Slurm sends SIGTERM to every process it started on its node, and
+    /// SIGKILL after its KillWait. (A signal alone could be lost: a job Slurm reports running
+    /// may not have started its script yet.) With `force`, cancels it again and SIGKILLs
+    /// whatever of it runs on this machine.
+    func stop(id: String, run: RunHandle?, force: Bool) -> String {
+        guard case .job(let job) = run else { return local.stop(id: id, run: run, force: force) }
+        let cancelled = slurm.cancel(job: job, signal: nil)
+        guard force else { return cancelled ? "Slurm job \(job) cancelled" : "scancel \(job) failed" }
+        let here = local.stop(id: id, run: nil, force: true)
+        return ([cancelled ? "Slurm job \(job) cancelled again" : ""] + [here]).filter { !$0.isEmpty }
+            .joined(separator: "; ")
     }
 }
 
@@ -175,6 +189,16 @@ struct SlurmStepLauncher: AgentLauncher {
         step.command = slurm.srunCommand(spec)
         step.writable = nil
         return try local.start(step)
+    }
+
+    /// Signals the local `srun` (which passes SIGTERM on to the step) and the job itself
+    /// (`scancel --signal=TERM --full`); with `force`, SIGKILL here and a cancel of the job.
+    func stop(id: String, run: RunHandle?, force: Bool) -> String {
+        let here = local.stop(id: id, run: run, force: force)
+        guard let job = slurm.stepJob(id) else { return here }
+        let done = slurm.cancel(job: job, signal: force ? nil : "TERM")
+        let there = done ? (force ? "Slurm job \(job) cancelled" : "SIGTERM to Slurm job \(job)") : ""
+        return [here, there].filter { !$0.isEmpty }.joined(separator: "; ")
     }
 }
 
