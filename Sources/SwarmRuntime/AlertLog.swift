@@ -123,3 +123,11 @@ struct AlertLog {
         log.error("\(message) (\(command ?? "")); further failures of it are not reported")
     }
 }
+
+extension Daemon {
+    /// Records an alert the daemon itself raises (not the scheduler): alerts.jsonl, the log
+    /// and the alert command.
+    func raise(_ kind: String, agent: String? = nil, _ message: String) {
+        alerts.record(Alert(time: now, kind: kind, agent: agent, message: message), log: log, now: now)
+    }
+}

@@ -70,11 +70,10 @@ extension Daemon {
         let delay = min(max(Self.outageWait, (slurmOutage?.delay ?? 0) * 2), Self.outageWaitCap)
         let until = now + delay
         if slurmOutage == nil {
-            let alert = Alert(
-                time: now, kind: "slurm-unavailable", agent: nil,
-                message: "Slurm's controller does not answer (\(reason)); batch jobs wait in the queue without "
+            raise(
+                "slurm-unavailable",
+                "Slurm's controller does not answer (\(reason)); batch jobs wait in the queue without "
                     + "spending attempts and are tried again from \(Timestamp.iso8601(milliseconds: until))")
-            alerts.record(alert, log: log, now: now)
         }
         slurmOutage = (until, delay)
         return .startDeferred(id: id, until: until, reason: reason)
@@ -97,9 +96,7 @@ extension Daemon {
     func slurmAnswers() {
         guard slurmOutage != nil else { return }
         slurmOutage = nil
-        alerts.record(
-            Alert(time: now, kind: "slurm-recovered", agent: nil, message: "Slurm's controller answers again"),
-            log: log, now: now)
+        raise("slurm-recovered", "Slurm's controller answers again")
     }
 
     /// Looks up every watched batch job with one `scontrol` call: notes which Slurm holds

@@ -133,11 +133,10 @@ extension Daemon {
     func degradeToPolling(because reason: String) {
         let interval = min(pollInterval ?? Self.degradedPoll, Self.degradedPoll)
         if pollInterval == nil {
-            let alert = Alert(
-                time: now, kind: "watch-degraded", agent: nil,
-                message: "\(reason); the daemon now polls the tree every \(DurationText.format(interval)) "
+            raise(
+                "watch-degraded",
+                "\(reason); the daemon now polls the tree every \(DurationText.format(interval)) "
                     + "(raise fs.inotify.max_user_watches to get events back)")
-            alerts.record(alert, log: log, now: now)
         }
         pollInterval = interval
     }
@@ -243,10 +242,7 @@ extension Daemon {
             let kept = intake.reject(
                 claimedPath: claimedPath, fileName: fileName, parent: parent, reason: error.message)
             feed(.rejected(parent: parent ?? "", name: fileName, reason: error.message))
-            let alert = Alert(
-                time: now, kind: "rejected-task", agent: parent,
-                message: "\(fileName) was rejected: \(error.message) (kept as \(kept))")
-            alerts.record(alert, log: log, now: now)
+            raise("rejected-task", agent: parent, "\(fileName) was rejected: \(error.message) (kept as \(kept))")
         }
     }
 
