@@ -19,8 +19,9 @@ struct LaunchSpec: Sendable {
 }
 
 /// Starts agents on this machine: posix_spawn (or, confined, fork + Landlock + exec) into a
-/// new session, a lock on the agent's folder handed over as descriptor 3 so the kernel holds
-/// it exactly as long as the agent's processes live.
+/// new session, through `/bin/sh -c` unless the command is plain words (`PlainCommand`); a
+/// lock on the agent's folder handed over as descriptor 3 so the kernel holds it exactly as
+/// long as the agent's processes live.
 struct LocalLauncher: Sendable {
     let workspace: Workspace
 
@@ -44,11 +45,20 @@ struct LocalLauncher: Sendable {
         } catch {
             throw SwarmError("cannot lock \(spec.files.lock): \(error)")
         }
-        let request = SpawnRequest(
+        var request = SpawnRequest(
             executable: "/bin/sh", arguments: ["-c", spec.command],
             environment: spec.environment, workingDirectory: spec.workingDirectory,
             stdoutPath: spec.files.stdout, stderrPath: spec.files.stderr,
             passedDescriptors: [Self.lockDescriptor: lock.rawValue])
+        if let words = PlainCommand.words(spec.command),
+            let program = Processes.locateProgram(
+                words[0], environment: spec.environment, workingDirectory: spec.workingDirectory)
+        {
+            // what the shell would do with a command of plain words, without starting one
+            request.executable = program
+            request.name = words[0]
+            request.arguments = Array(words.dropFirst())
+        }
         do {
             guard let writable = spec.writable else { return try Spawner.spawn(request) }
             // confined between fork and exec: the ruleset is built here and applied by the
