@@ -97,6 +97,10 @@ public final class Daemon {
     /// Inbox files taken per loop turn while a backlog remains.
     static let intakeBatch = 32
     var dirtyMeta: Set<String> = []
+    /// First runs whose pid is not in meta.json yet, with the time they started.
+    var unwrittenStarts: [String: Millis] = [:]
+    /// How long the first run of an agent may go before meta.json names its pid.
+    static let pidWriteDelay: Millis = 100
     /// Each agent's line of state.json, until the agent changes.
     var stateLines: [String: String] = [:]
     var stateDirty = true
@@ -290,6 +294,7 @@ public final class Daemon {
         if pollInterval != nil { due = min(due, nextPoll) }
         if let hook = alerts.nextDeadline { due = min(due, hook) }
         if stateDirty { due = min(due, lastStateWrite + stateWriteInterval) }
+        if let oldest = unwrittenStarts.values.min() { due = min(due, oldest + Self.pidWriteDelay) }
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }

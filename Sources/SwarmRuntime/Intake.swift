@@ -154,14 +154,14 @@ struct Intake: Sendable {
     }
 
     /// Creates the accepted agent's folder: source file, brief, meta.json (unless `meta` is nil
-    /// because the agent starts at once and its start writes it), the parent's link.
+    /// because the agent starts at once and its start writes it), the parent's link. The
+    /// launcher creates `tmp/` when it starts the agent.
     func materialize(_ task: PreparedTask, record: AgentRecord, meta: [UInt8]?) throws(Errno) {
         let files = workspace.agentFiles(record.id)
         try FileSystem.makeDirectory(files.directory)
         let ext = task.fileName.hasSuffix(".json") ? "json" : "md"
         try FileSystem.rename(task.claimedPath, to: files.directory + "/source." + ext)
         try FileSystem.writeAtomically(files.task, Array(task.brief.utf8))
-        try FileSystem.makeDirectory(files.temporary)
         if record.kind == .orchestrator { try FileSystem.makeDirectory(files.spawn) }
         if let meta { try FileSystem.writeAtomically(files.meta, meta) }
         if let parent = record.parent {

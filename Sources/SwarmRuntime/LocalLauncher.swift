@@ -86,6 +86,14 @@ struct LocalLauncher: Sendable {
         return members.count
     }
 
+    /// The process that leads the agent's session (the command the runtime started), found
+    /// by the identity every agent process carries in its environment; nil when it is gone.
+    func leader(of id: String) -> Int32? {
+        let members = ProcFS.members(
+            sessions: [], markers: ["SWARM_ROOT=" + workspace.root, "SWARM_AGENT_ID=" + id])
+        return members.first { ProcFS.entry(of: $0)?.session == $0 }
+    }
+
     /// True while some process of the agent still holds the lock on its folder.
     func isRunning(_ id: String) -> Bool {
         Flock.isHeld(workspace.agentFiles(id).lock)
