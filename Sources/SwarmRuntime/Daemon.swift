@@ -149,6 +149,9 @@ public final class Daemon {
         }
         try? FileSystem.makeDirectory(workspace.inbox)
         try? FileSystem.makeDirectory(workspace.agentsDirectory)
+        // agent folders are unrelated trees: let ext4 place them away from the churn of the
+        // folder the workspace lives in (see FileSystem.markTopOfHierarchies)
+        try? FileSystem.markTopOfHierarchies(workspace.agentsDirectory)
         do {
             guard let lock = try Flock.tryLock(workspace.daemonLockPath) else {
                 let holder = (try? FileSystem.readFile(workspace.daemonLockPath + ".pid", limit: 64))
