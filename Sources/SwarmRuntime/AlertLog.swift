@@ -14,6 +14,8 @@ struct AlertLog {
 
     /// How long an alert command may run before it is killed.
     static let hookLimit: Millis = 10_000
+    /// How long a stopping daemon waits for running alert commands before it kills them.
+    static let stopGrace: Millis = 1_000
 
     /// One running alert command.
     private struct Hook {
@@ -94,8 +96,21 @@ struct AlertLog {
         for failure in failures { reportFailure(failure, log: log) }
     }
 
-    /// Kills the alert commands still running (the daemon is stopping) and removes their input.
+    /// The daemon is stopping: gives the alert commands still running up to `stopGrace` to
+    /// end (an alert raised just before the stop gets its command run), then kills the rest,
+    /// and removes their input.
     mutating func stopAll() {
+        var waited: Millis = 0
+        while !hooks.isEmpty && waited < Self.stopGrace {
+            hooks.removeAll { hook in
+                guard Processes.reap(hook.pid) != nil else { return false }
+                try? FileSystem.remove(hook.input)
+                return true
+            }
+            if hooks.isEmpty { break }
+            Clock.sleep(milliseconds: 5)
+            waited += 5
+        }
         for hook in hooks {
             _ = Processes.signalGroup(hook.pid, Signal.kill)
             _ = Processes.reap(hook.pid)
