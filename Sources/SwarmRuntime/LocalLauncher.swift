@@ -24,6 +24,8 @@ struct LaunchSpec: Sendable {
 /// long as the agent's processes live.
 struct LocalLauncher: Sendable {
     let workspace: Workspace
+    /// The device files every confined agent may write, opened once for all rulesets.
+    let devices = Landlock.SharedPaths(Landlock.deviceFiles)
 
     /// The descriptor number an agent finds its folder's lock on.
     static let lockDescriptor: Int32 = 3
@@ -63,8 +65,7 @@ struct LocalLauncher: Sendable {
             guard let writable = spec.writable else { return try Spawner.spawn(request) }
             // confined between fork and exec: the ruleset is built here and applied by the
             // child before /bin/sh runs its first instruction
-            let ruleset = try Landlock.ruleset(
-                writablePaths: writable + Landlock.deviceFiles, abi: spec.landlockABI)
+            let ruleset = try Landlock.ruleset(writablePaths: writable, abi: spec.landlockABI, shared: devices)
             return try Spawner.spawnConfined(request, ruleset: ruleset)
         } catch {
             throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")
