@@ -307,11 +307,14 @@ extension Daemon {
             contract = nil
         }
         let files = workspace.agentFiles(id)
-        var outcome = ResultReader.outcome(files: files, exit: status, contract: contract)
+        let result = ResultReader.read(files.results)
+        var outcome = ResultReader.outcome(of: result, files: files, exit: status, contract: contract)
         if let launcherProblem, outcome != .succeeded { outcome = .failed(.exit, reason: launcherProblem) }
         srunAgents.remove(id)
         log.debug("\(id) ended: \(outcome)")
-        if let usage = UsageReader.usage(files) { feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost)) }
+        if let usage = UsageReader.usage(of: result, files: files) {
+            feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
+        }
         feed(.exited(id: id, outcome: outcome))
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
     }
