@@ -96,6 +96,10 @@ public final class Daemon {
     var backlogIndex = 0
     /// Inbox files taken per loop turn while a backlog remains.
     static let intakeBatch = 32
+    /// Inbox files taken per loop turn while agents run: few, so that the loop soon gets back
+    /// to the agents that ended and starts the next ones (a batch of 32 left slots idle
+    /// for several milliseconds).
+    static let intakeBatchWhileRunning = 4
     var dirtyMeta: Set<String> = []
     /// First runs whose pid is not in meta.json yet, with the time they started.
     var unwrittenStarts: [String: Millis] = [:]
@@ -266,7 +270,7 @@ public final class Daemon {
         while !stopRequested {
             flush()
             if options.untilIdle && isIdle() { break }
-            let left = drainBacklog(limit: Self.intakeBatch)
+            let left = drainBacklog(limit: processes.isEmpty ? Self.intakeBatch : Self.intakeBatchWhileRunning)
             let tokens: [UInt64]
             do {
                 tokens = try epoll.wait(timeoutMilliseconds: left > 0 ? 0 : timeout())
