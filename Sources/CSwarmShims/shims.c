@@ -14,6 +14,24 @@ int swarm_rename_noreplace(const char *from, const char *to) {
     return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
 
+/* <linux/fs.h> clashes with glibc's headers; these are its values (the flags are an int,
+   whatever the ioctl numbers say) */
+#define SWARM_FS_IOC_GETFLAGS _IOR('f', 1, long)
+#define SWARM_FS_IOC_SETFLAGS _IOW('f', 2, long)
+#define SWARM_FS_TOPDIR_FL 0x00020000
+
+int swarm_mark_topdir(int fd) {
+    int flags = 0;
+    if (ioctl(fd, SWARM_FS_IOC_GETFLAGS, &flags) != 0) {
+        return -1;
+    }
+    if (flags & SWARM_FS_TOPDIR_FL) {
+        return 0;
+    }
+    flags |= SWARM_FS_TOPDIR_FL;
+    return ioctl(fd, SWARM_FS_IOC_SETFLAGS, &flags);
+}
+
 int swarm_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }

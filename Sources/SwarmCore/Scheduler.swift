@@ -145,7 +145,7 @@ public struct Scheduler: Sendable {
         let queuedNow = r.state == .queued
         if wasSettled != r.state.isSettled { unsettled += wasSettled ? 1 : -1 }
         if wasQueued && !queuedNow {
-            queue.removeAll { $0 == id }
+            if let index = queue.firstIndex(of: id) { queue.remove(at: index) }
             if r.parent != nil { queuedChildren -= 1 }
         }
         if !wasQueued && queuedNow { enqueue(id) }
@@ -158,10 +158,17 @@ public struct Scheduler: Sendable {
         return x.sequence < y.sequence
     }
 
+    /// Puts `id` into the queue after every agent that goes before it (`queueOrder`), by
+    /// binary search: the queue is kept in that order.
     mutating func enqueue(_ id: String) {
         if agents[id]?.parent != nil { queuedChildren += 1 }
-        let index = queue.firstIndex { queueOrder(id, $0) } ?? queue.endIndex
-        queue.insert(id, at: index)
+        var low = queue.startIndex
+        var high = queue.endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if queueOrder(id, queue[middle]) { high = middle } else { low = middle + 1 }
+        }
+        queue.insert(id, at: low)
     }
 
     mutating func emitAlert(_ kind: String, _ agent: String?, _ message: String) {

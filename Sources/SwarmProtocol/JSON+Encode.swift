@@ -87,6 +87,11 @@ struct JSONWriter {
 
     mutating func writeString(_ text: String) {
         output += "\""
+        if !text.utf8.contains(where: Self.needsEscape) {
+            output += text
+            output += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
@@ -102,5 +107,11 @@ struct JSONWriter {
             }
         }
         output += "\""
+    }
+
+    /// True for the bytes a string literal cannot hold as they are: `"`, `\\` and the
+    /// control characters (every byte of a multi-byte character is 0x80 or above).
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
     }
 }

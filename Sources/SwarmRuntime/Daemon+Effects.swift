@@ -10,9 +10,17 @@ extension Daemon {
         var queue = [event]
         var index = 0
         while index < queue.count {
+            let deferred = deferredStart(queue[index])
             let effects = scheduler.handle(queue[index], now: now)
             index += 1
-            for effect in effects { execute(effect, then: &queue) }
+            for effect in effects {
+                if case .persist(let id) = effect, id == deferred {
+                    unwrittenStarts[id] = now
+                    stateLines[id] = nil
+                    continue
+                }
+                execute(effect, then: &queue)
+            }
         }
         stateDirty = true
         deadlineCache = nil
@@ -24,6 +32,25 @@ extension Daemon {
         for effect in effects { execute(effect, then: &events) }
         for event in events { feed(event) }
         stateDirty = true
+    }
+
+    /// The agent whose record `event` changes only by naming the pid of its first run, if it
+    /// does: that meta.json write waits (`pidWriteDelay`), so a run that ends sooner is
+    /// recorded once, when it ends. Until then meta.json holds the record written just before
+    /// the spawn; a restarted daemon tells such a run by its lock and its stdout.log, which
+    /// the spawn creates (`recover`).
+    private func deferredStart(_ event: Event) -> String? {
+        guard case .started(let id, _?, _, nil) = event, let record = scheduler.agents[id],
+            record.active, record.runs == 1, record.attempts == 1, !dirtyMeta.contains(id)
+        else { return nil }
+        return id
+    }
+
+    /// Queues the meta.json write of every first run that has lasted `pidWriteDelay`.
+    func writeAgedStarts() {
+        for (id, started) in unwrittenStarts where now - started >= Self.pidWriteDelay {
+            dirtyMeta.insert(id)
+        }
     }
 
     private func execute(_ effect: Effect, then queue: inout [Event]) {
@@ -77,11 +104,15 @@ extension Daemon {
         contracts[id] = template.contract
         if wake == ["start"] { archivePreviousResult(record) }
         watchAgent(id)
+        let kind = launcherKind(for: template)
+        dirtyMeta.remove(id)
         flushMeta()
-        do {
-            try MetaStore.write(record, in: workspace)
-        } catch {
-            return .startFailed(id: id, reason: "cannot write \(files.meta): \(error)")
+        if !startsUnrecorded(record, kind: kind, files: files) {
+            do {
+                try MetaStore.write(record, in: workspace)
+            } catch {
+                return .startFailed(id: id, reason: "cannot write \(files.meta): \(error)")
+            }
         }
         let upstream = record.upstream.flatMap { config.upstream(named: $0) }
         let workdir = template.workdir.map(resolve)
@@ -105,7 +136,6 @@ extension Daemon {
             environment: environment, files: files, writable: writable, privateHome: privateHome,
             landlockABI: landlockABI)
         progressOffsets[id] = progressOffsets[id] ?? 0
-        let kind = launcherKind(for: template)
         srunAgents.remove(id)
         if kind.isSlurm { pollForSlurm() }
         if kind == .slurm, let wait = waitWhileSlurmIsDown(id) { return wait }
@@ -130,6 +160,15 @@ extension Daemon {
             log.debug("submitted \(id) as Slurm job \(job) (\(why))")
             return .started(id: id, pid: nil, confinement: confinement, job: job)
         }
+    }
+
+    /// True when the run about to start is the agent's first, started on this machine without
+    /// an upstream, and meta.json already holds its queued record (it waited for a slot):
+    /// that record stays until the run has lasted `pidWriteDelay` or ended. A restarted
+    /// daemon tells that the run started by the stdout.log its spawn creates (`recover`).
+    private func startsUnrecorded(_ record: AgentRecord, kind: LauncherKind, files: AgentFiles) -> Bool {
+        kind == .local && record.runs == 1 && record.attempts == 1 && record.upstream == nil
+            && FileSystem.exists(files.meta)
     }
 
     /// How a run of `template` is confined, and the paths it may write (nil: unconfined);
@@ -269,11 +308,14 @@ extension Daemon {
             contract = nil
         }
         let files = workspace.agentFiles(id)
-        var outcome = ResultReader.outcome(files: files, exit: status, contract: contract)
+        let result = ResultReader.read(files.results)
+        var outcome = ResultReader.outcome(of: result, files: files, exit: status, contract: contract)
         if let launcherProblem, outcome != .succeeded { outcome = .failed(.exit, reason: launcherProblem) }
         srunAgents.remove(id)
         log.debug("\(id) ended: \(outcome)")
-        if let usage = UsageReader.usage(files) { feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost)) }
+        if let usage = UsageReader.usage(of: result, files: files) {
+            feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
+        }
         feed(.exited(id: id, outcome: outcome))
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
     }
@@ -317,6 +359,11 @@ extension Daemon {
     /// Writes what changed: meta.json of every touched agent at once, state.json at most every
     /// `stateWriteInterval` (or now, with `force`).
     func flush(force: Bool = false) {
+        if force {
+            dirtyMeta.formUnion(unwrittenStarts.keys)
+        } else if !unwrittenStarts.isEmpty {
+            writeAgedStarts()
+        }
         flushMeta()
         let due = Clock.wallMilliseconds() - lastStateWrite >= stateWriteInterval
         if stateDirty && (due || force) { writeState() }
@@ -327,6 +374,7 @@ extension Daemon {
     /// Writes every meta.json that changed, in id order.
     func flushMeta() {
         for id in dirtyMeta.sorted() {
+            unwrittenStarts[id] = nil
             guard let record = scheduler.agents[id] else { continue }
             do {
                 try MetaStore.write(record, in: workspace)

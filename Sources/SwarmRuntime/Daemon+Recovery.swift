@@ -12,6 +12,9 @@ extension Daemon {
         var endedWhileDown: [(id: String, status: ExitStatus?, problem: String?)] = []
         var adopted: [(String, Int32?)] = []
         var adoptedJobs: [(String, String)] = []
+        for index in records.indices where startedWhileQueued(records[index]) {
+            markFirstRunStarted(&records[index])
+        }
         let known = records.contains { $0.active && runsAsBatchJob($0) } ? slurm.jobs() : nil
         for index in records.indices where records[index].active {
             let id = records[index].id
@@ -30,6 +33,12 @@ extension Daemon {
                     adoptedJobs.append((id, job))
                 }
             } else if launcher.isRunning(id) {
+                // a first run's pid reaches meta.json a moment after its start; a crash in
+                // between leaves it out, and the process itself tells it
+                if records[index].pid == nil, !runsAsBatchJob(records[index]), let pid = launcher.leader(of: id) {
+                    records[index].pid = pid
+                    dirtyMeta.insert(id)
+                }
                 adopted.append((id, records[index].pid))
             } else if neverStarted(records[index]) {
                 log.info("\(id) was about to start when the daemon stopped; it starts again (same attempt)")
@@ -91,6 +100,29 @@ extension Daemon {
     /// True when `record`'s current run is (or was about to be) a Slurm batch job.
     private func runsAsBatchJob(_ record: AgentRecord) -> Bool {
         record.job != nil || record.pid == nil && launcherKind(of: record) == .slurm
+    }
+
+    /// True for a record that never ran (queued, no run counted) whose folder holds a
+    /// stdout.log: only the spawn of its first run creates that file, so the run started
+    /// after the queued record was written and before its start was.
+    private func startedWhileQueued(_ record: AgentRecord) -> Bool {
+        !record.active && record.state == .queued && record.runs == 0
+            && FileSystem.exists(workspace.agentFiles(record.id).stdout)
+    }
+
+    /// Turns a queued record into the one its first run's start would have written: running,
+    /// active, one attempt and one run, started when stdout.log was created.
+    private func markFirstRunStarted(_ record: inout AgentRecord) {
+        let created = FileSystem.status(workspace.agentFiles(record.id).stdout).map { $0.modifiedNanos / 1_000_000 }
+        record.active = true
+        record.state = .running
+        record.attempts += 1
+        record.runs = 1
+        record.startedAt = created ?? now
+        record.notBefore = nil
+        record.stopping = nil
+        record.pendingWakes = []
+        log.info("\(record.id) had started its first run when the daemon stopped")
     }
 
     /// True when a run was recorded as starting but left no trace: no pid was recorded, no

@@ -33,7 +33,7 @@ extension Daemon {
     func checkSlurm() throws(SwarmError) {
         let kind = (launcherOverride ?? config.launcher).rawValue
         let missing = ["sbatch", "srun", "scancel", "scontrol"].filter {
-            CommandRunner.locate($0, environment: slurm.environment) == nil
+            Processes.locateProgram($0, environment: slurm.environment, workingDirectory: nil) == nil
         }
         if !missing.isEmpty {
             throw SwarmError(

@@ -99,7 +99,15 @@ public final class Daemon {
     var backlogIndex = 0
     /// Inbox files taken per loop turn while a backlog remains.
     static let intakeBatch = 32
+    /// Inbox files taken per loop turn while agents run: few, so that the loop soon gets back
+    /// to the agents that ended and starts the next ones (a batch of 32 left slots idle
+    /// for several milliseconds).
+    static let intakeBatchWhileRunning = 4
     var dirtyMeta: Set<String> = []
+    /// First runs whose pid is not in meta.json yet, with the time they started.
+    var unwrittenStarts: [String: Millis] = [:]
+    /// How long the first run of an agent may go before meta.json names its pid.
+    static let pidWriteDelay: Millis = 100
     /// Each agent's line of state.json, until the agent changes.
     var stateLines: [String: String] = [:]
     var stateDirty = true
@@ -148,6 +156,9 @@ public final class Daemon {
         }
         try? FileSystem.makeDirectory(workspace.inbox)
         try? FileSystem.makeDirectory(workspace.agentsDirectory)
+        // agent folders are unrelated trees: let ext4 place them away from the churn of the
+        // folder the workspace lives in (see FileSystem.markTopOfHierarchies)
+        try? FileSystem.markTopOfHierarchies(workspace.agentsDirectory)
         do {
             guard let lock = try Flock.tryLock(workspace.daemonLockPath) else {
                 let holder = (try? FileSystem.readFile(workspace.daemonLockPath + ".pid", limit: 64))
@@ -262,7 +273,7 @@ public final class Daemon {
         while !stopRequested {
             flush()
             if options.untilIdle && isIdle() { break }
-            let left = drainBacklog(limit: Self.intakeBatch)
+            let left = drainBacklog(limit: processes.isEmpty ? Self.intakeBatch : Self.intakeBatchWhileRunning)
             let tokens: [UInt64]
             do {
                 tokens = try epoll.wait(timeoutMilliseconds: left > 0 ? 0 : timeout())
@@ -293,6 +304,7 @@ public final class Daemon {
         if pollInterval != nil { due = min(due, nextPoll) }
         if let hook = alerts.nextDeadline { due = min(due, hook) }
         if stateDirty { due = min(due, lastStateWrite + stateWriteInterval) }
+        if let oldest = unwrittenStarts.values.min() { due = min(due, oldest + Self.pidWriteDelay) }
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }

@@ -32,17 +32,29 @@ struct Intake: Sendable {
             || (name.hasPrefix("#") && name.hasSuffix("#")) || name == "4913"
     }
 
-    /// Moves `name` from `directory` into the claimed folder for `parent`. Returns the claimed
-    /// path, or nil when the file is gone (someone else took it).
+    /// Moves `name` from `directory` into the claimed folder for `parent` (as `name.1`,
+    /// `name.2`... when that name is taken there). Returns the claimed path, or nil when the
+    /// file is gone (someone else took it).
     func claim(_ name: String, from directory: String, parent: String?) -> String? {
         let target = workspace.claimedDirectory(parent: parent)
-        try? FileSystem.makeDirectory(target)
-        let destination = Self.freeName(in: target, for: name)
-        do {
-            try FileSystem.rename(directory + "/" + name, to: target + "/" + destination, replace: false)
-            return target + "/" + destination
-        } catch {
-            return nil
+        var destination = name
+        var n = 0
+        var madeTarget = false
+        while true {
+            do {
+                try FileSystem.rename(directory + "/" + name, to: target + "/" + destination, replace: false)
+                return target + "/" + destination
+            } catch .fileExists {
+                n += 1
+                destination = "\(name).\(n)"
+            } catch .noSuchFile where !madeTarget {
+                // the claimed folder may not exist yet; if the file itself is gone, the
+                // next try says so
+                try? FileSystem.makeDirectory(target)
+                madeTarget = true
+            } catch {
+                return nil
+            }
         }
     }
 
@@ -154,14 +166,14 @@ struct Intake: Sendable {
     }
 
     /// Creates the accepted agent's folder: source file, brief, meta.json (unless `meta` is nil
-    /// because the agent starts at once and its start writes it), the parent's link.
+    /// because the agent starts at once and its start writes it), the parent's link. The
+    /// launcher creates `tmp/` when it starts the agent.
     func materialize(_ task: PreparedTask, record: AgentRecord, meta: [UInt8]?) throws(Errno) {
         let files = workspace.agentFiles(record.id)
         try FileSystem.makeDirectory(files.directory)
         let ext = task.fileName.hasSuffix(".json") ? "json" : "md"
         try FileSystem.rename(task.claimedPath, to: files.directory + "/source." + ext)
         try FileSystem.writeAtomically(files.task, Array(task.brief.utf8))
-        try FileSystem.makeDirectory(files.temporary)
         if record.kind == .orchestrator { try FileSystem.makeDirectory(files.spawn) }
         if let meta { try FileSystem.writeAtomically(files.meta, meta) }
         if let parent = record.parent {

@@ -45,10 +45,13 @@ protocol AgentLauncher: Sendable {
 }
 
 /// Starts agents on this machine: posix_spawn (or, confined, fork + Landlock + exec) into a
-/// new session, a lock on the agent's folder handed over as descriptor 3 so the kernel holds
-/// it exactly as long as the agent's processes live.
+/// new session, through `/bin/sh -c` unless the command is plain words (`PlainCommand`); a
+/// lock on the agent's folder handed over as descriptor 3 so the kernel holds it exactly as
+/// long as the agent's processes live.
 struct LocalLauncher: AgentLauncher {
     let workspace: Workspace
+    /// The device files every confined agent may write, opened once for all rulesets.
+    let devices = Landlock.SharedPaths(Landlock.deviceFiles)
 
     /// The descriptor number an agent finds its folder's lock on.
     static let lockDescriptor: Int32 = 3
@@ -75,17 +78,25 @@ struct LocalLauncher: AgentLauncher {
         } catch {
             throw SwarmError("cannot lock \(spec.files.lock): \(error)")
         }
-        let request = SpawnRequest(
+        var request = SpawnRequest(
             executable: "/bin/sh", arguments: ["-c", spec.command],
             environment: spec.environment, workingDirectory: spec.workingDirectory,
             stdoutPath: spec.files.stdout, stderrPath: spec.files.stderr,
             passedDescriptors: [Self.lockDescriptor: lock.rawValue])
+        if let words = PlainCommand.words(spec.command),
+            let program = Processes.locateProgram(
+                words[0], environment: spec.environment, workingDirectory: spec.workingDirectory)
+        {
+            // what the shell would do with a command of plain words, without starting one
+            request.executable = program
+            request.name = words[0]
+            request.arguments = Array(words.dropFirst())
+        }
         do {
             guard let writable = spec.writable else { return try Spawner.spawn(request) }
             // confined between fork and exec: the ruleset is built here and applied by the
             // child before /bin/sh runs its first instruction
-            let ruleset = try Landlock.ruleset(
-                writablePaths: writable + Landlock.deviceFiles, abi: spec.landlockABI)
+            let ruleset = try Landlock.ruleset(writablePaths: writable, abi: spec.landlockABI, shared: devices)
             return try Spawner.spawnConfined(request, ruleset: ruleset)
         } catch {
             throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")
@@ -113,6 +124,14 @@ struct LocalLauncher: AgentLauncher {
             _ = Processes.signal(member, signal)
         }
         return members.count
+    }
+
+    /// The process that leads the agent's session (the command the runtime started), found
+    /// by the identity every agent process carries in its environment; nil when it is gone.
+    func leader(of id: String) -> Int32? {
+        let members = ProcFS.members(
+            sessions: [], markers: ["SWARM_ROOT=" + workspace.root, "SWARM_AGENT_ID=" + id])
+        return members.first { ProcFS.entry(of: $0)?.session == $0 }
     }
 
     /// True while some process of the agent still holds the lock on its folder.

@@ -12,10 +12,11 @@ enum ResultReader {
 
     /// The parsed results.json, or why it cannot be used.
     static func read(_ path: String) -> Result<JSONValue, SwarmError>? {
-        guard FileSystem.exists(path) else { return nil }
         do {
             let bytes = try FileSystem.readFile(path, limit: resultLimit)
             return .success(try JSON.parse(bytes))
+        } catch FileReadError.system(.noSuchFile) {
+            return nil
         } catch let error as FileReadError {
             return .failure(SwarmError("results.json cannot be read: \(describe(error))"))
         } catch let error as ProtocolError {
@@ -29,8 +30,15 @@ enum ResultReader {
     /// status. An unknown exit (a run that ended while no daemon watched) counts as clean: an
     /// orchestrator without a result is then idle, a worker without one has failed anyway.
     static func outcome(files: AgentFiles, exit: ExitStatus?, contract: ResultContract?) -> Outcome {
+        outcome(of: read(files.results), files: files, exit: exit, contract: contract)
+    }
+
+    /// `outcome(files:exit:contract:)` for a results.json already read (`read`).
+    static func outcome(
+        of result: Result<JSONValue, SwarmError>?, files: AgentFiles, exit: ExitStatus?, contract: ResultContract?
+    ) -> Outcome {
         let status = exit.map(describeExit) ?? "exit status unknown"
-        guard let read = read(files.results) else {
+        guard let read = result else {
             var code: Int32?
             if case .exited(let value)? = exit { code = value }
             let stdout = (try? FileSystem.readTail(files.stdout, maxBytes: tailBytes)) ?? []

@@ -11,8 +11,10 @@ enum UsageReader {
         var cost: Double?
     }
 
-    static func usage(_ files: AgentFiles) -> Usage? {
-        if case .success(let value)? = ResultReader.read(files.results), let usage = usage(in: value) {
+    /// The usage of the run whose results.json read as `result` (`ResultReader.read`; the
+    /// file is read once per run), else from the tail of its stdout.log.
+    static func usage(of result: Result<JSONValue, SwarmError>?, files: AgentFiles) -> Usage? {
+        if case .success(let value)? = result, let usage = usage(in: value) {
             return usage
         }
         guard let tail = try? FileSystem.readTail(files.stdout, maxBytes: ResultReader.tailBytes) else { return nil }

@@ -38,7 +38,10 @@ public enum CommandRunner {
         _ executable: String, _ arguments: [String], environment: [String], input: [UInt8] = [],
         workingDirectory: String? = nil, timeoutMilliseconds: Int64 = 30_000
     ) throws(Errno) -> CommandOutput {
-        guard let program = locate(executable, environment: environment) else { throw .noSuchFile }
+        guard
+            let program = Processes.locateProgram(
+                executable, environment: environment, workingDirectory: workingDirectory)
+        else { throw .noSuchFile }
         var opened: [Int32] = []
         defer { opened.forEach(closeQuietly) }
         let stdin = try makePipe(&opened)
@@ -68,19 +71,6 @@ public enum CommandRunner {
         return CommandOutput(
             status: finished ? ExitStatus(waitStatus: status) : nil,
             stdout: streams.output, stderr: streams.errors)
-    }
-
-    /// The path `posix_spawn` needs for `name`: as is with a `/`, else the first executable
-    /// file of that name in the `PATH` of `environment`.
-    public static func locate(_ name: String, environment: [String]) -> String? {
-        if name.contains("/") { return name }
-        let path = environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
-            ?? "/usr/local/bin:/usr/bin:/bin"
-        for folder in path.split(separator: ":") where !folder.isEmpty {
-            let candidate = folder + "/" + name
-            if access(candidate, X_OK) == 0 { return String(candidate) }
-        }
-        return nil
     }
 
     /// A close-on-exec pipe; both ends are added to `opened`.

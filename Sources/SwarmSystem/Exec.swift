@@ -44,6 +44,39 @@ extension Processes {
         throw failure
     }
 
+    /// The file to `execve` for the program `name`, found the way `/bin/sh` finds it: a
+    /// name with a `/` as it is (relative to `workingDirectory`), else the first executable
+    /// regular file of that name in the absolute folders of `PATH` in `environment`. Nil
+    /// when there is none, when a relative or empty `PATH` entry comes first, and when the
+    /// file is neither an ELF binary nor a `#!` script (the shell runs such a file as a
+    /// script of its own; `execve` cannot).
+    public static func locateProgram(_ name: String, environment: [String], workingDirectory: String?)
+        -> String?
+    {
+        guard !name.isEmpty else { return nil }
+        if name.contains("/") {
+            let full = name.hasPrefix("/") || workingDirectory == nil ? name : workingDirectory! + "/" + name
+            return isDirectlyExecutable(full) ? name : nil
+        }
+        for folder in searchPath(environment) {
+            guard folder.hasPrefix("/") else { return nil }
+            let candidate = folder + "/" + name
+            if FileSystem.statusFollowing(candidate)?.kind == .regular && access(candidate, X_OK) == 0 {
+                return isDirectlyExecutable(candidate) ? candidate : nil
+            }
+        }
+        return nil
+    }
+
+    /// True for an executable regular file that starts as an ELF binary or a `#!` script.
+    private static func isDirectlyExecutable(_ path: String) -> Bool {
+        guard FileSystem.statusFollowing(path)?.kind == .regular, access(path, X_OK) == 0,
+            let file = try? FileDescriptor.open(path, O_RDONLY),
+            let head = try? file.read(upTo: 4)
+        else { return false }
+        return head.starts(with: [0x23, 0x21]) || head == [0x7F, 0x45, 0x4C, 0x46]
+    }
+
     /// The folders of `PATH` in `environment`, in order.
     private static func searchPath(_ environment: [String]) -> [String] {
         let value =

@@ -82,8 +82,11 @@ public enum Landlock {
     /// 3 (6.2: truncate), 4 (6.7: TCP), 5 (6.10: device ioctl), 6 (6.12: scopes), 7 (6.15:
     /// audit). 0 when the kernel has no Landlock or it is disabled (not in `lsm=`).
     public static func abi() -> Int {
-        max(0, Int(swarm_landlock_abi()))
+        kernelABI
     }
+
+    /// The kernel's answer, asked once: it cannot change while the process runs.
+    private static let kernelABI = max(0, Int(swarm_landlock_abi()))
 
     /// The environment variable that lowers the ABI `abi(environment:)` reports: `0` makes
     /// Landlock look missing, `3` makes a newer kernel behave like Linux 6.2. For tests; it
@@ -129,8 +132,11 @@ public enum Landlock {
     }
 
     /// The ruleset `restrict` applies, built without confining anyone: a spawner hands it to
-    /// a child, which applies it between fork and exec (`Spawner.spawnConfined`).
-    public static func ruleset(writablePaths: [String], abi: Int) throws(Errno) -> FileDescriptor {
+    /// a child, which applies it between fork and exec (`Spawner.spawnConfined`). The paths
+    /// of `shared`, opened beforehand, are writable as well.
+    public static func ruleset(writablePaths: [String], abi: Int, shared: SharedPaths? = nil) throws(Errno)
+        -> FileDescriptor
+    {
         let kernel = Landlock.abi()
         guard abi >= 1, kernel >= 1 else {
             throw kernel >= 1 ? Errno.invalid : Errno(rawValue: EOPNOTSUPP)
@@ -141,7 +147,37 @@ public enum Landlock {
         for path in writablePaths where !path.isEmpty {
             try allow(path, handled: handled, in: ruleset)
         }
+        for opened in shared?.opened ?? [] {
+            try addRule(opened.descriptor, isDirectory: opened.isDirectory, handled: handled, in: ruleset)
+        }
         return ruleset
+    }
+
+    /// Paths that many rulesets grant and that do not change while the process runs (the
+    /// device files), opened once (`O_PATH`) so that each ruleset adds them without looking
+    /// them up again. A path that does not exist when they are opened is left out.
+    public final class SharedPaths: Sendable {
+        let opened: [(descriptor: Int32, isDirectory: Bool)]
+
+        /// Opens `paths`.
+        public init(_ paths: [String]) {
+            var opened: [(Int32, Bool)] = []
+            for path in paths where !path.isEmpty {
+                let raw = swarm_open_path(path)
+                guard raw >= 0 else { continue }
+                var status = stat()
+                guard fstat(raw, &status) == 0 else {
+                    close(raw)
+                    continue
+                }
+                opened.append((raw, status.st_mode & S_IFMT == S_IFDIR))
+            }
+            self.opened = opened
+        }
+
+        deinit {
+            for entry in opened { close(entry.descriptor) }
+        }
     }
 
     /// Adds one rule: every handled right beneath `path` (a directory), or the file rights
@@ -157,10 +193,18 @@ public enum Landlock {
         }
         let target = FileDescriptor(adopting: raw)
         let isDirectory = try target.status().kind == .directory
+        try addRule(target.rawValue, isDirectory: isDirectory, handled: handled, in: ruleset)
+    }
+
+    /// Adds the rule for the open path `descriptor`: every handled right beneath a
+    /// directory, the file rights on anything else.
+    private static func addRule(
+        _ descriptor: Int32, isDirectory: Bool, handled: Access, in ruleset: borrowing FileDescriptor
+    ) throws(Errno) {
         let allowed = isDirectory ? handled : handled.intersection(fileAccess)
         guard !allowed.isEmpty else { return }
         _ = try retryingInterrupts {
-            swarm_landlock_add_path_rule(ruleset.rawValue, target.rawValue, allowed.rawValue)
+            swarm_landlock_add_path_rule(ruleset.rawValue, descriptor, allowed.rawValue)
         }
     }
 

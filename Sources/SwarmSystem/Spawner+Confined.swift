@@ -14,7 +14,7 @@ extension Spawner {
         guard let lock = request.passedDescriptors[3], request.passedDescriptors.count == 1 else {
             throw Errno.invalid
         }
-        let argv = ([request.executable] + request.arguments).map { strdup($0) } + [nil]
+        let argv = request.argumentVector.map { strdup($0) } + [nil]
         let envp = request.environment.map { strdup($0) } + [nil]
         defer {
             argv.forEach { free($0) }

@@ -8,6 +8,8 @@ public struct SpawnRequest: Sendable {
     public var executable: String
     /// The arguments after `argv[0]`.
     public var arguments: [String]
+    /// `argv[0]`; nil passes the executable's path.
+    public var name: String?
     /// The child's complete environment, as "KEY=VALUE" strings (nothing is inherited).
     public var environment: [String]
     /// The child's working directory; `nil` keeps the parent's.
@@ -37,10 +39,12 @@ public struct SpawnRequest: Sendable {
         stdoutPath: String? = nil,
         stderrPath: String? = nil,
         passedDescriptors: [Int32: Int32] = [:],
-        newSession: Bool = true
+        newSession: Bool = true,
+        name: String? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
+        self.name = name
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.stdinPath = stdinPath
@@ -49,6 +53,11 @@ public struct SpawnRequest: Sendable {
         self.passedDescriptors = passedDescriptors
         self.newSession = newSession
     }
+}
+
+extension SpawnRequest {
+    /// `argv`: the name (or the executable's path), then the arguments.
+    var argumentVector: [String] { [name ?? executable] + arguments }
 }
 
 /// Starts child processes with `posix_spawn(3)` and a clean slate.
@@ -77,7 +86,7 @@ public enum Spawner {
         defer { posix_spawn_file_actions_destroy(&actions) }
         try addFileActions(&actions, for: request)
 
-        let argv = ([request.executable] + request.arguments).map { strdup($0) } + [nil]
+        let argv = request.argumentVector.map { strdup($0) } + [nil]
         let envp = request.environment.map { strdup($0) } + [nil]
         defer {
             argv.forEach { free($0) }

@@ -1,3 +1,4 @@
+import SwarmSystem
 import Testing
 
 @testable import SwarmRuntime
@@ -34,6 +35,23 @@ struct IntakeIgnoreTests {
             #expect(Intake.freeName(in: folder, for: "a.md") == "a.md.1")
             try write(folder + "/a.md.1", "x")
             #expect(Intake.freeName(in: folder, for: "a.md") == "a.md.2")
+        }
+    }
+
+    @Test("a claim makes the claimed folder, keeps a name taken there, and finds a gone file gone")
+    func claim() throws {
+        try withTemporaryFolder { folder in
+            let intake = Intake(workspace: Workspace(root: folder))
+            let inbox = folder + "/inbox"
+            try FileSystem.makeDirectory(inbox)
+            try write(inbox + "/a.md", "first")
+            let claimed = folder + "/swarm/claimed/_inbox"
+            #expect(intake.claim("a.md", from: inbox, parent: nil) == claimed + "/a.md")
+            try write(inbox + "/a.md", "second")
+            #expect(intake.claim("a.md", from: inbox, parent: nil) == claimed + "/a.md.1")
+            #expect(intake.claim("a.md", from: inbox, parent: nil) == nil)
+            #expect(intake.claim("b.md", from: inbox, parent: "boss") == nil)
+            #expect(try FileSystem.entries(of: claimed).map(\.name) == ["a.md", "a.md.1"])
         }
     }
 }

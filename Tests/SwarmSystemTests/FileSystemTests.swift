@@ -18,6 +18,21 @@ import Testing
         }
     }
 
+    @Test func aDirectoryMarkedTopOfHierarchiesShowsTheFlag() throws {
+        try withTemporaryDirectory { dir in
+            do {
+                try FileSystem.markTopOfHierarchies(dir)
+            } catch {
+                return  // a file system without the flag (tmpfs, for one)
+            }
+            try FileSystem.markTopOfHierarchies(dir)
+            let listing = try CommandRunner.run("lsattr", ["-d", dir], environment: basicEnvironment)
+            guard listing.status == .exited(0) else { return }  // no lsattr here
+            let flags = String(decoding: listing.stdout, as: UTF8.self).prefix { $0 != " " }
+            #expect(flags.contains("T"), "\(flags)")
+        }
+    }
+
     @Test func atomicWriteIntoMissingDirectoryFailsCleanly() throws {
         try withTemporaryDirectory { dir in
             #expect(throws: Errno.noSuchFile) {

@@ -71,6 +71,32 @@ import Testing
 @Suite(
     .serialized, .timeLimit(.minutes(1)), .enabled(if: Landlock.abi() > 0, "the kernel offers no Landlock"))
 struct LandlockConfinementTests {
+    @Test("a ruleset with shared paths opened once grants them as well as its own paths, in a spawned child")
+    func sharedPathsAreWritableInASpawnedChild() throws {
+        try withTemporaryDirectory { dir in
+            try FileSystem.makeDirectory(dir + "/own")
+            try FileSystem.makeDirectory(dir + "/shared")
+            try FileSystem.makeDirectory(dir + "/other")
+            let shared = Landlock.SharedPaths([dir + "/shared", "/dev/null", dir + "/missing"])
+            let lock = open(dir + "/own", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            #expect(lock >= 0)
+            defer { close(lock) }
+            let ruleset = try Landlock.ruleset(writablePaths: [dir + "/own"], abi: Landlock.abi(), shared: shared)
+            let script = "echo a > own/a; echo b > shared/b; echo c > /dev/null && echo null-ok > own/null; echo d > other/d"
+            let pid = try Spawner.spawnConfined(
+                SpawnRequest(
+                    executable: "/bin/sh", arguments: ["-c", script], environment: basicEnvironment,
+                    workingDirectory: dir, stdoutPath: dir + "/own/out", stderrPath: dir + "/own/err",
+                    passedDescriptors: [3: lock]),
+                ruleset: ruleset)
+            #expect(try waitForExit(pid) == .exited(2), "\(readText(dir + "/own/err"))")
+            #expect(readText(dir + "/own/a") == "a\n")
+            #expect(readText(dir + "/shared/b") == "b\n")
+            #expect(readText(dir + "/own/null") == "null-ok\n")
+            #expect(!FileSystem.exists(dir + "/other/d"))
+        }
+    }
+
     @Test("writes beneath --write paths work; everywhere else they fail with EACCES")
     func writesOutsideTheWritablePathsFail() throws {
         try withTemporaryDirectory { dir in

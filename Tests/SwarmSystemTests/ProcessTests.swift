@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import SwarmSystem
 import Testing
 
@@ -19,6 +20,38 @@ struct ChildProcessTests {
             let directory = try #require(FileSystem.realPath(dir))
             #expect(readText(dir + "/stdout.log") == "hello agent\n\(directory)\nhello agent\n\(directory)\n")
             #expect(readText(dir + "/stderr.log") == "oops\noops\n")
+        }
+    }
+
+    @Test func programsAreLocatedAsTheShellFindsThem() throws {
+        try withTemporaryDirectory { dir in
+            let environment = ["PATH=\(dir)/empty:\(dir)/bin:/usr/bin:/bin"]
+            try FileSystem.makeDirectory(dir + "/bin")
+            try FileSystem.writeAtomically(dir + "/bin/script", Array("#!/bin/sh\necho script\n".utf8))
+            try FileSystem.writeAtomically(dir + "/bin/plain", Array("echo no interpreter line\n".utf8))
+            try FileSystem.writeAtomically(dir + "/bin/data", Array("#!/bin/sh\n".utf8))
+            #expect(chmod(dir + "/bin/script", 0o755) == 0 && chmod(dir + "/bin/plain", 0o755) == 0)
+            #expect(Processes.locateProgram("script", environment: environment, workingDirectory: nil) == dir + "/bin/script")
+            #expect(Processes.locateProgram("sh", environment: environment, workingDirectory: nil) == "/usr/bin/sh")
+            // the shell runs a file without #! as a script of its own, and skips files it
+            // cannot execute
+            #expect(Processes.locateProgram("plain", environment: environment, workingDirectory: nil) == nil)
+            #expect(Processes.locateProgram("data", environment: environment, workingDirectory: nil) == nil)
+            #expect(Processes.locateProgram("missing", environment: environment, workingDirectory: nil) == nil)
+            #expect(Processes.locateProgram("sh", environment: ["PATH=:/bin"], workingDirectory: nil) == nil)
+            #expect(Processes.locateProgram("bin/script", environment: environment, workingDirectory: dir) == "bin/script")
+            #expect(Processes.locateProgram("/bin/sh", environment: [], workingDirectory: dir) == "/bin/sh")
+        }
+    }
+
+    @Test func argumentZeroCanDifferFromTheExecutable() throws {
+        try withTemporaryDirectory { dir in
+            let request = SpawnRequest(
+                executable: "/bin/sh", arguments: ["-c", "echo \"$0\""], environment: basicEnvironment,
+                stdoutPath: dir + "/stdout.log", name: "agent-shell")
+            let pid = try Spawner.spawn(request)
+            #expect(try waitForExit(pid) == .exited(0))
+            #expect(readText(dir + "/stdout.log") == "agent-shell\n")
         }
     }
 
@@ -208,6 +241,7 @@ struct ChildProcessTests {
         #expect(throws: Errno.noSuchFile) {
             try CommandRunner.run("no-such-command-anywhere", [], environment: ["PATH=/usr/bin:/bin"])
         }
-        #expect(CommandRunner.locate("sh", environment: ["PATH=/nonexistent:/bin"]) == "/bin/sh")
+        #expect(
+            Processes.locateProgram("sh", environment: ["PATH=/nonexistent:/bin"], workingDirectory: nil) == "/bin/sh")
     }
 }

@@ -19,6 +19,13 @@
 /// renameat2(2) with RENAME_NOREPLACE relative to the current directory.
 int swarm_rename_noreplace(const char *from, const char *to);
 
+/// Sets the "top of directory hierarchies" flag (FS_TOPDIR_FL, `chattr +T`) on the
+/// directory open as `fd`, if it is not set yet: ext4's Orlov allocator then spreads the
+/// directory's subdirectories, and the files in them, over block groups as it does for
+/// top-level directories. Returns 0, or -1 with errno (ENOTTY or EOPNOTSUPP where the file
+/// system has no such flag, EPERM for a directory owned by someone else).
+int swarm_mark_topdir(int fd);
+
 /// pidfd_open(2) with no flags; the descriptor is always close-on-exec.
 int swarm_pidfd_open(pid_t pid);
 
