@@ -90,6 +90,10 @@ public final class Daemon {
     /// Inbox files found by a scan and not yet taken in, in order.
     var backlog: [String] = []
     var backlogged: Set<String> = []
+    /// With `--until-idle`: since when the tree has been idle without a break.
+    var idleSince: Millis?
+    /// How long `--until-idle` waits in an idle tree before it exits.
+    static let idleSettle: Millis = 250
     /// Set in poll mode: how often the whole tree is looked at (inotify sees nothing that
     /// other machines write on a network file system).
     var pollInterval: Millis?
@@ -272,7 +276,7 @@ public final class Daemon {
         nextPoll = now + (pollInterval ?? 0)
         while !stopRequested {
             flush()
-            if options.untilIdle && isIdle() { break }
+            if options.untilIdle && settledIdle() { break }
             let left = drainBacklog(limit: processes.isEmpty ? Self.intakeBatch : Self.intakeBatchWhileRunning)
             let tokens: [UInt64]
             do {
@@ -286,6 +290,19 @@ public final class Daemon {
             alerts.reap(now: now, log: log)
         }
         shutdown()
+    }
+
+    /// With `--until-idle`: true once the tree has been idle for `idleSettle` without a
+    /// break, so that a task dropped into the inbox just as the last agent ended (a script
+    /// submitting its next batch, an agent's last spawn request) is still taken by this run.
+    private func settledIdle() -> Bool {
+        guard isIdle() else {
+            idleSince = nil
+            return false
+        }
+        let since = idleSince ?? now
+        idleSince = since
+        return now - since >= Self.idleSettle
     }
 
     private func dispatch(_ token: UInt64) {
@@ -303,6 +320,7 @@ public final class Daemon {
         if let kill = killDeadlines.values.map(\.due).min() { due = min(due, kill) }
         if pollInterval != nil { due = min(due, nextPoll) }
         if let hook = alerts.nextDeadline { due = min(due, hook) }
+        if let idleSince { due = min(due, idleSince + Self.idleSettle) }
         if stateDirty { due = min(due, lastStateWrite + stateWriteInterval) }
         if let oldest = unwrittenStarts.values.min() { due = min(due, oldest + Self.pidWriteDelay) }
         let wait = max(0, due - Clock.wallMilliseconds())

@@ -63,6 +63,23 @@ struct DaemonTests {
         }
     }
 
+    @Test("--until-idle still takes a task dropped just after the last agent ended")
+    func untilIdleSettles() async throws {
+        try await withWorkspace(config: ["confinement": "\"off\""]) { ws in
+            let next = TestWorkspace.task([("id", "second"), ("role", "worker"), ("template", "shell")], "echo '{}' > results.json\n")
+            try ws.write("next.md", next)
+            // the first agent leaves behind a process of its own (no lock, no session of the
+            // agent) that drops the next task 50 ms after the agent ended
+            let inbox = ws.path("swarm/inbox")
+            let script = "setsid sh -c 'sleep 0.05; mv \(ws.path("next.md")) \(inbox)/.n.md; mv \(inbox)/.n.md \(inbox)/second.md' 3>&- >/dev/null 2>&1 &\necho '{}' > results.json\n"
+            try ws.drop("first.md", TestWorkspace.task([("id", "first"), ("role", "worker"), ("template", "shell")], script))
+            let run = try await ws.runUntilIdle()
+            #expect(run.status == 0, "\(run)")
+            #expect(try await ws.state("first") == "done")
+            #expect(try await ws.state("second") == "done", "\(ws.entries("swarm/inbox"))")
+        }
+    }
+
     @Test("a second swarm run on the same tree exits 1 with a swarm: message while the first runs")
     func secondDaemon() async throws {
         try await withWorkspace { ws in
