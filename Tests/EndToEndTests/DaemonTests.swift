@@ -65,7 +65,9 @@ struct DaemonTests {
 
     @Test("--until-idle still takes a task dropped just after the last agent ended")
     func untilIdleSettles() async throws {
-        try await withWorkspace(config: ["confinement": "\"off\""]) { ws in
+        // launcher: local, also when SWARM_LAUNCHER=slurm (a Slurm job's leftovers end with it)
+        let template = "---\nkind: worker\ncommand: /bin/sh task.md\nlauncher: local\n---\n{{task}}\n"
+        try await withWorkspace(config: ["confinement": "\"off\""], files: ["templates/dropper.md": template]) { ws in
             let next = TestWorkspace.task([("id", "second"), ("role", "worker"), ("template", "shell")], "echo '{}' > results.json\n")
             try ws.write("next.md", next)
             // the first agent lets go of its folder's lock (so that nothing it leaves behind
@@ -75,7 +77,7 @@ struct DaemonTests {
             let script =
                 "exec 3>&-\nsetsid sh -c 'sleep 0.05; date +%s%N > \(dropped); mv \(ws.path("next.md")) \(ws.path("swarm/inbox/second.md"))'"
                 + " >/dev/null 2>&1 &\necho '{}' > results.json\n"
-            try ws.drop("first.md", TestWorkspace.task([("id", "first"), ("role", "worker"), ("template", "shell")], script))
+            try ws.drop("first.md", TestWorkspace.task([("id", "first"), ("role", "worker"), ("template", "dropper")], script))
             let run = try await ws.runUntilIdle()
             #expect(run.status == 0, "\(run)")
             #expect(try await ws.state("first") == "done")
