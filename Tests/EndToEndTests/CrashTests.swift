@@ -190,59 +190,21 @@ struct CrashTests {
         }
     }
 
-    @Test("a crash between the spawn and the pid's write: a first run that ended is judged by what it left, once")
-    func crashBeforePidWrite() async throws {
+    /// A crash right after a first run's spawn leaves meta.json with the record written just
+    /// before it (running, no pid) or, for an agent that waited in the queue, its queued record.
+    @Test(
+        "a crash before a first run's start was recorded in full: the run that ended is judged by what it left, once",
+        arguments: [false, true])
+    func crashBeforeStartRecorded(queued: Bool) async throws {
         try await withWorkspace { ws in
             try ws.drop("quick.md", TestWorkspace.simTask("quick", [("sim.steps", "2")]))
             #expect(try await ws.runUntilIdle().status == 0)
             let progress = try #require(ws.text("swarm/agents/quick/progress.md"))
-            // Put back the record written just before the spawn (a first run's pid reaches
-            // meta.json only once it has lasted a moment) and keep what the process left.
-            try Self.rewindToStart(ws, "quick")
-            #expect(try await ws.state("quick") == "running")
-            #expect(try await ws.runUntilIdle().status == 0)
-            let agent = try #require(try await ws.agent("quick"))
-            #expect(agent.state == "done")
-            #expect(agent.attempts == 1, "\(agent.reason ?? "")")
-            #expect(ws.text("swarm/agents/quick/progress.md") == progress, "not run again")
-        }
-    }
-
-    @Test("a running first run whose pid never reached meta.json is adopted with the pid its process shows")
-    func adoptionWithoutPid() async throws {
-        try await withWorkspace { ws in
-            let first = try await ws.startDaemon()
-            try ws.drop(
-                "long.md", TestWorkspace.simTask("long", [("sim.steps", "15"), ("sim.interval", "100ms")]))
-            #expect(try await eventually { try await ws.agent("long")?.pid != nil })
-            let pid = try #require(try await ws.agent("long")?.pid)
-            first.signal(SIGTERM)
-            #expect(await first.waitForExit() == .exited(0), "\(first.logText)")
-            try Self.rewindToStart(ws, "long")
-            #expect(try await ws.agent("long")?.pid == nil)
-
-            let second = try await ws.startDaemon()
-            #expect(await eventually { second.logText.contains("adopted long, still running (pid \(pid))") }, "\(second.logText)")
-            #expect(try await ws.waitForState("long", ["done"]), "\(ws.diagnostics())")
-            let agent = try #require(try await ws.agent("long"))
-            #expect(agent.attempts == 1, "adopted, not started again")
-            #expect((ws.text("swarm/agents/long/progress.md") ?? "").split(separator: "\n").count == 15)
-            second.signal(SIGTERM)
-            #expect(await second.waitForExit() == .exited(0))
-        }
-    }
-
-    @Test("a crash while a first run that waited still has its queued record: judged by what it left, once")
-    func crashBeforeQueuedRecordReplaced() async throws {
-        try await withWorkspace { ws in
-            try ws.drop("quick.md", TestWorkspace.simTask("quick", [("sim.steps", "2")]))
-            #expect(try await ws.runUntilIdle().status == 0)
-            let progress = try #require(ws.text("swarm/agents/quick/progress.md"))
-            try Self.rewindToStart(ws, "quick", queued: true)
-            #expect(try await ws.state("quick") == "queued")
+            try Self.rewindToStart(ws, "quick", queued: queued)
+            #expect(try await ws.state("quick") == (queued ? "queued" : "running"))
             let output = try await ws.runUntilIdle()
             #expect(output.status == 0, "\(output)")
-            #expect(output.stderr.contains("quick had started its first run"), "\(output)")
+            if queued { #expect(output.stderr.contains("quick had started its first run"), "\(output)") }
             let agent = try #require(try await ws.agent("quick"))
             #expect(agent.state == "done")
             #expect(agent.attempts == 1, "\(agent.reason ?? "")")
@@ -250,8 +212,10 @@ struct CrashTests {
         }
     }
 
-    @Test("a running first run whose queued record was never replaced is adopted, not started again")
-    func adoptionFromQueuedRecord() async throws {
+    @Test(
+        "a running first run whose start was not recorded in full is adopted with the pid its process shows",
+        arguments: [false, true])
+    func adoptionOfAnUnrecordedStart(queued: Bool) async throws {
         try await withWorkspace { ws in
             let first = try await ws.startDaemon()
             try ws.drop(
@@ -260,7 +224,8 @@ struct CrashTests {
             let pid = try #require(try await ws.agent("long")?.pid)
             first.signal(SIGTERM)
             #expect(await first.waitForExit() == .exited(0), "\(first.logText)")
-            try Self.rewindToStart(ws, "long", queued: true)
+            try Self.rewindToStart(ws, "long", queued: queued)
+            #expect(try await ws.agent("long")?.pid == nil)
 
             let second = try await ws.startDaemon()
             #expect(await eventually { second.logText.contains("adopted long, still running (pid \(pid))") }, "\(second.logText)")
