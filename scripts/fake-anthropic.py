@@ -53,12 +53,14 @@ was answered. Standard library only.
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loopback_server import serve_while_wanted, write_atomically  # noqa: E402
 
 MODEL = "claude-sonnet-4-5-20250929"
 
@@ -394,27 +396,11 @@ def main():
     server.daemon_threads = True
     port = server.server_address[1]
     if args.port_file:
-        temporary = args.port_file + ".tmp"
-        with open(temporary, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(temporary, args.port_file)
+        write_atomically(args.port_file, "%d\n" % port)
     sys.stdout.write("%d\n" % port)
     sys.stdout.flush()
 
-    parent = os.getppid()
-    deadline = time.monotonic() + args.lifetime
-
-    def watchdog():
-        while time.monotonic() < deadline and os.getppid() == parent:
-            time.sleep(0.2)
-        server.shutdown()
-
-    threading.Thread(target=watchdog, daemon=True).start()
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
+    serve_while_wanted(server, args.lifetime)
 
 
 if __name__ == "__main__":

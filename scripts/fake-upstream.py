@@ -24,14 +24,15 @@ then one line per answer, `ANSWER COUNT` (e.g. `529 12`, `down 3`). Standard lib
 import argparse
 import json
 import os
-import signal
 import socket
 import struct
 import sys
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loopback_server import serve_while_wanted, write_atomically  # noqa: E402
 
 ERROR_TYPES = {
     400: ("invalid_request_error", "Invalid request"),
@@ -45,13 +46,6 @@ ERROR_TYPES = {
     503: ("api_error", "Service unavailable"),
     529: ("overloaded_error", "Overloaded"),
 }
-
-
-def write_atomically(path, text):
-    temporary = "%s.%d.tmp" % (path, os.getpid())
-    with open(temporary, "w") as f:
-        f.write(text)
-    os.rename(temporary, path)
 
 
 class Mode:
@@ -191,20 +185,7 @@ def main():
     server = Server(("127.0.0.1", 0), Handler)
     write_atomically(args.port_file, "%d\n" % server.server_address[1])
 
-    parent = os.getppid()
-    deadline = time.monotonic() + args.lifetime
-
-    def watchdog():
-        while time.monotonic() < deadline and os.getppid() == parent:
-            time.sleep(0.2)
-        server.shutdown()
-
-    threading.Thread(target=watchdog, daemon=True).start()
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
+    serve_while_wanted(server, args.lifetime)
 
 
 if __name__ == "__main__":
