@@ -138,12 +138,12 @@ extension Daemon {
         progressOffsets[id] = progressOffsets[id] ?? 0
         srunAgents.remove(id)
         if kind.isSlurm { pollForSlurm() }
-        if kind == .slurm, let wait = waitWhileSlurmIsDown(id) { return wait }
+        if kind.isSlurm, let wait = waitWhileSlurmIsDown(id) { return wait }
         let handle: RunHandle
         do {
             handle = try launcher(for: kind).start(spec)
         } catch {
-            if kind == .slurm && error.transient { return slurmUnavailable(id, reason: error.message) }
+            if kind.isSlurm && error.transient { return slurmUnavailable(id, reason: error.message) }
             return .startFailed(id: id, reason: error.message)
         }
         let why = "run \(record.runs), wake \(wake.joined(separator: ","))"
@@ -293,6 +293,11 @@ extension Daemon {
     /// `launcherProblem` says why the launcher (Slurm) ended the run, when it did: a run
     /// without a good result then fails with that reason.
     func finishRun(_ id: String, status: ExitStatus?, launcherProblem: String? = nil) {
+        if let outage = stepNeverAllocated(id, status: status) {
+            srunAgents.remove(id)
+            feed(slurmUnavailable(id, reason: outage))
+            return
+        }
         if killDeadlines[id] == nil, launcher.isRunning(id) {
             let pid = scheduler.agents[id]?.pid
             let signalled = launcher.signalTree(id: id, pid: pid, Signal.terminate)

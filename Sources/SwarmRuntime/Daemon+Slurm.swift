@@ -92,7 +92,20 @@ extension Daemon {
         return slurmUnavailable(id, reason: "`scontrol ping` says the controller is down")
     }
 
-    /// A submission went through: an outage is over.
+    /// An srun step that failed before Slurm gave it a node (it never wrote `slurm-job`)
+    /// because the controller did not answer: srun's complaint, else nil. Nothing of the
+    /// agent ran, so this is an outage, not a failed attempt.
+    func stepNeverAllocated(_ id: String, status: ExitStatus?) -> String? {
+        let files = workspace.agentFiles(id)
+        guard srunAgents.contains(id), status != .exited(0), !FileSystem.exists(files.slurmJob),
+            let tail = try? FileSystem.readTail(files.stderr, maxBytes: 4_096)
+        else { return nil }
+        let complaint = String(decoding: tail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        return SlurmLauncher.isOutage(complaint) ? complaint : nil
+    }
+
+    /// A submission went through (a batch job was taken, an srun step got its node): an
+    /// outage is over.
     func slurmAnswers() {
         guard slurmOutage != nil else { return }
         slurmOutage = nil

@@ -51,6 +51,8 @@ extension Daemon {
             feed(.answered(id: id))
         case "spawn":
             watchSpawnFolder(id)
+        case "slurm-job":
+            if srunAgents.contains(id) { slurmAnswers() }
         case "exit-status":
             if let job = slurmJobs[id] { endJob(id, job: job, status: slurm.recordedExit(id), problem: nil) }
         default:

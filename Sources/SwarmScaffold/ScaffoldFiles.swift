@@ -444,11 +444,12 @@ changes:
    or `FAILED` is judged by its exit status and results.json, like a local run.
 
 6. A controller that does not answer is not the agent's failure: a worker's batch start that
-   `sbatch` cannot hand over (no connection, a timeout, "temporarily unable to accept job")
-   goes back to the queue without spending an attempt, and batch starts wait 5 s, then 10 s,
-   doubling up to 5 minutes, each wait ending with a quick `scontrol ping` before `sbatch`
-   is tried again (alerts `slurm-unavailable`, `slurm-recovered`). An orchestrator's start,
-   and an srun step (whose `srun` fails like a command), fail as a start instead.
+   `sbatch` cannot hand over (no connection, a timeout, "temporarily unable to accept job"),
+   or a worker's srun step that ended before it got a node with the same complaint from
+   `srun`, goes back to the queue without spending an attempt, and Slurm starts wait 5 s,
+   then 10 s, doubling up to 5 minutes, each wait ending with a quick `scontrol ping` before
+   Slurm is asked again (alerts `slurm-unavailable`, and `slurm-recovered` once a job is
+   taken or a step gets its node). An orchestrator's start fails as a start instead.
 
 Job states come from one `scontrol --oneliner show job` per poll (every second unless
 `swarm run --poll DUR` says otherwise) and per beat; a job's end is also noticed at once

@@ -133,17 +133,22 @@ struct SlurmTests {
         }
     }
 
-    @Test("a controller that does not answer: a worker waits in the queue without spending attempts, and runs once it is back")
-    func controllerOutage() async throws {
-        try await withSlurmWorkspace { ws in
+    @Test(
+        "a controller that does not answer: a worker waits in the queue without spending attempts, and runs once it is back",
+        arguments: ["slurm", "slurm-srun"])
+    func controllerOutage(launcher: String) async throws {
+        let template = "---\nkind: worker\ncommand: swarm sim\nlauncher: \(launcher)\n---\n{{task}}\n"
+        try await withSlurmWorkspace(files: ["templates/patient.md": template]) { ws in
             try await ws.startDaemon(["--heartbeat", "1s"])
             try SlurmRig.stopController()
             defer { try? SlurmRig.startController() }
-            try ws.drop("patient.md", TestWorkspace.simTask("patient", [("sim.steps", "2")]))
+            try ws.drop(
+                "patient.md",
+                TestWorkspace.task([("id", "patient"), ("role", "worker"), ("template", "patient"), ("sim.steps", "2")]))
             #expect(try await ws.waitForAlert("slurm-unavailable", timeout: 60), "\(ws.diagnostics())")
             let waiting = try #require(try await ws.agent("patient"))
             #expect(waiting.state == "queued" && waiting.attempts == 0, "\(waiting)")
-            #expect(waiting.reason?.contains("controller") == true, "\(waiting.reason ?? "")")
+            #expect(waiting.reason?.contains("ontroller") == true, "\(waiting.reason ?? "")")
             try SlurmRig.startController()
             #expect(try await ws.waitForState("patient", ["done"], timeout: 60), "\(ws.diagnostics())")
             #expect(try await ws.agent("patient")?.attempts == 1)
