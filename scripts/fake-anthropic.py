@@ -60,22 +60,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback_server import serve_while_wanted, write_atomically  # noqa: E402
+from loopback_server import ERROR_TYPES, serve_while_wanted, write_atomically  # noqa: E402
 
 MODEL = "claude-sonnet-4-5-20250929"
-
-ERROR_TYPES = {
-    400: ("invalid_request_error", "Invalid request"),
-    401: ("authentication_error", "invalid x-api-key"),
-    403: ("permission_error", "Your API key does not have permission to use the specified resource."),
-    404: ("not_found_error", "Not found"),
-    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes."),
-    429: ("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
-    500: ("api_error", "Internal server error"),
-    502: ("api_error", "Bad gateway"),
-    503: ("api_error", "Service unavailable"),
-    529: ("overloaded_error", "Overloaded"),
-}
 
 
 def fail(message):

@@ -1,10 +1,26 @@
 """What the loopback fakes of the test suite share (scripts/fake-anthropic.py and
-scripts/fake-upstream.py): writing a file whole, and serving until the test that started
-the server is gone, its lifetime is over, or SIGTERM arrives."""
+scripts/fake-upstream.py): the Anthropic API's error types, writing a file whole, and
+serving until the test that started the server is gone, its lifetime is over, or SIGTERM
+arrives."""
 import os
 import signal
 import threading
 import time
+
+# The error type and message the Anthropic Messages API answers with, by HTTP status.
+ERROR_TYPES = {
+    400: ("invalid_request_error", "Invalid request"),
+    401: ("authentication_error", "invalid x-api-key"),
+    403: ("permission_error", "Your API key does not have permission to use the specified resource."),
+    404: ("not_found_error", "Not found"),
+    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes."),
+    429: ("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
+    500: ("api_error", "Internal server error"),
+    502: ("api_error", "Bad gateway"),
+    503: ("api_error", "Service unavailable"),
+    529: ("overloaded_error", "Overloaded"),
+}
+
 
 
 def write_atomically(path, text):
