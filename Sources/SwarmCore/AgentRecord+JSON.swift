@@ -1,7 +1,8 @@
 import SwarmProtocol
 
 /// meta.json: every field of the record but the liveness counters, which start afresh after a
-/// restart. Written by hand over `JSONValue` (no Codable) because the runtime writes one
+/// restart, and an orchestrator's children, which are derived from the children's own
+/// `parent` (one place for the relation, so that no crash can separate the two). Written by hand over `JSONValue` (no Codable) because the runtime writes one
 /// for every state change of every agent.
 extension AgentRecord {
     /// The record as a JSON object; absent optionals are left out.
@@ -35,7 +36,6 @@ extension AgentRecord {
         if let lastFailure { o["lastFailure"] = .string(lastFailure) }
         if let lastFailureKind { o["lastFailureKind"] = .string(lastFailureKind.rawValue) }
         o["pendingWakes"] = .array(pendingWakes.map { .string($0) })
-        o["children"] = .array(children.map { .string($0) })
         o["refusals"] = .array(refusals.map { .object(["name": .string($0.name), "reason": .string($0.reason)]) })
         if let deliveredAt { o["deliveredAt"] = .integer(deliveredAt) }
         o["consumed"] = .bool(consumed)
@@ -44,6 +44,10 @@ extension AgentRecord {
         if let costBudget { o["costBudget"] = .number(costBudget) }
         o["tokensUsed"] = .integer(totalTokens)
         o["costUsed"] = .number(totalCost)
+        if active {
+            o["runTokens"] = .integer(runTokens)
+            o["runCost"] = .number(runCost)
+        }
         return .object(o)
     }
 
@@ -79,7 +83,6 @@ extension AgentRecord {
         lastFailure = value["lastFailure"]?.stringValue
         lastFailureKind = value["lastFailureKind"]?.stringValue.flatMap(FailureKind.init(rawValue:))
         pendingWakes = value["pendingWakes"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        children = value["children"]?.arrayValue?.compactMap(\.stringValue) ?? []
         refusals = (value["refusals"]?.arrayValue ?? []).compactMap { item in
             guard let name = item["name"]?.stringValue, let reason = item["reason"]?.stringValue else { return nil }
             return Refusal(name: name, reason: reason)
@@ -89,8 +92,13 @@ extension AgentRecord {
         confinement = value["confinement"]?.stringValue
         tokenBudget = value["tokenBudget"]?.intValue
         costBudget = value["costBudget"]?.doubleValue
-        tokensUsed = value["tokensUsed"]?.intValue ?? 0
-        costUsed = value["costUsed"]?.doubleValue ?? 0
+        // tokensUsed and costUsed include the current run's figures (what a person reads);
+        // the run's own figures are kept apart, so that a run adopted after a restart, which
+        // reports its cumulative usage again, is not counted twice
+        runTokens = active ? value["runTokens"]?.intValue ?? 0 : 0
+        runCost = active ? value["runCost"]?.doubleValue ?? 0 : 0
+        tokensUsed = (value["tokensUsed"]?.intValue ?? 0) - runTokens
+        costUsed = (value["costUsed"]?.doubleValue ?? 0) - runCost
     }
 }
 

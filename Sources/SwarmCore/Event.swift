@@ -19,6 +19,13 @@ public enum Event: Sendable, Equatable {
     case startDeferred(id: String, until: Millis, reason: String)
     /// The shell could not start the command (the reason is for a person).
     case startFailed(id: String, reason: String)
+    /// The shell could not record the start (the tree takes no writes), so it spawned nothing:
+    /// the start is undone without spending an attempt (an orchestrator's wake-up keeps its
+    /// reasons, `wake`), and no run starts until `.storage(writable: true)`.
+    case notStarted(id: String, wake: [String], reason: String)
+    /// The tree stopped taking writes (false: no run starts, since each start needs its record
+    /// written) or takes them again (true: held starts and wake-ups go ahead).
+    case storage(writable: Bool)
     /// The agent's command ended; the shell read what it left behind.
     case exited(id: String, outcome: Outcome)
     /// The agent's current run reported its usage so far (cumulative for the run): from its
@@ -32,6 +39,10 @@ public enum Event: Sendable, Equatable {
     case heartbeat([String: Evidence])
     /// Time passed (a backoff may have expired); no other news.
     case tick
+    /// The shell rebuilt the scheduler from the tree after a restart. A fan-in is derived from
+    /// the children's records, so each one a crash may have cut short is written again, and its
+    /// orchestrator is woken to read it.
+    case recovered
     /// A person asked to stop an agent (`swarm kill`).
     case killRequested(id: String)
     /// A person asked to run a settled task again (`swarm retry`).

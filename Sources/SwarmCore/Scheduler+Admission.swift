@@ -104,6 +104,7 @@ extension Scheduler {
     /// Starts queued agents that fit, best first. Once something does not fit in a pool, nothing
     /// ordered after it may take that pool's slots, so big requests are not starved.
     mutating func admit() {
+        guard !startsHeld else { return }
         while admitPass() {}
     }
 

@@ -40,6 +40,32 @@ extension Scheduler {
         }
     }
 
+    mutating func notStarted(_ id: String, wake: [String]) {
+        startsHeld = true
+        guard let r = agents[id], r.active else { return }
+        if let upstream = r.upstream { router.release(upstream, agent: id) }
+        let firstRun = !wake.contains { $0 != "start" }
+        update(id) { r in
+            r.active = false
+            r.pid = nil
+            r.job = nil
+            r.jobState = nil
+            r.runs -= 1
+            if firstRun {
+                r.state = .queued
+                r.attempts -= 1
+            } else {
+                r.pendingWakes = wake + r.pendingWakes.filter { !wake.contains($0) }
+            }
+        }
+    }
+
+    mutating func storage(writable: Bool) {
+        startsHeld = !writable
+        guard writable else { return }
+        for id in agents.keys.sorted() { wakeIfNeeded(id) }
+    }
+
     mutating func startFailed(_ id: String, reason: String) {
         guard let r = agents[id], r.active else { return }
         if let upstream = r.upstream { router.release(upstream, agent: id) }
@@ -203,14 +229,11 @@ extension Scheduler {
         }
     }
 
-    /// Capped exponential backoff with full jitter, never shorter than the base (so one task
-    /// cannot restart in a tight loop).
+    /// The policy's capped exponential backoff (`FailurePolicy.backoffCeiling`) with full
+    /// jitter, never shorter than the base (so one task cannot restart in a tight loop).
     mutating func backoff(after attempts: Int, policy: FailurePolicy) -> Millis {
-        let base = max(1, policy.backoffBaseMilliseconds)
-        let cap = max(base, policy.backoffCapMilliseconds)
-        let exponent = min(max(attempts - 1, 0), 30)
-        let ceiling = min(cap, base << Millis(exponent))
-        return max(base, random.next(upTo: ceiling))
+        let ceiling = policy.backoffCeiling(attempt: attempts)
+        return max(max(1, policy.backoffBaseMilliseconds), random.next(upTo: ceiling))
     }
 
     /// Ends an agent for good and tells its parent.
@@ -260,10 +283,26 @@ extension Scheduler {
         wakeIfNeeded(parent)
     }
 
+    /// After a restart: every unsettled orchestrator whose children have all settled gets its
+    /// fan-in again (a crash may have come between a child's last record and children.json)
+    /// and, when idle, a wake to read it.
+    mutating func recovered() {
+        for id in agents.keys.sorted() {
+            guard let r = agents[id], r.kind == .orchestrator, !r.state.isSettled,
+                !r.children.isEmpty || !r.refusals.isEmpty,
+                r.children.allSatisfy({ agents[$0]?.state.isSettled ?? true })
+            else { continue }
+            if !r.active && r.state == .running && !r.pendingWakes.contains("recovered") {
+                update(id, persist: false) { $0.pendingWakes.append("recovered") }
+            }
+            settleCheck(parent: id)
+        }
+    }
+
     /// Starts another run of an idle orchestrator that has reasons to run (when no upstream is
     /// usable, the reasons wait for the next chance).
     mutating func wakeIfNeeded(_ id: String) {
-        guard let r = agents[id], r.kind == .orchestrator, !r.active, r.state == .running,
+        guard !startsHeld, let r = agents[id], r.kind == .orchestrator, !r.active, r.state == .running,
             !r.pendingWakes.isEmpty
         else { return }
         run(id, wake: r.pendingWakes)

@@ -22,6 +22,8 @@ public struct Scheduler: Sendable {
     var queuedChildren = 0
     /// Agents that are queued, running or waiting: none means idle.
     var unsettled = 0
+    /// True while the tree takes no writes: nothing starts (`.storage`).
+    public internal(set) var startsHeld = false
     var random: SplitMix64
     var effects: [Effect] = []
     var now: Millis = 0
@@ -31,7 +33,16 @@ public struct Scheduler: Sendable {
         self.limits = limits
         self.random = SplitMix64(seed: seed)
         self.router = UpstreamRouter(limits.upstreams, policy: limits.breaker, seed: seed ^ 0xB4EA)
-        for record in records { agents[record.id] = record }
+        for var record in records {
+            record.children = []
+            agents[record.id] = record
+        }
+        // the hierarchy lives in one place, each child's `parent`; every list of children is
+        // derived from it, in arrival order
+        for record in records.sorted(by: { $0.sequence < $1.sequence }) {
+            guard let parent = record.parent, agents[parent] != nil else { continue }
+            agents[parent]!.children.append(record.id)
+        }
         nextSequence = (records.map(\.sequence).max() ?? 0) + 1
         for record in records.sorted(by: { $0.depth > $1.depth }) where record.holdsSlots {
             adjustUsage(record, by: record.footprint)
@@ -57,12 +68,15 @@ public struct Scheduler: Sendable {
         case .jobState(let id, let state): jobState(id, state)
         case .startDeferred(let id, let until, let reason): startDeferred(id, until: until, reason: reason)
         case .startFailed(let id, let reason): startFailed(id, reason: reason)
+        case .notStarted(let id, let wake, _): notStarted(id, wake: wake)
+        case .storage(let writable): storage(writable: writable)
         case .exited(let id, let outcome): exited(id, outcome: outcome)
         case .usage(let id, let tokens, let cost): reportUsage(id, tokens: tokens, cost: cost)
         case .asked(let id): asked(id)
         case .answered(let id): answered(id)
         case .heartbeat(let evidence): heartbeat(evidence)
         case .tick: break
+        case .recovered: recovered()
         case .killRequested(let id): kill(id, reason: .operatorKill)
         case .retryRequested(let id): retry(id)
         case .consumed(let id): consume(id)

@@ -90,12 +90,10 @@ public struct FailurePolicy: Sendable, Equatable {
         actions[kind] ?? FailurePolicy.standard.actions[kind] ?? .deadLetter
     }
 
-    /// The longest wait before retry `attempt` (1 for the first retry): `min(cap, base *
-    /// 2^(attempt-1))`. The runtime draws the actual wait uniformly from `0...` this.
+    /// The longest wait before retry `attempt` (1 for the first retry): `Backoff`'s `min(cap,
+    /// base * 2^(attempt-1))`. The scheduler draws the actual wait uniformly from `base...` this.
     public func backoffCeiling(attempt: Int) -> Int64 {
-        let exponent = min(max(attempt - 1, 0), 62)
-        let (scaled, overflow) = backoffBaseMilliseconds.multipliedReportingOverflow(by: Int64(1) << exponent)
-        return overflow ? backoffCapMilliseconds : min(backoffCapMilliseconds, scaled)
+        Backoff(base: backoffBaseMilliseconds, cap: backoffCapMilliseconds).ceiling(failure: attempt)
     }
 
     /// Reads a backoff range `BASE..CAP` with durations such as `500ms..30s`; nil when

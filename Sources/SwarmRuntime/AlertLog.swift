@@ -9,7 +9,6 @@ struct AlertLog {
     var command: String?
     var baseEnvironment: [String]
     private var hooks: [Hook] = []
-    private var sequence = 0
     private var failureReported = false
 
     /// How long an alert command may run before it is killed.
@@ -19,7 +18,6 @@ struct AlertLog {
     private struct Hook {
         var pid: Int32
         var deadline: Millis
-        var input: String
     }
 
     init(workspace: Workspace, command: String?, baseEnvironment: [String]) {
@@ -39,16 +37,14 @@ struct AlertLog {
             .trimmingTrailingNewlines() + "\n"
     }
 
-    /// Records the alert and starts the alert command: the alert's JSON line on its stdin,
-    /// the same fields in `SWARM_ALERT_*` variables. It is never waited for; one that runs
-    /// longer than `hookLimit` is killed, and a failing command is reported once.
-    mutating func record(_ alert: Alert, log: Logger, now: Millis) {
+    /// Records the alert (through `writer`, which keeps it in order while alerts.jsonl takes no
+    /// writes) and starts the alert command: the alert's JSON line on its stdin (a pipe, so
+    /// that a full disk cannot keep it from the command), the same fields in `SWARM_ALERT_*`
+    /// variables. It is never waited for; one that runs longer than `hookLimit` is killed, and
+    /// a failing command is reported once.
+    mutating func record(_ alert: Alert, writer: inout TreeWriter, log: Logger, now: Millis) {
         let text = Self.line(alert)
-        do {
-            try FileSystem.append(workspace.alertsPath, Array(text.utf8))
-        } catch {
-            log.error("cannot append to \(workspace.alertsPath): \(error)")
-        }
+        writer.append(workspace.alertsPath, Array(text.utf8), now: now)
         log.info("alert \(alert.kind) \(alert.agent ?? "-"): \(alert.message)")
         guard let command, !command.isEmpty else { return }
         var environment = baseEnvironment
@@ -57,18 +53,15 @@ struct AlertLog {
         environment.append("SWARM_ALERT_MESSAGE=" + alert.message)
         environment.append("SWARM_ALERT_JSON=" + text.trimmingTrailingNewlines())
         environment.append("SWARM_ROOT=" + workspace.root)
-        let input = workspace.swarmDirectory + "/.alert-\(alert.time)-\(sequence)"
-        sequence += 1
         do {
-            try FileSystem.writeAtomically(input, Array(text.utf8))
+            let input = try Pipe.filled(with: Array(text.utf8))
             let request = SpawnRequest(
                 executable: "/bin/sh", arguments: ["-c", command], environment: environment,
-                workingDirectory: workspace.root, stdinPath: input, stdoutPath: nil, stderrPath: nil,
-                passedDescriptors: [:])
+                workingDirectory: workspace.root, stdoutPath: nil, stderrPath: nil,
+                passedDescriptors: [0: input.rawValue])
             let pid = try Spawner.spawn(request)
-            hooks.append(Hook(pid: pid, deadline: now + Self.hookLimit, input: input))
+            hooks.append(Hook(pid: pid, deadline: now + Self.hookLimit))
         } catch {
-            try? FileSystem.remove(input)
             reportFailure("the alert command could not be started: \(error)", log: log)
         }
     }
@@ -80,7 +73,6 @@ struct AlertLog {
         var failures: [String] = []
         for hook in hooks {
             if let status = Processes.reap(hook.pid) {
-                try? FileSystem.remove(hook.input)
                 if status != .exited(0) { failures.append("the alert command ended with \(status)") }
                 continue
             }
@@ -99,7 +91,7 @@ struct AlertLog {
     static let shutdownGrace: Millis = 2_000
 
     /// The daemon is stopping: waits up to `shutdownGrace` for the alert commands still
-    /// running, then kills the rest and removes their input.
+    /// running, then kills the rest.
     mutating func stopAll(log: Logger) {
         let deadline = Clock.wallMilliseconds() + Self.shutdownGrace
         while !hooks.isEmpty && Clock.wallMilliseconds() < deadline {
@@ -109,7 +101,6 @@ struct AlertLog {
         for hook in hooks {
             _ = Processes.signalGroup(hook.pid, Signal.kill)
             _ = Processes.reap(hook.pid)
-            try? FileSystem.remove(hook.input)
         }
         hooks = []
     }
@@ -121,13 +112,5 @@ struct AlertLog {
         guard !failureReported else { return }
         failureReported = true
         log.error("\(message) (\(command ?? "")); further failures of it are not reported")
-    }
-}
-
-extension Daemon {
-    /// Records an alert the daemon itself raises (not the scheduler): alerts.jsonl, the log
-    /// and the alert command.
-    func raise(_ kind: String, agent: String? = nil, _ message: String) {
-        alerts.record(Alert(time: now, kind: kind, agent: agent, message: message), log: log, now: now)
     }
 }

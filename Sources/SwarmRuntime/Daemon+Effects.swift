@@ -10,20 +10,21 @@ extension Daemon {
         var queue = [event]
         var index = 0
         while index < queue.count {
-            let deferred = deferredStart(queue[index])
-            let effects = scheduler.handle(queue[index], now: now)
+            let current = queue[index]
+            let deferred = records.deferredWrite(of: current, records: scheduler.agents)
+            let effects = scheduler.handle(current, now: now)
             index += 1
             for effect in effects {
                 if case .persist(let id) = effect, id == deferred {
-                    unwrittenStarts[id] = now
-                    stateLines[id] = nil
+                    records.deferStart(id, now: now)
                     continue
                 }
                 execute(effect, then: &queue)
             }
         }
-        stateDirty = true
+        records.touch()
         deadlineCache = nil
+        reportWrites()
     }
 
     /// Carries out effects the scheduler returned outside `feed`, and the events they produce.
@@ -31,26 +32,7 @@ extension Daemon {
         var events: [Event] = []
         for effect in effects { execute(effect, then: &events) }
         for event in events { feed(event) }
-        stateDirty = true
-    }
-
-    /// The agent whose record `event` changes only by naming the pid of its first run, if it
-    /// does: that meta.json write waits (`pidWriteDelay`), so a run that ends sooner is
-    /// recorded once, when it ends. Until then meta.json holds the record written just before
-    /// the spawn; a restarted daemon tells such a run by its lock and its stdout.log, which
-    /// the spawn creates (`recover`).
-    private func deferredStart(_ event: Event) -> String? {
-        guard case .started(let id, _?, _, nil) = event, let record = scheduler.agents[id],
-            record.active, record.runs == 1, record.attempts == 1, !dirtyMeta.contains(id)
-        else { return nil }
-        return id
-    }
-
-    /// Queues the meta.json write of every first run that has lasted `pidWriteDelay`.
-    func writeAgedStarts() {
-        for (id, started) in unwrittenStarts where now - started >= Self.pidWriteDelay {
-            dirtyMeta.insert(id)
-        }
+        records.touch()
     }
 
     private func execute(_ effect: Effect, then queue: inout [Event]) {
@@ -58,7 +40,7 @@ extension Daemon {
         case .accept(let id):
             accept(id)
         case .refuse(let record, let reason):
-            guard let task = pending.removeValue(forKey: record.id) else { return }
+            guard let task = self.queue.decided(record.id) else { return }
             let kept = intake.reject(
                 claimedPath: task.claimedPath, fileName: task.fileName, parent: record.parent,
                 reason: reason)
@@ -68,23 +50,21 @@ extension Daemon {
         case .stop(let id):
             stop(id)
         case .persist(let id):
-            dirtyMeta.insert(id)
-            stateLines[id] = nil
+            records.persist(id)
         case .alert(let alert):
-            alerts.record(alert, log: log, now: now)
+            alerts.record(alert, writer: &writer, log: log, now: now)
         case .deadLetter(let id, let reason):
-            DeadLetter.keep(id, reason: reason, workspace: workspace, log: log)
+            DeadLetter.keep(id, reason: reason, workspace: workspace, writer: &writer, now: now)
         case .fanIn(let parent, let children):
             writeFanIn(parent, children)
         }
     }
 
     private func accept(_ id: String) {
-        guard let task = pending.removeValue(forKey: id), let record = scheduler.agents[id] else {
-            return
-        }
+        guard let task = queue.decided(id), let record = scheduler.agents[id] else { return }
         do {
-            try intake.materialize(task, record: record, meta: record.active ? nil : MetaStore.encode(record))
+            try intake.materialize(
+                task, record: record, meta: record.active ? nil : MetaStore.encode(record), writer: &writer, now: now)
             log.debug("accepted \(task.fileName) as \(id)")
         } catch {
             log.error("cannot create the folder of \(id): \(error); its start will fail")
@@ -94,6 +74,9 @@ extension Daemon {
     /// Starts one run of an agent's command. Returns the event that reports how it went.
     private func start(_ id: String, wake: [String]) -> Event? {
         guard let record = scheduler.agents[id] else { return nil }
+        if let stall = writer.stalledSince {
+            return .notStarted(id: id, wake: wake, reason: "the tree takes no writes (\(stall.error))")
+        }
         let files = workspace.agentFiles(id)
         let template: Template
         do {
@@ -105,93 +88,43 @@ extension Daemon {
         if wake == ["start"] { archivePreviousResult(record) }
         watchAgent(id)
         let kind = launcherKind(for: template)
-        dirtyMeta.remove(id)
-        flushMeta()
-        if !startsUnrecorded(record, kind: kind, files: files) {
-            do {
-                try MetaStore.write(record, in: workspace)
-            } catch {
-                return .startFailed(id: id, reason: "cannot write \(files.meta): \(error)")
+        let plan: LaunchPlan
+        switch LaunchPlanner.plan(record, template: template, wake: wake, context: context) {
+        case .success(let made): plan = made
+        case .failure(let error): return .startFailed(id: id, reason: error.message)
+        }
+        if plan.spec.writable != nil, warnedTemplates.insert(template.name).inserted {
+            warnAboutWrites(plan.granted, template: template.name)
+        }
+        let writeOwn = records.writesBeforeSpawn(
+            record, local: kind == .local, queuedRecordOnDisk: FileSystem.exists(files.meta))
+        guard records.beforeSpawn(record, writeOwn: writeOwn, records: scheduler.agents, writer: &writer, now: now)
+        else {
+            reportWrites()
+            return .notStarted(id: id, wake: wake, reason: "\(files.meta) cannot be written")
+        }
+        progressOffsets[id] = progressOffsets[id] ?? 0
+        if kind.isSlurm { pollForSlurm() }
+        let outcome =
+            kind == .local ? local.start(plan.spec, as: kind, now: now) : slurm.start(plan.spec, as: kind, now: now)
+        raiseSlurmNotes()
+        let why = "run \(record.runs), wake \(wake.joined(separator: ","))"
+        switch outcome {
+        case .failed(let reason):
+            return .startFailed(id: id, reason: reason)
+        case .deferred(let until, let reason):
+            return .startDeferred(id: id, until: until, reason: reason)
+        case .started(let handle):
+            track(id, Run(launcher: kind, handle: handle), ownChild: true)
+            switch handle {
+            case .process(let pid):
+                log.debug("started \(id) (pid \(pid), \(why))")
+                return .started(id: id, pid: pid, confinement: plan.confinement)
+            case .job(let job):
+                log.debug("submitted \(id) as Slurm job \(job) (\(why))")
+                return .started(id: id, pid: nil, confinement: plan.confinement, job: job)
             }
         }
-        let upstream = record.upstream.flatMap { config.upstream(named: $0) }
-        let workdir = template.workdir.map(resolve)
-        guard let (confinement, writable) = confinement(for: template, workdir: workdir, files: files) else {
-            return .startFailed(
-                id: id, reason: "swarm.json requires confinement, but this kernel offers no Landlock")
-        }
-        var environment = environment(for: record, wake: wake, upstream: upstream)
-        let privateHome = template.privateHome ? files.directory + "/home" : nil
-        if let privateHome {
-            // a HOME of its own; the XDG folders fall back to it (TMPDIR is private already)
-            let replaced: Set<String> = [
-                "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-            ]
-            environment.removeAll { replaced.contains(String($0.prefix { $0 != "=" })) }
-            environment.append("HOME=" + privateHome)
-        }
-        let spec = LaunchSpec(
-            id: id, command: upstream?.command ?? template.command,
-            workingDirectory: workdir ?? files.directory,
-            environment: environment, files: files, writable: writable, privateHome: privateHome,
-            landlockABI: landlockABI)
-        progressOffsets[id] = progressOffsets[id] ?? 0
-        srunAgents.remove(id)
-        if kind.isSlurm { pollForSlurm() }
-        if kind.isSlurm, let wait = waitWhileSlurmIsDown(id) { return wait }
-        let handle: RunHandle
-        do {
-            handle = try launcher(for: kind).start(spec)
-        } catch {
-            if kind.isSlurm && error.transient { return slurmUnavailable(id, reason: error.message) }
-            return .startFailed(id: id, reason: error.message)
-        }
-        let why = "run \(record.runs), wake \(wake.joined(separator: ","))"
-        switch handle {
-        case .process(let pid):
-            if kind == .slurmSrun { srunAgents.insert(id) }
-            watchProcess(id: id, pid: pid, ownChild: true)
-            log.debug("started \(id) (pid \(pid), \(why))")
-            return .started(id: id, pid: pid, confinement: confinement)
-        case .job(let job):
-            slurmAnswers()
-            slurmJobs[id] = job
-            heldJobs.insert(id)
-            log.debug("submitted \(id) as Slurm job \(job) (\(why))")
-            return .started(id: id, pid: nil, confinement: confinement, job: job)
-        }
-    }
-
-    /// True when the run about to start is the agent's first, started on this machine without
-    /// an upstream, and meta.json already holds its queued record (it waited for a slot):
-    /// that record stays until the run has lasted `pidWriteDelay` or ended. A restarted
-    /// daemon tells that the run started by the stdout.log its spawn creates (`recover`).
-    private func startsUnrecorded(_ record: AgentRecord, kind: LauncherKind, files: AgentFiles) -> Bool {
-        kind == .local && record.runs == 1 && record.attempts == 1 && record.upstream == nil
-            && FileSystem.exists(files.meta)
-    }
-
-    /// How a run of `template` is confined, and the paths it may write (nil: unconfined);
-    /// nil when swarm.json requires confinement this kernel cannot give.
-    private func confinement(for template: Template, workdir: String?, files: AgentFiles) -> (String, [String]?)? {
-        switch (config.confinement, landlockABI) {
-        case (.off, _):
-            return ("off", nil)
-        case (.require, 0):
-            return nil
-        case (_, 0):
-            return ("none", nil)
-        default:
-            let granted = (workdir.map { [$0] } ?? []) + template.writes.map(resolveWritable)
-            if warnedTemplates.insert(template.name).inserted { warnAboutWrites(granted, template: template.name) }
-            return ("landlock:\(landlockABI)", [files.directory] + granted)
-        }
-    }
-
-    /// A path from a template: absolute as is, otherwise relative to the workspace root.
-    private func resolve(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        return workspace.root + "/" + path
     }
 
     /// Warns, once per template and daemon run, about granted paths that do not exist or that
@@ -211,14 +144,6 @@ extension Daemon {
         }
     }
 
-    /// A template's `writes` entry as a path: absolute as is, `~` and `~/...` in the daemon's
-    /// HOME, anything else relative to the workspace root.
-    private func resolveWritable(_ path: String) -> String {
-        if path == "~" { return home ?? "/" }
-        if path.hasPrefix("~/"), let home { return home + path.dropFirst(1) }
-        return resolve(path)
-    }
-
     /// Before a new attempt, the previous attempt's results.json moves aside so that only the
     /// new attempt's result counts.
     private func archivePreviousResult(_ record: AgentRecord) {
@@ -229,45 +154,18 @@ extension Daemon {
         try? FileSystem.rename(files.results, to: kept)
     }
 
-    /// The environment of CLI.md for one run.
-    func environment(for record: AgentRecord, wake: [String], upstream: Upstream?) -> [String] {
-        let files = workspace.agentFiles(record.id)
-        var environment = baseEnvironment
-        if let upstream {
-            let replaced = Set(upstream.unset + Array(upstream.env.keys))
-            environment.removeAll { entry in
-                replaced.contains(String(entry.prefix { $0 != "=" }))
-            }
-            environment += upstream.env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        }
-        environment.append("SWARM_ROOT=" + workspace.root)
-        environment.append("SWARM_AGENT_ID=" + record.id)
-        environment.append("SWARM_AGENT_DIR=" + files.directory)
-        environment.append("SWARM_PARENT_ID=" + (record.parent ?? ""))
-        environment.append("SWARM_DEPTH=\(record.depth)")
-        environment.append("SWARM_SLOTS=\(record.kind == .orchestrator ? record.slots : 0)")
-        environment.append("SWARM_PROGRESS=" + files.progress)
-        environment.append("SWARM_RESULTS=" + files.results)
-        environment.append("SWARM_UPSTREAM=" + (record.upstream ?? ""))
-        environment.append("SWARM_ATTEMPT=\(record.attempts)")
-        environment.append("SWARM_WAKE=" + wake.joined(separator: " "))
-        environment.append("TMPDIR=" + files.temporary)
-        return environment
-    }
-
-    func watchProcess(id: String, pid: Int32, ownChild: Bool) {
-        let token = nextToken
-        nextToken += 1
+    /// Watches `run` of agent `id` until it ends: through its pidfd when it is a process.
+    func track(_ id: String, _ run: Run, ownChild: Bool) {
+        guard let token = runs.insert(id, run), let pid = run.pid else { return }
         do {
             let descriptor = try Processes.pidfd(pid)
             let raw = descriptor.rawValue
             try? epoll.add(raw, token: token)
-            processes[token] = ProcessWatch(id: id, pid: pid, raw: raw, descriptor: descriptor, ownChild: ownChild)
+            runs.watch(ProcessWatch(id: id, pid: pid, raw: raw, descriptor: descriptor, ownChild: ownChild), token: token)
         } catch {
             log.warning("cannot open a pidfd for \(id) (pid \(pid)): \(error); its end is noticed at a heartbeat")
-            processes[token] = ProcessWatch(id: id, pid: pid, raw: -1, descriptor: nil, ownChild: ownChild)
+            runs.watch(ProcessWatch(id: id, pid: pid, raw: -1, descriptor: nil, ownChild: ownChild), token: token)
         }
-        processTokens[id] = token
     }
 
     /// The agent's command ended: reap it, read what it left, tell the scheduler.
@@ -279,10 +177,6 @@ extension Daemon {
         } else if Processes.isAlive(watch.pid) {
             return
         }
-        if let token = processTokens.removeValue(forKey: watch.id) {
-            if watch.raw >= 0 { epoll.remove(watch.raw) }
-            processes[token] = nil
-        }
         finishRun(watch.id, status: status)
     }
 
@@ -293,15 +187,18 @@ extension Daemon {
     /// `launcherProblem` says why the launcher (Slurm) ended the run, when it did: a run
     /// without a good result then fails with that reason.
     func finishRun(_ id: String, status: ExitStatus?, launcherProblem: String? = nil) {
-        if let outage = stepNeverAllocated(id, status: status) {
-            srunAgents.remove(id)
-            feed(slurmUnavailable(id, reason: outage))
+        let run = runs[id]
+        if let watch = runs.remove(id), watch.raw >= 0 { epoll.remove(watch.raw) }
+        if run?.launcher == .slurmSrun, let outage = slurm.stepNeverAllocated(id, status: status, now: now) {
+            raiseSlurmNotes()
+            feed(.startDeferred(id: id, until: outage.until, reason: outage.reason))
             return
         }
-        if killDeadlines[id] == nil, launcher.isRunning(id) {
+        if !deadlines.isStopping(id), local.isRunning(id) {
             let pid = scheduler.agents[id]?.pid
-            let signalled = launcher.signalTree(id: id, pid: pid, Signal.terminate)
-            killDeadlines[id] = (now + config.killGraceMilliseconds, .local, pid.map(RunHandle.process))
+            let signalled = local.signalTree(id: id, pid: pid, Signal.terminate)
+            deadlines.stopping(
+                id, PendingStop(due: now + config.killGraceMilliseconds, launcher: .local, handle: pid.map(RunHandle.process)))
             log.info("\(id) ended but left \(signalled) process(es) behind; SIGTERM to them")
         }
         let contract: ResultContract?
@@ -316,7 +213,6 @@ extension Daemon {
         let result = ResultReader.read(files.results)
         var outcome = ResultReader.outcome(of: result, files: files, exit: status, contract: contract)
         if let launcherProblem, outcome != .succeeded { outcome = .failed(.exit, reason: launcherProblem) }
-        srunAgents.remove(id)
         log.debug("\(id) ended: \(outcome)")
         if let usage = UsageReader.usage(of: result, files: files) {
             feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
@@ -325,11 +221,17 @@ extension Daemon {
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
     }
 
+    /// The launcher that stops runs of `kind`.
+    func stopper(for kind: LauncherKind) -> any AgentLauncher {
+        kind == .local ? local : slurm
+    }
+
     private func stop(_ id: String) {
         guard let record = scheduler.agents[id], record.active else { return }
-        let kind: LauncherKind = slurmJobs[id] != nil ? .slurm : srunAgents.contains(id) ? .slurmSrun : .local
-        let done = launcher(for: kind).stop(id: id, run: record.run, force: false)
-        killDeadlines[id] = (now + config.killGraceMilliseconds, kind, record.run)
+        let run = runs[id]
+        let kind = run?.launcher ?? .local
+        let done = stopper(for: kind).stop(id: id, run: run, force: false)
+        deadlines.stopping(id, PendingStop(due: now + config.killGraceMilliseconds, launcher: kind, handle: run?.handle))
         log.info("stopping \(id): \(done)")
     }
 
@@ -354,72 +256,54 @@ extension Daemon {
         summary["updated"] = .string(Timestamp.iso8601(milliseconds: now))
         summary["children"] = .array(list)
         let text = JSON.encode(.object(summary), pretty: true, sortKeys: false)
-        do {
-            try FileSystem.writeAtomically(workspace.agentFiles(parent).fanIn, Array(text.utf8))
-        } catch {
-            log.error("cannot write children.json of \(parent): \(error)")
-        }
+        writer.replace(workspace.agentFiles(parent).fanIn, with: Array(text.utf8), now: now)
     }
 
-    /// Writes what changed: meta.json of every touched agent at once, state.json at most every
+    /// Writes what is due: meta.json of every changed agent at once, state.json at most every
     /// `stateWriteInterval` (or now, with `force`).
     func flush(force: Bool = false) {
-        if force {
-            dirtyMeta.formUnion(unwrittenStarts.keys)
-        } else if !unwrittenStarts.isEmpty {
-            writeAgedStarts()
-        }
-        flushMeta()
-        let due = Clock.wallMilliseconds() - lastStateWrite >= stateWriteInterval
-        if stateDirty && (due || force) { writeState() }
+        records.flush(
+            records: scheduler.agents, limits: scheduler.limits, router: scheduler.router, writer: &writer, now: now,
+            force: force)
+        reportWrites()
     }
 
-    /// state.json: one compact line per agent (cached until the agent changes), so a
-    /// rewrite costs little even with thousands of agents.
-    /// Writes every meta.json that changed, in id order.
-    func flushMeta() {
-        for id in dirtyMeta.sorted() {
-            unwrittenStarts[id] = nil
-            guard let record = scheduler.agents[id] else { continue }
-            do {
-                try MetaStore.write(record, in: workspace)
-            } catch {
-                log.error("cannot write meta.json of \(id): \(error)")
-            }
-        }
-        dirtyMeta.removeAll()
+    /// Tries the owed writes again once their wait is over.
+    func retryWrites() {
+        guard writer.isStalled else { return }
+        writer.retryOwed(now: now)
+        reportWrites()
     }
 
-    private func writeState() {
-        let records = scheduler.agents.values.sorted { $0.sequence < $1.sequence }
-        var text = "{\n  \"agents\": ["
-        for (index, record) in records.enumerated() {
-            let line: String
-            if let cached = stateLines[record.id] {
-                line = cached
-            } else {
-                line = JSON.encode(AgentSummary(record, workspace: workspace, progress: nil).json, pretty: false)
-                stateLines[record.id] = line
+    /// Turns the writer's transitions into alerts and scheduler events: a stall holds every
+    /// start and the intake; the recovery lets them go and takes in what waited.
+    func reportWrites() {
+        for transition in writer.takeTransitions() {
+            switch transition {
+            case .stalled(let path, let error):
+                let kind = error.meansFull ? "disk-full" : "write-failed"
+                log.error("cannot write \(path): \(error); the write is kept and tried again until it lands")
+                raise(
+                    kind,
+                    "the tree takes no writes (\(path): \(error)); no agent starts and no task is taken in until it "
+                        + "does" + (error.meansFull ? "; free space on the file system that holds swarm/" : ""))
+                feed(.storage(writable: false))
+            case .recovered(let owed, let duration):
+                log.info("the tree takes writes again: \(owed) owed write(s) landed after \(duration) ms")
+                if writer.droppedAppends > 0 {
+                    log.warning("\(writer.droppedAppends) alert line(s) could not be kept while the tree took no writes")
+                }
+                raise("disk-recovered", "the tree takes writes again; \(owed) owed write(s) landed after \(duration) ms")
+                feed(.storage(writable: true))
+                scanInbox()
+                for parent in queue.takeHeldSpawnFolders() { scanSpawnFolder(parent) }
             }
-            text += (index == 0 ? "\n    " : ",\n    ") + line
         }
-        text += records.isEmpty ? "],\n" : "\n  ],\n"
-        let budgets = StatusView.budgets(records, limits: scheduler.limits).map { b -> JSONValue in
-            .object(["holder": .string(b.holder), "used": .integer(Int64(b.used)), "total": .integer(Int64(b.total))])
-        }
-        text += "  \"budgets\": " + JSON.encode(.array(budgets), pretty: false) + ",\n"
-        text += "  \"daemon_pid\": \(Processes.currentID),\n"
-        text += "  \"updated\": " + JSON.quote(Timestamp.iso8601(milliseconds: now)) + "\n}\n"
-        do {
-            try FileSystem.writeAtomically(workspace.statePath, Array(text.utf8))
-            if !scheduler.router.isEmpty {
-                let upstreams = UpstreamSnapshot.make(scheduler.router, now: now)
-                try FileSystem.writeAtomically(workspace.upstreamsPath, MetaStore.encodeValue(upstreams))
-            }
-        } catch {
-            log.error("cannot write state.json: \(error)")
-        }
-        stateDirty = false
-        lastStateWrite = Clock.wallMilliseconds()
+    }
+
+    /// Records an alert the daemon itself raises (not the scheduler): alerts.jsonl, the log
+    /// and the alert command.
+    func raise(_ kind: String, agent: String? = nil, _ message: String) {
+        alerts.record(Alert(time: now, kind: kind, agent: agent, message: message), writer: &writer, log: log, now: now)
     }
 }

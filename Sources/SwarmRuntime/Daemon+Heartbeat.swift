@@ -27,9 +27,9 @@ extension Daemon {
             for process in ProcFS.snapshot() { cpu[process.session, default: 0] += process.cpuTicks }
             for record in active {
                 evidence[record.id] = gather(record, cpu: cpu)
-                if let token = processTokens[record.id], let watch = processes[token] {
+                if let watch = runs.process(of: record.id) {
                     if watch.raw < 0 { processExited(watch) }
-                } else if slurmJobs[record.id] == nil && !launcher.isRunning(record.id) {
+                } else if runs[record.id]?.job == nil && !local.isRunning(record.id) {
                     finishRun(record.id, status: nil)
                 }
             }
@@ -53,7 +53,7 @@ extension Daemon {
         return Evidence(
             progressBytes: progressSize, outputBytes: outputs,
             cpuTicks: record.pid.flatMap { cpu[$0] } ?? 0, newestModification: newest,
-            newLines: newProgressLines(record.id, size: progressSize), held: isHeld(record))
+            newLines: newProgressLines(record.id, size: progressSize), held: slurm.isHeld(record.id, run: runs[record.id]))
     }
 
     /// The progress lines appended since the last beat.

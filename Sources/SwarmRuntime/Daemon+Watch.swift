@@ -22,7 +22,7 @@ extension Daemon {
                 forget(watch: event.wd)
                 continue
             }
-            guard let target = watches[event.wd], !event.name.isEmpty else { continue }
+            guard let target = watches.target(of: event.wd), !event.name.isEmpty else { continue }
             switch target {
             case .inbox:
                 if Intake.isIgnored(event.name) { continue }
@@ -52,9 +52,12 @@ extension Daemon {
         case "spawn":
             watchSpawnFolder(id)
         case "slurm-job":
-            if srunAgents.contains(id) { slurmAnswers() }
+            if runs[id]?.launcher == .slurmSrun {
+                slurm.answered()
+                raiseSlurmNotes()
+            }
         case "exit-status":
-            if let job = slurmJobs[id] { endJob(id, job: job, status: slurm.recordedExit(id), problem: nil) }
+            if let job = runs[id]?.job { report(slurm.exitRecorded(id, job: job)) }
         default:
             break
         }
@@ -62,13 +65,12 @@ extension Daemon {
 
     /// Starts watching an agent's folder (and its spawn/ folder) while it is unsettled.
     func watchAgent(_ id: String) {
-        guard agentWatches[id] == nil else { return }
+        guard !watches.watchesFolder(of: id) else { return }
         let files = workspace.agentFiles(id)
         do {
             let wd = try inotify.add(
                 files.directory, mask: [.closeWrite, .movedTo, .create, .onlyDirectory, .dontFollow])
-            watches[wd] = .agent(id)
-            agentWatches[id] = wd
+            watches.add(wd, .agent(id))
         } catch {
             degradeToPolling(because: "cannot watch \(files.directory): \(error)")
         }
@@ -76,12 +78,11 @@ extension Daemon {
     }
 
     func watchSpawnFolder(_ id: String) {
-        guard spawnWatches[id] == nil, scheduler.agents[id] != nil else { return }
+        guard !watches.watchesSpawnFolder(of: id), scheduler.agents[id] != nil else { return }
         let folder = workspace.agentFiles(id).spawn
         do {
             let wd = try inotify.add(folder, mask: [.closeWrite, .movedTo, .onlyDirectory, .dontFollow])
-            watches[wd] = .spawnRequests(id)
-            spawnWatches[id] = wd
+            watches.add(wd, .spawnRequests(id))
         } catch {
             degradeToPolling(because: "cannot watch \(folder): \(error)")
             return
@@ -90,23 +91,15 @@ extension Daemon {
     }
 
     func unwatchAgent(_ id: String) {
-        if let wd = agentWatches.removeValue(forKey: id) {
-            inotify.remove(wd)
-            watches[wd] = nil
-        }
-        if let wd = spawnWatches.removeValue(forKey: id) {
-            inotify.remove(wd)
-            watches[wd] = nil
-        }
+        for wd in watches.removeAgent(id) { inotify.remove(wd) }
         progressOffsets[id] = nil
         contracts[id] = nil
     }
 
     private func forget(watch wd: Int32) {
-        guard let target = watches.removeValue(forKey: wd) else { return }
+        guard let target = watches.dropped(wd) else { return }
         switch target {
-        case .agent(let id): agentWatches[id] = nil
-        case .spawnRequests(let id): spawnWatches[id] = nil
+        case .agent, .spawnRequests: break
         case .inbox: log.error("the inbox stopped being watched (was it removed?)")
         case .control: log.error("swarm/control stopped being watched (was it removed?)")
         }
@@ -133,14 +126,16 @@ extension Daemon {
     /// Switches to polling the tree every `interval` (or keeps the shorter interval already in
     /// force), with one alert: inotify cannot see everything any more.
     func degradeToPolling(because reason: String) {
-        let interval = min(pollInterval ?? Self.degradedPoll, Self.degradedPoll)
-        if pollInterval == nil {
+        let interval = min(deadlines.pollInterval ?? Self.degradedPoll, Self.degradedPoll)
+        if deadlines.pollInterval == nil {
             raise(
                 "watch-degraded",
                 "\(reason); the daemon now polls the tree every \(DurationText.format(interval)) "
                     + "(raise fs.inotify.max_user_watches to get events back)")
+            deadlines.poll(every: interval, from: now)
+        } else if interval != deadlines.pollInterval {
+            deadlines.poll(every: interval, from: now)
         }
-        pollInterval = interval
     }
 
     /// Carries out one request of the command line and removes it.
@@ -180,28 +175,18 @@ extension Daemon {
     /// full inbox never keeps the daemon from starting agents and seeing them finish.
     func scanInbox() {
         let entries = (try? FileSystem.entries(of: workspace.inbox)) ?? []
-        for entry in entries where !Intake.isIgnored(entry.name) && !backlogged.contains(entry.name) {
-            backlog.append(entry.name)
-            backlogged.insert(entry.name)
-        }
+        for entry in entries where !Intake.isIgnored(entry.name) { queue.enqueue(entry.name) }
     }
 
-    /// Takes up to `limit` queued inbox files; returns how many are left.
+    /// Takes up to `limit` queued inbox files; returns how many are left to take now (none
+    /// while the tree takes no writes: they wait in the inbox, unclaimed).
     @discardableResult
     func drainBacklog(limit: Int) -> Int {
-        var taken = 0
-        while backlogIndex < backlog.count && taken < limit {
-            let name = backlog[backlogIndex]
-            backlogged.remove(name)
-            backlogIndex += 1
-            taken += 1
-            if FileSystem.exists(workspace.inbox + "/" + name) { intakeFromInbox(name) }
+        guard !writer.isStalled else { return 0 }
+        for name in queue.take(limit: limit) where FileSystem.exists(workspace.inbox + "/" + name) {
+            intakeFromInbox(name)
         }
-        if backlogIndex == backlog.count {
-            backlog.removeAll(keepingCapacity: false)
-            backlogIndex = 0
-        }
-        return backlog.count - backlogIndex
+        return queue.waiting
     }
 
     func scanSpawnFolder(_ parent: String) {
@@ -213,11 +198,19 @@ extension Daemon {
     }
 
     func intakeFromInbox(_ name: String) {
+        guard !writer.isStalled else {
+            queue.enqueue(name)
+            return
+        }
         guard let claimed = intake.claim(name, from: workspace.inbox, parent: nil) else { return }
         process(claimedPath: claimed, fileName: name, parent: nil)
     }
 
     func intakeFromSpawn(_ parent: String, name: String) {
+        guard !writer.isStalled else {
+            queue.hold(spawnFolderOf: parent)
+            return
+        }
         let folder = workspace.agentFiles(parent).spawn
         guard let claimed = intake.claim(name, from: folder, parent: parent) else { return }
         process(claimedPath: claimed, fileName: name, parent: parent)
@@ -234,11 +227,11 @@ extension Daemon {
         }
         let result = intake.prepare(
             claimedPath: claimedPath, fileName: fileName, parent: parentRecord,
-            taken: { [scheduler, pending] id in scheduler.agents[id] != nil || pending[id] != nil },
+            taken: { [scheduler, queue] id in scheduler.agents[id] != nil || queue.isPending(id) },
             now: now)
         switch result {
         case .success(let task):
-            pending[task.record.id] = task
+            queue.prepared(task)
             feed(.arrived(task.record))
         case .failure(let error):
             let kept = intake.reject(

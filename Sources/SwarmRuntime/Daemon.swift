@@ -18,35 +18,13 @@ public struct DaemonOptions: Sendable {
     public init() {}
 }
 
-/// A watched process: the pidfd that becomes readable when the agent's command exits.
-final class ProcessWatch {
-    let id: String
-    let pid: Int32
-    /// The pidfd's number, or -1 when none could be opened (then the heartbeat polls).
-    let raw: Int32
-    private let descriptor: FileDescriptor?
-    /// False for agents adopted after a restart: they are not our children.
-    let ownChild: Bool
-
-    init(id: String, pid: Int32, raw: Int32, descriptor: consuming FileDescriptor?, ownChild: Bool) {
-        self.id = id
-        self.pid = pid
-        self.raw = raw
-        self.descriptor = descriptor
-        self.ownChild = ownChild
-    }
-}
-
-/// What an inotify watch descriptor stands for.
-enum WatchTarget: Equatable {
-    case inbox
-    case agent(String)
-    case spawnRequests(String)
-    case control
-}
-
-/// The daemon: one thread, one epoll loop that owns all state. It turns inotify, pidfd, signal
-/// and timer readiness into scheduler events and carries out the scheduler's effects.
+/// The daemon: one thread, one epoll loop. It wires small owners together, each with one
+/// concern: `WatchTable` (inotify watches), `RunTable` (runs and their pidfds), `IntakeQueue`
+/// (inbox files and tasks waiting for a decision), `RecordWriter` (what is written when: the
+/// crash contract) over `TreeWriter` (writes that fail stay owed), `Deadlines` (heartbeat,
+/// polls, grace periods), `LaunchPlanner` (record + template -> LaunchSpec) and the launchers,
+/// which own their runs (`LocalLauncher`, `SlurmLauncher`). The loop turns inotify, pidfd,
+/// signal and timer readiness into scheduler events and carries out the scheduler's effects.
 public final class Daemon {
     let workspace: Workspace
     let options: DaemonOptions
@@ -54,25 +32,13 @@ public final class Daemon {
     var config: SwarmConfig
     var scheduler: Scheduler
     var intake: Intake
-    let launcher: LocalLauncher
+    let local: LocalLauncher
     var slurm: SlurmLauncher
     /// SWARM_LAUNCHER of the daemon's environment: overrides swarm.json's `launcher`.
     let launcherOverride: LauncherKind?
-    /// Agents running as Slurm batch jobs: agent id -> job id.
-    var slurmJobs: [String: String] = [:]
-    /// Agents whose batch job Slurm holds back (pending, suspended) at the last look.
-    var heldJobs: Set<String> = []
-    /// Agents whose current run is an srun job step.
-    var srunAgents: Set<String> = []
-    /// While Slurm's controller does not answer: when batch starts are tried again, and the
-    /// wait that led there (doubled at each failure in a row).
-    var slurmOutage: (until: Millis, delay: Millis)?
     var alerts: AlertLog
-    let baseEnvironment: [String]
-    /// The Landlock ABI the kernel offers (lowered by SWARM_LANDLOCK_ABI); 0 without Landlock.
-    let landlockABI: Int
-    /// HOME of the daemon's environment: `~` in a template's `writes`.
-    let home: String?
+    /// What every launch plan depends on besides the record and its template.
+    var context: LaunchContext
     let lock: FileDescriptor
     let epoll: Epoll
     let inotify: Inotify
@@ -80,64 +46,28 @@ public final class Daemon {
 
     var now: Millis = 0
     var stopRequested = false
-    var watches: [Int32: WatchTarget] = [:]
-    var agentWatches: [String: Int32] = [:]
-    var spawnWatches: [String: Int32] = [:]
-    var processes: [UInt64: ProcessWatch] = [:]
-    var processTokens: [String: UInt64] = [:]
-    var nextToken: UInt64 = 16
-    var pending: [String: PreparedTask] = [:]
-    /// Inbox files found by a scan and not yet taken in, in order.
-    var backlog: [String] = []
-    var backlogged: Set<String> = []
-    /// With `--until-idle`: since when the tree has been idle without a break.
-    var idleSince: Millis?
-    /// How long `--until-idle` waits in an idle tree before it exits.
-    static let idleSettle: Millis = 250
-    /// Set in poll mode: how often the whole tree is looked at (inotify sees nothing that
-    /// other machines write on a network file system).
-    var pollInterval: Millis?
-    var nextPoll: Millis = 0
-    /// The poll interval used when the kernel runs out of inotify watches.
-    static let degradedPoll: Millis = 1_000
-    var backlogIndex = 0
-    /// Inbox files taken per loop turn while a backlog remains.
-    static let intakeBatch = 32
-    /// Inbox files taken per loop turn while agents run: few, so that the loop soon gets back
-    /// to the agents that ended and starts the next ones (a batch of 32 left slots idle
-    /// for several milliseconds).
-    static let intakeBatchWhileRunning = 4
-    var dirtyMeta: Set<String> = []
-    /// First runs whose pid is not in meta.json yet, with the time they started.
-    var unwrittenStarts: [String: Millis] = [:]
-    /// How long the first run of an agent may go before meta.json names its pid.
-    static let pidWriteDelay: Millis = 100
-    /// Each agent's line of state.json, until the agent changes.
-    var stateLines: [String: String] = [:]
-    var stateDirty = true
-    var lastStateWrite: Millis = 0
-    var nextHeartbeat: Millis = 0
-    /// Agents asked to stop: when the grace period ends, the launcher of the stopped run, and
-    /// how that run is known.
-    var killDeadlines: [String: (due: Millis, kind: LauncherKind, run: RunHandle?)] = [:]
+    var watches = WatchTable()
+    var runs = RunTable()
+    var queue = IntakeQueue()
+    var writer = TreeWriter()
+    var records: RecordWriter
+    var deadlines: Deadlines
     /// When timers were last looked at: a deadline that passed since then is due.
     var lastTimerCheck: Millis = 0
     /// The scheduler's next deadline after `lastTimerCheck`, until something changes (nil:
     /// not known; `.some(nil)`: none).
     var deadlineCache: Millis??
+    /// How far each running agent's progress.md was read.
     var progressOffsets: [String: Int64] = [:]
+    /// The results contract of each unsettled agent's template, read at its start.
     var contracts: [String: ResultContract?] = [:]
     /// Templates whose granted write paths were already checked this run.
     var warnedTemplates: Set<String> = []
 
+    /// The poll interval used when the kernel runs out of inotify watches.
+    static let degradedPoll: Millis = 1_000
     static let inotifyToken: UInt64 = 1
     static let signalToken: UInt64 = 2
-    /// state.json is rewritten at most this often while things change.
-    static let stateInterval: Millis = 250
-
-    /// How often state.json may be rewritten: every 250 ms, or every N/10 ms for N agents when
-    /// that is longer (a tree of 10,000 agents rewrites its 4 MB snapshot once a second).
-    var stateWriteInterval: Millis { max(Self.stateInterval, Millis(scheduler.agents.count / 10)) }
 
     var heartbeatInterval: Millis { scheduler.limits.heartbeat }
 
@@ -150,8 +80,7 @@ public final class Daemon {
         let config = try Self.loadConfig(workspace)
         self.config = config
         let inherited = ProcessEnvironment.snapshot()
-        self.landlockABI = Landlock.abi(environment: inherited)
-        self.home = inherited["HOME"]
+        let landlockABI = Landlock.abi(environment: inherited)
         if config.confinement == .require && landlockABI == 0 {
             throw SwarmError(
                 "swarm/swarm.json says \"confinement\": \"require\", but this kernel offers no Landlock "
@@ -186,26 +115,33 @@ public final class Daemon {
         var environment = inherited.filter { !$0.key.hasPrefix("SWARM_") }
         let binDirectory = Self.executableDirectory()
         environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
-        self.baseEnvironment = environment.map { "\($0.key)=\($0.value)" }.sorted()
+        let baseEnvironment = environment.map { "\($0.key)=\($0.value)" }.sorted()
+        self.context = LaunchContext(
+            workspace: workspace, config: config, baseEnvironment: baseEnvironment, landlockABI: landlockABI,
+            home: inherited["HOME"])
         self.intake = Intake(workspace: workspace)
-        self.launcher = LocalLauncher(workspace: workspace)
+        let local = LocalLauncher(workspace: workspace)
+        self.local = local
         let override = inherited["SWARM_LAUNCHER"].flatMap { $0.isEmpty ? nil : $0 }
         if let override, LauncherKind(rawValue: override) == nil {
             throw SwarmError(
                 "SWARM_LAUNCHER is \"\(override)\"; it must be local, slurm or slurm-srun (or unset)")
         }
         self.launcherOverride = override.flatMap(LauncherKind.init(rawValue:))
-        self.slurm = SlurmLauncher(
+        let client = SlurmClient(
             workspace: workspace, swarmExecutable: binDirectory + "/swarm", arguments: config.slurmArguments,
             environment: environment.map { "\($0.key)=\($0.value)" })
+        self.slurm = SlurmLauncher(client: client, local: local)
         self.alerts = AlertLog(
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
-        self.pollInterval = options.poll
+        self.records = RecordWriter(workspace: workspace)
+        self.deadlines = Deadlines(heartbeatAt: 0, pollInterval: options.poll)
     }
 
     /// One line at start (and after a reload): the Landlock ABI and what it means for agents.
     func logConfinement() {
+        let landlockABI = context.landlockABI
         switch (config.confinement, landlockABI) {
         case (.off, _):
             log.info("confinement: off in swarm.json; agents run unconfined (Landlock ABI \(landlockABI))")
@@ -250,11 +186,11 @@ public final class Daemon {
             try epoll.add(inotify.rawValue, token: Self.inotifyToken)
             try epoll.add(signals.rawValue, token: Self.signalToken)
             let wd = try inotify.add(workspace.inbox, mask: [.closeWrite, .movedTo, .create, .onlyDirectory])
-            watches[wd] = .inbox
+            watches.add(wd, .inbox)
             try? FileSystem.makeDirectory(workspace.controlDirectory)
             let control = try inotify.add(
                 workspace.controlDirectory, mask: [.closeWrite, .movedTo, .onlyDirectory])
-            watches[control] = .control
+            watches.add(control, .control)
         } catch {
             throw SwarmError("cannot watch \(workspace.inbox): \(error)")
         }
@@ -262,7 +198,7 @@ public final class Daemon {
             "swarm daemon \(Processes.currentID) on \(workspace.root): maxSlots \(config.maxSlots), "
                 + "reserve \(config.reserve), heartbeat \(DurationText.format(heartbeatInterval))")
         logConfinement()
-        if let pollInterval {
+        if let pollInterval = deadlines.pollInterval {
             log.info("poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched")
         }
         if slurmByDefault {
@@ -272,12 +208,12 @@ public final class Daemon {
         recover()
         scanControl()
         scanInbox()
-        nextHeartbeat = now + heartbeatInterval
-        nextPoll = now + (pollInterval ?? 0)
+        deadlines.heartbeat = now + heartbeatInterval
+        if let pollInterval = deadlines.pollInterval { deadlines.poll(every: pollInterval, from: now) }
         while !stopRequested {
             flush()
-            if options.untilIdle && settledIdle() { break }
-            let left = drainBacklog(limit: processes.isEmpty ? Self.intakeBatch : Self.intakeBatchWhileRunning)
+            if options.untilIdle && deadlines.settledIdle(isIdle(), now: now) { break }
+            let left = drainBacklog(limit: runs.hasNoProcesses ? IntakeQueue.batch : IntakeQueue.batchWhileRunning)
             let tokens: [UInt64]
             do {
                 tokens = try epoll.wait(timeoutMilliseconds: left > 0 ? 0 : timeout())
@@ -292,64 +228,44 @@ public final class Daemon {
         shutdown()
     }
 
-    /// With `--until-idle`: true once the tree has been idle for `idleSettle` without a
-    /// break, so that a task dropped into the inbox just as the last agent ended (a script
-    /// submitting its next batch, an agent's last spawn request) is still taken by this run.
-    private func settledIdle() -> Bool {
-        guard isIdle() else {
-            idleSince = nil
-            return false
-        }
-        let since = idleSince ?? now
-        idleSince = since
-        return now - since >= Self.idleSettle
-    }
-
     private func dispatch(_ token: UInt64) {
         switch token {
         case Self.inotifyToken: readInotify()
         case Self.signalToken: readSignals()
         default:
-            if let watch = processes[token] { processExited(watch) }
+            if let watch = runs.process(token: token) { processExited(watch) }
         }
     }
 
     private func timeout() -> Int32 {
-        var due = nextHeartbeat
-        if let deadline = schedulerDeadline() { due = min(due, deadline) }
-        if let kill = killDeadlines.values.map(\.due).min() { due = min(due, kill) }
-        if pollInterval != nil { due = min(due, nextPoll) }
-        if let hook = alerts.nextDeadline { due = min(due, hook) }
-        if let idleSince { due = min(due, idleSince + Self.idleSettle) }
-        if stateDirty { due = min(due, lastStateWrite + stateWriteInterval) }
-        if let oldest = unwrittenStarts.values.min() { due = min(due, oldest + Self.pidWriteDelay) }
+        let stateDue = records.stateDirty
+            ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
+        let due = deadlines.next(
+            schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite, writer.retryAt)
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
 
     private func timers() {
-        if let pollInterval, now >= nextPoll {
+        if deadlines.pollDue(now: now) {
             rescan()
             lookAtJobs()
-            nextPoll = now + pollInterval
         }
-        if now >= nextHeartbeat {
-            heartbeat()
-            nextHeartbeat = now + heartbeatInterval
-        }
+        if deadlines.heartbeatDue(now: now, interval: heartbeatInterval) { heartbeat() }
         if let deadline = schedulerDeadline(), deadline <= now {
             deadlineCache = nil
             feed(.tick)
         }
         lastTimerCheck = now
-        for (id, deadline) in killDeadlines where deadline.due <= now {
-            killDeadlines[id] = nil
+        for (id, stop) in deadlines.dueStops(now: now) {
             // A new run started since the stop is left alone; otherwise whatever is left of the
             // stopped run (its command, or children that ignored SIGTERM) gets SIGKILL.
-            if let record = scheduler.agents[id], record.active, record.run != deadline.run { continue }
-            let done = launcher(for: deadline.kind).stop(id: id, run: deadline.run, force: true)
+            if let run = runs[id], run.handle != stop.handle { continue }
+            let done = stopper(for: stop.launcher).stop(
+                id: id, run: stop.handle.map { Run(launcher: stop.launcher, handle: $0) }, force: true)
             if !done.isEmpty { log.info("\(id) outlived its grace period; \(done)") }
         }
+        retryWrites()
     }
 
     /// The scheduler's next deadline after the last timer check; computed again only after an
@@ -378,8 +294,9 @@ public final class Daemon {
             let fresh = try Self.loadConfig(workspace)
             config = fresh
             scheduler.updateLimits(Limits(fresh, heartbeat: options.heartbeat))
+            context.config = fresh
             alerts.command = fresh.alertCommand
-            slurm.arguments = fresh.slurmArguments
+            slurm.client.arguments = fresh.slurmArguments
             logConfinement()
             var broken: [String] = []
             for name in Catalog.names(in: workspace.templatesDirectory) {
@@ -400,7 +317,7 @@ public final class Daemon {
     /// True when nothing is left to do: no agent queued, running or waiting and no task
     /// waiting in the inbox or half-claimed.
     func isIdle() -> Bool {
-        guard backlogIndex >= backlog.count, pending.isEmpty, scheduler.isIdle else { return false }
+        guard queue.isEmpty, scheduler.isIdle, !writer.isStalled else { return false }
         let inbox = (try? FileSystem.entries(of: workspace.inbox)) ?? []
         if inbox.contains(where: { !Intake.isIgnored($0.name) }) { return false }
         return claimedLeftovers().isEmpty
@@ -409,6 +326,11 @@ public final class Daemon {
     private func shutdown() {
         alerts.stopAll(log: log)
         flush(force: true)
+        if writer.isStalled {
+            log.error(
+                "stopping with \(writer.owedCount) write(s) still owed to the tree (\(writer.stalledSince.map { "\($0.error)" } ?? "")); "
+                    + "the next daemon rebuilds from what landed")
+        }
         log.info("stopped; \(scheduler.activeAgents.count) agent(s) left running for the next daemon")
     }
 }

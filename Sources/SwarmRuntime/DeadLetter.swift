@@ -1,3 +1,4 @@
+import SwarmCore
 import SwarmProtocol
 import SwarmSystem
 
@@ -12,29 +13,26 @@ enum DeadLetter {
     /// Bytes kept of each file; a longer log keeps its tail.
     static let limit = 4 << 20
 
-    static func keep(_ id: String, reason: String, workspace: Workspace, log: Logger) {
+    /// Fills `dead-letter/<id>/` through `writer`: a full disk delays the copy, it never
+    /// loses it (each file is owed until it lands).
+    static func keep(_ id: String, reason: String, workspace: Workspace, writer: inout TreeWriter, now: Millis) {
         let source = workspace.agentFiles(id)
         let target = workspace.deadLetter + "/" + id
-        do {
-            try FileSystem.makeDirectory(target)
-            for name in kept {
-                let path = source.directory + "/" + name
-                guard let status = FileSystem.status(path), status.kind == .regular else { continue }
-                try FileSystem.writeAtomically(target + "/" + name, tail(path, size: status.size))
-            }
-            let text = """
-                # \(id) failed for good
-
-                \(reason)
-
-                Everything the runtime knew is beside this file; the agent's folder is \
-                \(source.directory). Run `swarm retry \(id)` to queue it again (attempts keep counting).
-
-                """
-            try FileSystem.writeAtomically(target + "/reason.md", Array(text.utf8))
-        } catch {
-            log.error("cannot fill \(target): \(error)")
+        for name in kept {
+            let path = source.directory + "/" + name
+            guard let status = FileSystem.status(path), status.kind == .regular else { continue }
+            writer.replace(target + "/" + name, with: tail(path, size: status.size), makeParent: true, now: now)
         }
+        let text = """
+            # \(id) failed for good
+
+            \(reason)
+
+            Everything the runtime knew is beside this file; the agent's folder is \
+            \(source.directory). Run `swarm retry \(id)` to queue it again (attempts keep counting).
+
+            """
+        writer.replace(target + "/reason.md", with: Array(text.utf8), makeParent: true, now: now)
     }
 
     private static func tail(_ path: String, size: Int64) -> [UInt8] {

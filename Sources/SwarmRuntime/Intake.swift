@@ -162,25 +162,36 @@ struct Intake: Sendable {
         let files = workspace.agentFiles(id)
         guard FileSystem.exists(files.directory) else { return false }
         let entries = (try? FileSystem.entries(of: files.directory)) ?? []
-        return !entries.allSatisfy { $0.name.hasPrefix("source.") || $0.name == "task.md" }
+        return !entries.allSatisfy { Self.isLeftOfIntake($0.name) }
     }
 
-    /// Creates the accepted agent's folder: source file, brief, meta.json (unless `meta` is nil
-    /// because the agent starts at once and its start writes it), the parent's link. The
-    /// launcher creates `tmp/` when it starts the agent.
-    func materialize(_ task: PreparedTask, record: AgentRecord, meta: [UInt8]?) throws(Errno) {
+    /// True for the files intake itself puts into a new agent's folder, and the temporary
+    /// files of their atomic writes a crash may leave behind.
+    static func isLeftOfIntake(_ name: String) -> Bool {
+        name.hasPrefix("source.") || name == "task.md" || name == "spawn"
+            || name.hasPrefix(".task.md.tmp-") || name.hasPrefix(".meta.json.tmp-")
+    }
+
+    /// Creates the accepted agent's folder: the parent's link first (so that a crash before
+    /// meta.json still tells whose request the folder holds), source file, brief, meta.json
+    /// (unless `meta` is nil because the agent starts at once and its start writes it). The
+    /// brief and meta.json go through `writer`, so a full disk delays them (and the agent's
+    /// start) but loses neither. The launcher creates `tmp/` when it starts the agent.
+    func materialize(
+        _ task: PreparedTask, record: AgentRecord, meta: [UInt8]?, writer: inout TreeWriter, now: Millis
+    ) throws(Errno) {
         let files = workspace.agentFiles(record.id)
-        try FileSystem.makeDirectory(files.directory)
-        let ext = task.fileName.hasSuffix(".json") ? "json" : "md"
-        try FileSystem.rename(task.claimedPath, to: files.directory + "/source." + ext)
-        try FileSystem.writeAtomically(files.task, Array(task.brief.utf8))
-        if record.kind == .orchestrator { try FileSystem.makeDirectory(files.spawn) }
-        if let meta { try FileSystem.writeAtomically(files.meta, meta) }
         if let parent = record.parent {
             let links = workspace.agentFiles(parent).children
             try FileSystem.makeDirectory(links)
             try? FileSystem.symlink(target: "../../" + record.id, at: links + "/" + record.id)
         }
+        try FileSystem.makeDirectory(files.directory)
+        let ext = task.fileName.hasSuffix(".json") ? "json" : "md"
+        try FileSystem.rename(task.claimedPath, to: files.directory + "/source." + ext)
+        writer.replace(files.task, with: Array(task.brief.utf8), now: now)
+        if record.kind == .orchestrator { try FileSystem.makeDirectory(files.spawn) }
+        if let meta { writer.replace(files.meta, with: meta, now: now) }
     }
 
     /// Moves a claimed task that cannot run to the rejected place (or, for a child request, the

@@ -2,48 +2,6 @@ import SwarmCore
 import SwarmProtocol
 import SwarmSystem
 
-/// What the runtime needs to start one run of an agent's command.
-struct LaunchSpec: Sendable {
-    var id: String
-    var command: String
-    var workingDirectory: String
-    var environment: [String]
-    var files: AgentFiles
-    /// The paths the agent may write beneath when it runs confined (its own folder first);
-    /// nil runs it unconfined.
-    var writable: [String]? = nil
-    /// A HOME of its own (`home: private`) to create before the start, or nil.
-    var privateHome: String? = nil
-    /// The Landlock ABI whose rights a confined agent's ruleset handles.
-    var landlockABI: Int = 0
-}
-
-/// How a started run is known to the daemon: a process on this machine (watched through its
-/// pidfd) or a Slurm batch job (watched through `scontrol`).
-enum RunHandle: Sendable, Equatable {
-    case process(Int32)
-    case job(String)
-}
-
-extension AgentRecord {
-    /// How its current run is known: its process on this machine, or its Slurm batch job.
-    var run: RunHandle? { pid.map(RunHandle.process) ?? job.map(RunHandle.job) }
-}
-
-/// What starts and stops runs of agents' commands. Every launcher takes the same request,
-/// `LaunchSpec` (command, working directory, environment of CLI.md, log files, confinement),
-/// and tells how the run is known; the daemon watches it (a pidfd, or `scontrol`) and judges
-/// it the same way whichever ran it. swarm.json's `launcher` (or a template's) picks one.
-protocol AgentLauncher: Sendable {
-    /// Starts one run of `spec`'s command.
-    func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle
-
-    /// Stops run `run` of agent `id` and everything it started: asks it to end (`force`
-    /// false: SIGTERM, or Slurm's cancel), or, when the grace period is over, makes sure
-    /// (`force`: SIGKILL). Returns what it did, for the daemon's log ("" when nothing).
-    func stop(id: String, run: RunHandle?, force: Bool) -> String
-}
-
 /// Starts agents on this machine: posix_spawn (or, confined, fork + Landlock + exec) into a
 /// new session, through `/bin/sh -c` unless the command is plain words (`PlainCommand`); a
 /// lock on the agent's folder handed over as descriptor 3 so the kernel holds it exactly as
@@ -57,12 +15,16 @@ struct LocalLauncher: AgentLauncher {
     static let lockDescriptor: Int32 = 3
 
     /// Starts the command; returns its process. The caller watches the pid for its exit.
-    func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle {
-        .process(try spawn(spec))
+    func start(_ spec: LaunchSpec, as kind: LauncherKind = .local, now: Millis = 0) -> LaunchOutcome {
+        do {
+            return .started(.process(try spawn(spec)))
+        } catch {
+            return .failed(error.message)
+        }
     }
 
     /// Starts the command; returns its pid.
-    private func spawn(_ spec: LaunchSpec) throws(SwarmError) -> Int32 {
+    func spawn(_ spec: LaunchSpec) throws(SwarmError) -> Int32 {
         try? FileSystem.makeDirectory(spec.files.temporary)
         if let home = spec.privateHome { try? FileSystem.makeDirectory(home) }
         let lock: FileDescriptor
@@ -104,9 +66,8 @@ struct LocalLauncher: AgentLauncher {
     }
 
     /// SIGTERM, or with `force` SIGKILL, to every process of the run (`signalTree`).
-    func stop(id: String, run: RunHandle?, force: Bool) -> String {
-        let session: Int32? = if case .process(let pid) = run { pid } else { nil }
-        let signalled = signalTree(id: id, pid: session, force ? Signal.kill : Signal.terminate)
+    func stop(id: String, run: Run?, force: Bool) -> String {
+        let signalled = signalTree(id: id, pid: run?.pid, force ? Signal.kill : Signal.terminate)
         if force && signalled == 0 { return "" }
         return "\(force ? "SIGKILL" : "SIGTERM") to \(signalled) process(es)"
     }

@@ -1,215 +1,269 @@
+import SwarmCore
 import SwarmProtocol
 import SwarmSystem
 
-/// Starts agents through Slurm, the cluster's own scheduler: as batch jobs (`sbatch`) or as
-/// job steps run by an `srun` on this machine. Jobs are stopped with `scancel` and watched
-/// with `scontrol show job`; the tree must be on storage every node mounts at the same path,
-/// and `swarm` must be at the same path on every node (agents call it).
-struct SlurmLauncher: Sendable {
-    let workspace: Workspace
-    /// The `swarm` binary agents run (`swarm confine` wraps confined commands).
-    let swarmExecutable: String
-    /// Options added to every `sbatch` and `srun` (swarm.json's `slurm.arguments`).
-    var arguments: [String]
-    /// The environment `sbatch`, `scancel` and `scontrol` run with (PATH, SLURM_CONF).
-    let environment: [String]
-
-    /// How long a Slurm command may take before it counts as failed.
-    static let commandTimeout: Int64 = 30_000
-
-    /// The shell script a job runs: the command (through `swarm confine` when confined),
-    /// then, in a batch job, its exit status into the agent's folder, so that the end is
-    /// known even after Slurm forgot the job.
-    func script(for spec: LaunchSpec, batch: Bool) -> String {
-        var command = "/bin/sh -c " + Shell.quote(spec.command)
-        if let writable = spec.writable {
-            let writes = writable.map { "--write " + Shell.quote($0) }.joined(separator: " ")
-            command = Shell.quote(swarmExecutable) + " confine " + writes + " -- " + command
-        }
-        var lines = [
-            "#!/bin/sh",
-            "# swarm agent \(spec.id): written by the swarm daemon; runs on the node Slurm picked",
-        ]
-        if batch {
-            let status = Shell.quote(spec.files.exitStatus)
-            let temporary = Shell.quote(spec.files.exitStatus + ".tmp")
-            lines += [
-                command,
-                "status=$?",
-                "printf '%s\\n' \"$status\" > \(temporary) && mv -f \(temporary) \(status)",
-                "exit \"$status\"",
-            ]
-        } else {
-            lines += [
-                "printf '%s\\n' \"$SLURM_JOB_ID\" > \(Shell.quote(spec.files.slurmJob))",
-                "exec " + command,
-            ]
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// The options common to `sbatch` and `srun` for one agent: its name and folder, one
-    /// task, its whole environment (whatever a site's defaults say), then swarm.json's
-    /// `slurm.arguments`, which may override any of them.
-    private func jobOptions(_ spec: LaunchSpec) -> [String] {
-        ["--job-name=" + spec.id, "--chdir=" + spec.workingDirectory, "--ntasks=1", "--export=ALL"] + arguments
-    }
-
-    /// Submits the agent as a batch job; returns its job id. The job's environment is the
-    /// agent's (sbatch passes its own on); its output goes to the agent's log files.
-    func submit(_ spec: LaunchSpec) throws(SwarmError) -> String {
-        try? FileSystem.makeDirectory(spec.files.temporary)
-        if let home = spec.privateHome { try? FileSystem.makeDirectory(home) }
-        try? FileSystem.remove(spec.files.exitStatus)
-        // --no-requeue: a job that lost its node ends, and the template's failure policy (not
-        // Slurm) decides whether the agent runs again
-        let options =
-            ["--parsable", "--output=" + spec.files.stdout, "--error=" + spec.files.stderr, "--open-mode=append",
-             "--no-requeue"]
-            + jobOptions(spec)
-        let output: CommandOutput
-        do {
-            output = try CommandRunner.run(
-                "sbatch", options, environment: spec.environment,
-                input: Array(script(for: spec, batch: true).utf8), timeoutMilliseconds: Self.commandTimeout)
-        } catch {
-            throw SwarmError(
-                "cannot run sbatch for \(spec.id): \(error); install Slurm's client commands (slurm-client) "
-                    + "or set \"launcher\": \"local\"")
-        }
-        let job = output.text.split(separator: "\n").first.map { String($0.prefix { $0 != ";" }) } ?? ""
-        guard output.succeeded, !job.isEmpty, job.allSatisfy(\.isNumber) else {
-            if output.status == nil {
-                throw SwarmError(
-                    "sbatch for \(spec.id) got no answer within \(Self.commandTimeout / 1000) s", transient: true)
-            }
-            let complaint = output.complaint.isEmpty ? "no job id printed" : output.complaint
-            throw SwarmError("sbatch refused \(spec.id): \(complaint)", transient: Self.isOutage(complaint))
-        }
-        return job
-    }
-
-    /// True for what Slurm's commands print when the controller cannot be reached or is too
-    /// busy to take a request, rather than refusing the request itself.
-    static func isOutage(_ complaint: String) -> Bool {
-        let signs = [
-            "Unable to contact slurm controller", "Socket timed out", "temporarily unable to accept job",
-            "Transport endpoint is not connected", "Connection refused", "Zero Bytes were transmitted",
-        ]
-        return signs.contains { complaint.lowercased().contains($0.lowercased()) }
-    }
-
-    /// True when the controller answers `scontrol ping` within a few seconds.
-    func controllerAnswers() -> Bool {
-        let ping = try? CommandRunner.run("scontrol", ["ping"], environment: environment, timeoutMilliseconds: 5_000)
-        return ping.map { $0.succeeded && $0.text.contains("is UP") } ?? false
-    }
-
-    /// The command the local launcher runs for a job step: `srun` with the agent's options,
-    /// in the foreground, so that its exit status is the command's.
-    func srunCommand(_ spec: LaunchSpec) -> String {
-        let words = ["srun", "--quiet"] + jobOptions(spec) + ["/bin/sh", "-c", script(for: spec, batch: false)]
-        return "exec " + words.map(Shell.quote).joined(separator: " ")
-    }
-
-    /// Sends `signal` (a name such as `TERM`) to every process of the job, batch script
-    /// included, or cancels the job outright when `signal` is nil (Slurm then sends SIGTERM,
-    /// and SIGKILL after its KillWait, to everything the job started on its node).
-    @discardableResult
-    func cancel(job: String, signal: String?) -> Bool {
-        let options = signal.map { ["--signal=" + $0, "--full"] } ?? []
-        let output = try? CommandRunner.run(
-            "scancel", options + [job], environment: environment, timeoutMilliseconds: Self.commandTimeout)
-        return output?.succeeded ?? false
-    }
-
-    /// Every job Slurm knows (running, pending, and ended within its MinJobAge), by id; nil
-    /// when `scontrol` cannot be run or fails (then nothing is concluded from its silence).
-    func jobs() -> [String: SlurmJob]? {
-        guard
-            let output = try? CommandRunner.run(
-                "scontrol", ["--oneliner", "show", "job"], environment: environment,
-                timeoutMilliseconds: Self.commandTimeout),
-            output.succeeded
-        else { return nil }
-        var jobs: [String: SlurmJob] = [:]
-        for job in SlurmJob.parseList(output.text) { jobs[job.id] = job }
-        return jobs
-    }
-
-    /// The exit status a batch job's script recorded, if it got that far.
-    func recordedExit(_ id: String) -> ExitStatus? {
-        guard let bytes = try? FileSystem.readFile(workspace.agentFiles(id).exitStatus, limit: 64),
-            let code = Int32(String(decoding: bytes, as: UTF8.self).trimmingTrailingNewlines())
-        else { return nil }
-        return code > 128 && code < 160 ? .signaled(code - 128) : .exited(code)
-    }
-
-    /// The job id an srun step wrote into the agent's folder.
-    func stepJob(_ id: String) -> String? {
-        guard let bytes = try? FileSystem.readFile(workspace.agentFiles(id).slurmJob, limit: 64) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self).trimmingTrailingNewlines()
-        return !text.isEmpty && text.allSatisfy(\.isNumber) ? text : nil
-    }
+/// What the Slurm launcher has to tell the daemon's alerts.
+enum SlurmNote: Equatable {
+    /// The controller stopped answering: starts wait until `until`.
+    case unavailable(reason: String, until: Millis)
+    /// A submission went through again.
+    case recovered
 }
 
-/// Runs each agent as a Slurm batch job (`launcher: slurm`).
-struct SlurmBatchLauncher: AgentLauncher {
-    let slurm: SlurmLauncher
-    let local: LocalLauncher
+/// What a look at the batch jobs found for one agent.
+enum JobReport: Equatable {
+    /// Slurm's word on a job that has not ended (`PENDING (Resources)`, `RUNNING on node7`).
+    case state(id: String, words: String)
+    /// The job ended: its recorded exit status, and why Slurm ended it when it did.
+    case ended(id: String, job: String, status: ExitStatus?, problem: String?)
+}
 
-    func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle {
-        .job(try slurm.submit(spec))
+/// How a batch run recorded in meta.json stands after a restart.
+enum RecoveredJob: Equatable {
+    /// It still runs (or waits in Slurm's queue): watch it again.
+    case adopt(job: String, held: Bool)
+    /// It ended while no daemon watched.
+    case ended(job: String, status: ExitStatus?, problem: String?)
+    /// No job of it is known: judge it as a run that never started.
+    case unknown
+}
+
+/// Runs agents through Slurm, the cluster's own scheduler: as batch jobs (`launcher: slurm`,
+/// `sbatch`) or as job steps (`launcher: slurm-srun`: an `srun` started here by the local
+/// launcher, watched, locked and adopted like a local run; confinement is applied on the node,
+/// inside the step). It owns what the daemon knows of Slurm: which batch jobs Slurm holds
+/// back, whether its controller answers (an outage defers starts with a doubling wait instead
+/// of spending attempts), and how recorded jobs stand after a restart. See docs/SCALING.md.
+struct SlurmLauncher: AgentLauncher {
+    /// The poll interval used with a Slurm launcher when `--poll` does not set one: agents
+    /// write from other machines, which inotify never sees.
+    static let poll: Millis = 1_000
+    /// The wait after the controller stopped answering: 5 s, doubling to 5 min.
+    static let outageWait = Backoff(base: 5_000, cap: 300_000)
+
+    var client: SlurmClient
+    let local: LocalLauncher
+    /// Agents whose batch job Slurm holds back (pending, suspended) at the last look.
+    private(set) var held: Set<String> = []
+    /// While the controller does not answer: when starts are tried again, and the failures in
+    /// a row that led there.
+    private(set) var outage: (until: Millis, failures: Int)?
+    private var notes: [SlurmNote] = []
+
+    init(client: SlurmClient, local: LocalLauncher) {
+        self.client = client
+        self.local = local
     }
 
-    /// Cancels the job: Slurm sends SIGTERM to every process it started on its node, and
-    /// SIGKILL after its KillWait. (A signal alone could be lost: a job Slurm reports running
-    /// may not have started its script yet.) With `force`, cancels it again and SIGKILLs
-    /// whatever of it runs on this machine.
-    func stop(id: String, run: RunHandle?, force: Bool) -> String {
-        guard case .job(let job) = run else { return local.stop(id: id, run: run, force: force) }
-        let cancelled = slurm.cancel(job: job, signal: nil)
+    /// Submits a batch job, or starts an srun step through the local launcher. During an
+    /// outage the start is deferred until the wait is over and `scontrol ping` answers.
+    mutating func start(_ spec: LaunchSpec, as kind: LauncherKind, now: Millis) -> LaunchOutcome {
+        if let wait = waitWhileDown(now: now) { return wait }
+        if kind == .slurmSrun {
+            try? FileSystem.remove(spec.files.slurmJob)
+            var step = spec
+            step.command = client.srunCommand(spec)
+            step.writable = nil
+            return local.start(step, as: kind, now: now)
+        }
+        do {
+            let job = try client.submit(spec)
+            held.insert(spec.id)
+            answered()
+            return .started(.job(job))
+        } catch {
+            if error.transient { return unavailable(error.message, now: now) }
+            return .failed(error.message)
+        }
+    }
+
+    /// A batch job: cancelled (Slurm sends SIGTERM to every process it started on its node,
+    /// and SIGKILL after its KillWait; a signal alone could be lost on a job that has not
+    /// started its script yet); with `force`, cancelled again and whatever of it runs on this
+    /// machine gets SIGKILL. A job step: the local `srun` is signalled (it passes SIGTERM on to
+    /// the step) and the job too (`scancel --signal=TERM --full`); with `force`, SIGKILL here
+    /// and a cancel of the job.
+    func stop(id: String, run: Run?, force: Bool) -> String {
+        if run?.launcher == .slurmSrun {
+            let here = local.stop(id: id, run: run, force: force)
+            guard let job = client.stepJob(id) else { return here }
+            let done = client.cancel(job: job, signal: force ? nil : "TERM")
+            let there = done ? (force ? "Slurm job \(job) cancelled" : "SIGTERM to Slurm job \(job)") : ""
+            return [here, there].filter { !$0.isEmpty }.joined(separator: "; ")
+        }
+        guard let job = run?.job else { return local.stop(id: id, run: run, force: force) }
+        let cancelled = client.cancel(job: job, signal: nil)
         guard force else { return cancelled ? "Slurm job \(job) cancelled" : "scancel \(job) failed" }
         let here = local.stop(id: id, run: nil, force: true)
         return ([cancelled ? "Slurm job \(job) cancelled again" : ""] + [here]).filter { !$0.isEmpty }
             .joined(separator: "; ")
     }
-}
 
-/// Runs each agent as a Slurm job step: an `srun` started on this machine by the local
-/// launcher, so that the step is watched, locked and adopted like a local run
-/// (`launcher: slurm-srun`). Confinement is applied on the node, inside the step.
-struct SlurmStepLauncher: AgentLauncher {
-    let local: LocalLauncher
-    let slurm: SlurmLauncher
-
-    func start(_ spec: LaunchSpec) throws(SwarmError) -> RunHandle {
-        try? FileSystem.remove(spec.files.slurmJob)
-        var step = spec
-        step.command = slurm.srunCommand(spec)
-        step.writable = nil
-        return try local.start(step)
-    }
-
-    /// Signals the local `srun` (which passes SIGTERM on to the step) and the job itself
-    /// (`scancel --signal=TERM --full`); with `force`, SIGKILL here and a cancel of the job.
-    func stop(id: String, run: RunHandle?, force: Bool) -> String {
-        let here = local.stop(id: id, run: run, force: force)
-        guard let job = slurm.stepJob(id) else { return here }
-        let done = slurm.cancel(job: job, signal: force ? nil : "TERM")
-        let there = done ? (force ? "Slurm job \(job) cancelled" : "SIGTERM to Slurm job \(job)") : ""
-        return [here, there].filter { !$0.isEmpty }.joined(separator: "; ")
-    }
-}
-
-/// Quoting for /bin/sh.
-enum Shell {
-    /// `word` as one word for /bin/sh: single-quoted, each `'` written as `'\''`.
-    static func quote(_ word: String) -> String {
-        var quoted = "'"
-        for character in word {
-            if character == "'" { quoted += "'\\''" } else { quoted.append(character) }
+    /// Whether the launcher holds `run` back: a batch job Slurm has not started (or
+    /// suspended), or an srun step that has not written its job id yet.
+    func isHeld(_ id: String, run: Run?) -> Bool {
+        switch run?.launcher {
+        case .slurm?: held.contains(id)
+        case .slurmSrun?: !FileSystem.exists(client.workspace.agentFiles(id).slurmJob)
+        default: false
         }
-        return quoted + "'"
+    }
+
+    /// Looks up `jobs` (agent, batch job) with one `scontrol` call after reading the exit
+    /// statuses their scripts recorded: notes which Slurm holds back, and reports those that
+    /// ended (or that Slurm forgot).
+    mutating func look(at jobs: [(id: String, job: String)]) -> [JobReport] {
+        var reports: [JobReport] = []
+        var open: [(id: String, job: String)] = []
+        for (id, job) in jobs {
+            if FileSystem.exists(client.workspace.agentFiles(id).exitStatus) {
+                reports.append(ended(id, job: job, status: client.recordedExit(id), problem: nil))
+            } else {
+                open.append((id, job))
+            }
+        }
+        guard !open.isEmpty, let known = client.jobs() else { return reports }
+        for (id, job) in open {
+            guard let info = known[job] else {
+                let recorded = client.recordedExit(id)
+                reports.append(
+                    ended(
+                        id, job: job, status: recorded,
+                        problem: recorded == nil ? "is no longer known to Slurm and left no exit status" : nil))
+                continue
+            }
+            switch info.phase {
+            case .held:
+                held.insert(id)
+                reports.append(.state(id: id, words: "\(info.state) (\(info.reason))"))
+            case .running:
+                held.remove(id)
+                reports.append(.state(id: id, words: "\(info.state) on \(info.nodes)"))
+            case .ended(let problem):
+                let status = client.recordedExit(id) ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
+                reports.append(ended(id, job: job, status: status, problem: problem))
+            }
+        }
+        return reports
+    }
+
+    /// A batch job's script recorded its exit status (inotify saw `exit-status`).
+    mutating func exitRecorded(_ id: String, job: String) -> JobReport {
+        ended(id, job: job, status: client.recordedExit(id), problem: nil)
+    }
+
+    private mutating func ended(_ id: String, job: String, status: ExitStatus?, problem: String?) -> JobReport {
+        held.remove(id)
+        return .ended(id: id, job: job, status: status, problem: problem.map { "Slurm job \(job) \($0)" })
+    }
+
+    /// An srun step that failed before Slurm gave it a node (it never wrote `slurm-job`)
+    /// because the controller did not answer: srun's complaint, else nil. Nothing of the
+    /// agent ran, so this is an outage, not a failed attempt.
+    mutating func stepNeverAllocated(_ id: String, status: ExitStatus?, now: Millis) -> (until: Millis, reason: String)? {
+        let files = client.workspace.agentFiles(id)
+        guard status != .exited(0), !FileSystem.exists(files.slurmJob),
+            let tail = try? FileSystem.readTail(files.stderr, maxBytes: 4_096)
+        else { return nil }
+        let complaint = String(decoding: tail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        guard SlurmClient.isOutage(complaint), case .deferred(let until, _) = unavailable(complaint, now: now)
+        else { return nil }
+        return (until, complaint)
+    }
+
+    /// A submission went through (a batch job was taken, an srun step got its node): an
+    /// outage is over.
+    mutating func answered() {
+        guard outage != nil else { return }
+        outage = nil
+        notes.append(.recovered)
+    }
+
+    /// The notes since the last call, oldest first.
+    mutating func takeNotes() -> [SlurmNote] {
+        defer { notes = [] }
+        return notes
+    }
+
+    /// Slurm's controller did not take a submission: starts wait (without spending an
+    /// attempt) for a while that doubles at each failure in a row, with one note per outage.
+    private mutating func unavailable(_ reason: String, now: Millis) -> LaunchOutcome {
+        let failures = (outage?.failures ?? 0) + 1
+        let until = now + Self.outageWait.ceiling(failure: failures)
+        if outage == nil { notes.append(.unavailable(reason: reason, until: until)) }
+        outage = (until, failures)
+        return .deferred(until: until, reason: reason)
+    }
+
+    /// During an outage: the deferral for a start, or nil to try Slurm (the wait is over and
+    /// the controller answers `scontrol ping`, which, unlike `sbatch`, fails at once).
+    private mutating func waitWhileDown(now: Millis) -> LaunchOutcome? {
+        guard let outage else { return nil }
+        if now < outage.until {
+            return .deferred(
+                until: outage.until,
+                reason: "Slurm's controller does not answer; next try at \(Timestamp.iso8601(milliseconds: outage.until))")
+        }
+        if client.controllerAnswers() { return nil }
+        return unavailable("`scontrol ping` says the controller is down", now: now)
+    }
+
+    /// Every job Slurm knows, for recovery (one `scontrol` call); nil when it cannot be asked.
+    func knownJobs() -> [String: SlurmJob]? { client.jobs() }
+
+    /// How the batch run of `record` stands after a restart: the job it recorded, or (when the
+    /// daemon stopped between `sbatch` and writing meta.json) a live job with the agent's name
+    /// and log.
+    mutating func recover(_ record: AgentRecord, known: [String: SlurmJob]?) -> RecoveredJob {
+        guard let job = record.job ?? jobNamed(record, known: known) else { return .unknown }
+        switch known?[job]?.phase {
+        case .ended(let problem)?:
+            let info = known![job]!
+            let status = client.recordedExit(record.id) ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
+            return .ended(job: job, status: status, problem: problem.map { "Slurm job \(job) \($0)" })
+        case nil where known != nil:
+            let recorded = client.recordedExit(record.id)
+            let problem = recorded == nil ? "Slurm job \(job) is no longer known to Slurm and left no exit status" : nil
+            return .ended(job: job, status: recorded, problem: problem)
+        case .held?:
+            held.insert(record.id)
+            return .adopt(job: job, held: true)
+        default:
+            return .adopt(job: job, held: false)
+        }
+    }
+
+    private func jobNamed(_ record: AgentRecord, known: [String: SlurmJob]?) -> String? {
+        guard record.pid == nil, let known else { return nil }
+        let stdout = client.workspace.agentFiles(record.id).stdout
+        return known.values.filter { job in
+            guard job.name == record.id, job.stdout == stdout else { return false }
+            if case .ended = job.phase { return false }
+            return true
+        }
+        .max { (Int($0.id) ?? 0) < (Int($1.id) ?? 0) }?.id
+    }
+
+    /// At the start of a daemon whose agents run through Slurm (`kind`): refuses to run
+    /// without Slurm's commands (no agent could start); returns what to log, and whether it is
+    /// a warning (the controller does not answer).
+    func check(kind: LauncherKind) throws(SwarmError) -> (message: String, warning: Bool) {
+        let missing = ["sbatch", "srun", "scancel", "scontrol"].filter {
+            Processes.locateProgram($0, environment: client.environment, workingDirectory: nil) == nil
+        }
+        if !missing.isEmpty {
+            throw SwarmError(
+                "the launcher is \(kind.rawValue), but \(missing.joined(separator: ", ")) cannot be found on PATH; "
+                    + "install Slurm's client commands (Debian: slurm-client), or set \"launcher\": \"local\"")
+        }
+        let ping = try? CommandRunner.run(
+            "scontrol", ["ping"], environment: client.environment, timeoutMilliseconds: 5_000)
+        if let ping, ping.succeeded {
+            return ("launcher: \(kind.rawValue); agents run as Slurm jobs (\(ping.text.trimmingTrailingNewlines()))", false)
+        }
+        return (
+            "launcher: \(kind.rawValue), but `scontrol ping` failed (\(ping?.complaint ?? "no answer")); "
+                + "agents are submitted anyway and fail with sbatch's message while Slurm is unreachable", true
+        )
     }
 }

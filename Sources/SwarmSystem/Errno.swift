@@ -60,6 +60,11 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let invalid = Errno(rawValue: EINVAL)
     /// `ENOTEMPTY`: the directory is not empty.
     public static let directoryNotEmpty = Errno(rawValue: ENOTEMPTY)
+    /// `EDQUOT`: the user's disk quota is exhausted.
+    public static let quotaExceeded = Errno(rawValue: EDQUOT)
+
+    /// True for the errors of a file system that has no room left (`ENOSPC`, `EDQUOT`).
+    public var meansFull: Bool { self == .noSpace || self == .quotaExceeded }
 }
 
 /// Runs a system call until it returns something other than `-1` with `EINTR`.

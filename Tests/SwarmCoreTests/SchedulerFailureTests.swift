@@ -43,7 +43,7 @@ import Testing
             let failedAt = h.now
             h.exit("a", crashExit)
             let due = try #require(h["a"]?.notBefore)
-            let ceiling = min(1_000, 100 << (retry - 1))
+            let ceiling = policy.backoffCeiling(attempt: retry)
             #expect(due - failedAt >= 100 && due - failedAt <= Millis(ceiling), "retry \(retry)")
             h.now = due
             #expect(h.send(.tick).started == ["a"])

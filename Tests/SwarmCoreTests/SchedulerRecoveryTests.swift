@@ -52,15 +52,51 @@ func withoutPersist(_ effects: [Effect]) -> [Effect] {
         #expect(rebuilt.isIdle == false)
     }
 
-    @Test func everyFieldButLivenessSurvivesMetaJSON() throws {
+    @Test func everyFieldButLivenessAndChildrenSurvivesMetaJSON() throws {
         var h = Self.busy()
         h.beat(["c1": evidence(3, lines: [line(2, "x")])])
         for record in h.scheduler.agents.values {
             let back = try #require(try reloaded([record]).first)
             var expected = record
             expected.liveness = Liveness()
+            expected.children = []
             #expect(back == expected, "\(record.id)")
         }
+    }
+
+    /// A parent's children are derived from the children's `parent`, in arrival order, so a
+    /// parent record written before its children arrived (a crash) still gets all of them.
+    @Test func childrenAreDerivedFromTheChildrensRecords() throws {
+        let h = Self.busy()
+        var records = try reloaded(h.scheduler.agents.values)
+        #expect(records.allSatisfy { $0.children.isEmpty })
+        records.shuffle()
+        let rebuilt = Scheduler(limits: h.scheduler.limits, records: records)
+        for (id, record) in h.scheduler.agents {
+            #expect(rebuilt.agents[id]?.children == record.children, "\(id)")
+        }
+        #expect(rebuilt.agents["boss"]?.children.isEmpty == false)
+    }
+
+    /// After a restart, an orchestrator whose children all settled gets its fan-in again (a
+    /// crash may have come before children.json) and a wake to read it.
+    @Test func aRecoveryWritesTheFanInOfSettledChildrenAgain() throws {
+        var h = Harness()
+        h.arrive("boss", kind: .orchestrator, slots: 2)
+        h.spawn("c1", under: "boss")
+        h.exit("boss", idleExit)
+        h.exit("c1", .succeeded)
+        h.exit("boss", idleExit)
+        #expect(h["boss"]?.state == .running && h["boss"]?.active == false)
+        var new = Harness(h.scheduler.limits, records: try reloaded(h.scheduler.agents.values))
+        new.now = h.now
+        let effects = new.send(.recovered)
+        let fanIns = effects.compactMap { effect -> [Settlement]? in
+            if case .fanIn("boss", let children) = effect { children } else { nil }
+        }
+        #expect(fanIns.map { $0.map(\.id) } == [["c1"]])
+        #expect(fanIns.first?.first?.status == .fulfilled)
+        #expect(effects.contains(.start(id: "boss", wake: ["recovered"])))
     }
 
     @Test func aRebuiltSchedulerCarriesOnWhereTheOldOneStopped() throws {

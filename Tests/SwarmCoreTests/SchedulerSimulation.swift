@@ -311,7 +311,7 @@ struct Simulation {
     }
 
     /// The daemon dies and comes back: a scheduler rebuilt from the records as their meta.json
-    /// objects give them back, then the `.tick` the recovery sends.
+    /// objects give them back, then the `.recovered` and `.tick` the recovery sends.
     mutating func crash() {
         step += 1
         remember(nil)
@@ -324,6 +324,8 @@ struct Simulation {
             var expected = record
             expected.liveness = Liveness()
             expected.policy = back.policy
+            // a parent's children are derived from the children's records, not stored
+            expected.children = []
             if back != expected || !samePolicy(back.policy, record.policy) {
                 return fail("the meta.json of \(record.id) loses data: \(differences(back, record))")
             }
@@ -338,8 +340,14 @@ struct Simulation {
         if rebuilt.queue != scheduler.queue {
             return fail("a rebuilt scheduler has another queue: \(rebuilt.queue) vs \(scheduler.queue)")
         }
+        for (id, record) in scheduler.agents where rebuilt.agents[id]?.children != record.children {
+            return fail(
+                "the children of \(id) derived after a restart are \(rebuilt.agents[id]?.children ?? []), "
+                    + "not \(record.children)")
+        }
         scheduler = rebuilt
         silence = [:]
+        send(.recovered)
         send(.tick)
     }
 

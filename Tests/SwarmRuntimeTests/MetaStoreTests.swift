@@ -6,7 +6,8 @@ import Testing
 
 @Suite("MetaStore: meta.json round trips, pretty and with sorted keys")
 struct MetaStoreTests {
-    /// A record with every persisted field set to something other than its default.
+    /// A record with every persisted field set to something other than its default (children
+    /// are derived from the children's records, never persisted).
     static func fullRecord() -> AgentRecord {
         var policy = FailurePolicy.standard
         policy.backoffBaseMilliseconds = 250
@@ -29,7 +30,10 @@ struct MetaStoreTests {
         record.lastFailure = "exit: the command ended (exit status 1) without writing results.json"
         record.lastFailureKind = .exit
         record.pendingWakes = ["child-settled", "heartbeat"]
-        record.children = ["fix-login-1", "fix-login-2"]
+        record.tokensUsed = 1_200
+        record.runTokens = 300
+        record.costUsed = 0.5
+        record.runCost = 0.25
         record.refusals = [Refusal(name: "deep.md", reason: "too deep")]
         record.deliveredAt = 1_700_000_010_000
         record.consumed = true
@@ -52,6 +56,21 @@ struct MetaStoreTests {
             #expect(back == record)
             #expect(MetaStore.encode(back) == MetaStore.encode(record))
         }
+    }
+
+    @Test("a parent's children are not written: the children's own records say whose they are")
+    func childrenAreNotStored() throws {
+        var record = Self.fullRecord()
+        record.children = ["fix-login-1", "fix-login-2"]
+        let text = String(decoding: MetaStore.encode(record), as: UTF8.self)
+        #expect(!text.contains("fix-login-1"))
+        #expect(MetaStore.encode(record) == MetaStore.encode(Self.fullRecord()))
+    }
+
+    @Test("a running record keeps its run's usage apart, so an adopted run's report is not counted twice")
+    func runUsageIsKeptApart() throws {
+        let text = String(decoding: MetaStore.encode(Self.fullRecord()), as: UTF8.self)
+        #expect(text.contains("\"tokensUsed\": 1500") && text.contains("\"runTokens\": 300"))
     }
 
     @Test("the text is pretty JSON with keys in sorted order at every level, ending in a newline")

@@ -6,9 +6,9 @@ import Testing
 /// The job script Slurm runs, executed here by /bin/sh as a node would: quoting survives, the
 /// exit status lands in the agent's folder, and confinement goes through `swarm confine`.
 @Suite("The Slurm job script", .serialized)
-struct SlurmLauncherTests {
-    func launcher(_ root: String) -> SlurmLauncher {
-        SlurmLauncher(
+struct SlurmClientTests {
+    func launcher(_ root: String) -> SlurmClient {
+        SlurmClient(
             workspace: Workspace(root: root), swarmExecutable: "/opt/it's here/swarm", arguments: ["--time=5"],
             environment: [])
     }

@@ -1,0 +1,50 @@
+/// What an inotify watch descriptor stands for.
+enum WatchTarget: Equatable {
+    case inbox
+    case agent(String)
+    case spawnRequests(String)
+    case control
+}
+
+/// The daemon's inotify watches: which descriptor watches what, and which agents' folders
+/// and spawn/ folders are watched. Plain bookkeeping; the daemon makes the calls to the
+/// kernel and records their results here.
+struct WatchTable {
+    private var targets: [Int32: WatchTarget] = [:]
+    private var agentFolders: [String: Int32] = [:]
+    private var spawnFolders: [String: Int32] = [:]
+
+    /// What `wd` watches, if it is one of ours.
+    func target(of wd: Int32) -> WatchTarget? { targets[wd] }
+
+    func watchesFolder(of id: String) -> Bool { agentFolders[id] != nil }
+    func watchesSpawnFolder(of id: String) -> Bool { spawnFolders[id] != nil }
+
+    /// Records that `wd` now watches `target`.
+    mutating func add(_ wd: Int32, _ target: WatchTarget) {
+        targets[wd] = target
+        switch target {
+        case .agent(let id): agentFolders[id] = wd
+        case .spawnRequests(let id): spawnFolders[id] = wd
+        case .inbox, .control: break
+        }
+    }
+
+    /// Forgets both watches of agent `id`; returns their descriptors, for the kernel.
+    mutating func removeAgent(_ id: String) -> [Int32] {
+        let removed = [agentFolders.removeValue(forKey: id), spawnFolders.removeValue(forKey: id)].compactMap { $0 }
+        for wd in removed { targets[wd] = nil }
+        return removed
+    }
+
+    /// The kernel dropped `wd` (IN_IGNORED: its folder is gone); returns what it watched.
+    mutating func dropped(_ wd: Int32) -> WatchTarget? {
+        guard let target = targets.removeValue(forKey: wd) else { return nil }
+        switch target {
+        case .agent(let id) where agentFolders[id] == wd: agentFolders[id] = nil
+        case .spawnRequests(let id) where spawnFolders[id] == wd: spawnFolders[id] = nil
+        default: break
+        }
+        return target
+    }
+}

@@ -1,0 +1,72 @@
+import SwarmCore
+import SwarmProtocol
+import Testing
+
+@testable import SwarmRuntime
+
+/// The crash contract's inverse: what a record read back after a crash means.
+@Suite("RecordWriter: recovery judges a record by its fields and the run's trace")
+struct RecordWriterTests {
+    static func record(
+        state: AgentState = .running, active: Bool = true, runs: Int = 1, attempts: Int = 1, pid: Int32? = nil,
+        kind: AgentKind = .worker
+    ) -> AgentRecord {
+        var r = AgentRecord(
+            id: "a", parent: nil, depth: 1, kind: kind, role: "worker", template: "sim-worker", priority: .normal,
+            slots: 0, policy: .standard, createdAt: 1_000)
+        r.state = state
+        r.active = active
+        r.runs = runs
+        r.attempts = attempts
+        r.pid = pid
+        r.startedAt = active ? 2_000 : nil
+        return r
+    }
+
+    static let nothing = RunTrace(lockHeld: false, outputModified: nil, hasResults: false, hasProgress: false)
+
+    @Test(arguments: [
+        // a queued record whose first run made its stdout.log: it had started (rule 2's exception)
+        (record(state: .queued, active: false, runs: 0, attempts: 0), RunTrace(lockHeld: true, outputModified: 2_100, hasResults: false, hasProgress: false), RecordWriter.RecoveredRun.startedWhileQueued),
+        (record(state: .queued, active: false, runs: 0, attempts: 0), nothing, .asRecorded),
+        // a live process holds the lock
+        (record(pid: 42), RunTrace(lockHeld: true, outputModified: 2_100, hasResults: false, hasProgress: true), .running),
+        // the start was written, the spawn never happened
+        (record(), nothing, .neverStarted),
+        (record(runs: 2, attempts: 2), RunTrace(lockHeld: false, outputModified: 1_500, hasResults: false, hasProgress: true), .neverStarted),
+        // it ran and ended while down
+        (record(), RunTrace(lockHeld: false, outputModified: 2_010, hasResults: true, hasProgress: true), .endedWhileDown),
+        (record(pid: 42), RunTrace(lockHeld: false, outputModified: 2_010, hasResults: false, hasProgress: false), .endedWhileDown),
+        (record(), RunTrace(lockHeld: false, outputModified: 1_990, hasResults: false, hasProgress: false), .endedWhileDown),
+    ])
+    func judge(_ record: AgentRecord, _ trace: RunTrace, _ expected: RecordWriter.RecoveredRun) {
+        #expect(RecordWriter.judge(record, trace) == expected)
+    }
+
+    @Test func undoingAStartGivesBackTheAttemptOfAFirstRunAndTheRunOfAWake() {
+        var first = Self.record()
+        RecordWriter.undoStart(&first)
+        #expect(first.state == .queued && first.attempts == 0 && first.runs == 0 && !first.active)
+        var wake = Self.record(runs: 3, kind: .orchestrator)
+        RecordWriter.undoStart(&wake)
+        #expect(wake.state == .running && wake.attempts == 1 && wake.runs == 2 && !wake.active)
+    }
+
+    @Test func theFirstRunOfAQueuedAgentKeepsItsQueuedRecordAndTheRestAreWrittenBeforeTheSpawn() {
+        let writer = RecordWriter(workspace: Workspace(root: "/t"))
+        #expect(!writer.writesBeforeSpawn(Self.record(), local: true, queuedRecordOnDisk: true))
+        #expect(writer.writesBeforeSpawn(Self.record(), local: true, queuedRecordOnDisk: false))
+        #expect(writer.writesBeforeSpawn(Self.record(), local: false, queuedRecordOnDisk: true))
+        #expect(writer.writesBeforeSpawn(Self.record(runs: 2, attempts: 2), local: true, queuedRecordOnDisk: true))
+    }
+
+    @Test func onlyTheFirstRunsPidWriteWaits() {
+        var writer = RecordWriter(workspace: Workspace(root: "/t"))
+        let records = ["a": Self.record()]
+        #expect(writer.deferredWrite(of: .started(id: "a", pid: 7), records: records) == "a")
+        #expect(writer.deferredWrite(of: .started(id: "a", pid: nil, job: "12"), records: records) == nil)
+        #expect(writer.deferredWrite(of: .started(id: "a", pid: 7), records: ["a": Self.record(runs: 2)]) == nil)
+        writer.persist("a")
+        #expect(writer.deferredWrite(of: .started(id: "a", pid: 7), records: records) == nil)
+    }
+}
