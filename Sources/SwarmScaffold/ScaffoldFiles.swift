@@ -155,7 +155,7 @@ and prints the answer, which is also in `answer.md`. While you wait you are in s
 | `SWARM_RESULTS` | your `results.json` |
 | `SWARM_UPSTREAM` | the name of the API upstream you were given (empty when none are configured) |
 | `SWARM_ATTEMPT` | 1 on the first attempt, 2 on the first retry, ... |
-| `SWARM_WAKE` | why you were run: `start`; for an orchestrator's later runs, space separated, any of `child-settled:<id>`, `refused:<name>`, `answered` (a person answered the question you left), `heartbeat` |
+| `SWARM_WAKE` | why you were run: `start`; for an orchestrator's later runs, space separated, any of `child-settled:<id>`, `refused:<name>`, `answered` (a person answered the question you left), `heartbeat`, `recovered` (a restarted runtime wrote `children.json` again) |
 | `TMPDIR` | your private `tmp/` |
 
 Descriptor 3 is your folder, opened read-only and locked by the runtime: as long as some
@@ -566,6 +566,9 @@ last few also show in `swarm top`) and are handed to `alertCommand` if one is se
 | `over-budget` | an agent, or the subtree an orchestrator heads, used more tokens or money than `budget.tokens` / `budget.cost` | it is stopped and its `on.budget` rule applies; raise the budget and `swarm retry ID`, or split the work |
 | `slurm-unavailable` | Slurm's controller did not take a submission (unreachable, timed out, too busy); one alert per outage | nothing is lost: workers that should start as batch jobs wait in the queue without spending attempts, tried again after 5 s, then 10 s, ... up to 5 min (`scontrol ping` first); check `scontrol ping` and slurmctld's log |
 | `slurm-recovered` | a submission went through after an outage | nothing; batch starts flow again |
+| `disk-full` | a write of the runtime's into the tree failed for lack of space or quota; raised at once, through the alert command too | free space on the file system that holds `swarm/`. Nothing is lost: the write is kept and tried again (50 ms, doubling to 5 s); until it lands no agent starts and no task is taken in; running agents go on |
+| `write-failed` | as `disk-full`, for another error (a read-only remount, permissions) | fix the file system or the folder's permissions; the daemon keeps trying |
+| `disk-recovered` | every owed write landed | nothing; starts and intake go on |
 | `rejected-task` | a task file could not be accepted | `swarm/rejected/NAME.error` says what is wrong; fix the file and drop it into the inbox again |
 
 """#
