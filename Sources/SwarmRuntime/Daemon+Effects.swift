@@ -45,6 +45,7 @@ extension Daemon {
                 claimedPath: task.claimedPath, fileName: task.fileName, parent: record.parent,
                 reason: reason)
             log.info("refused \(task.fileName): \(reason) (kept as \(kept))")
+            if scheduler.agents[record.id] == nil { try? FileSystem.remove(workspace.agentFiles(record.id).directory) }
         case .start(let id, let wake):
             if let event = start(id, wake: wake) { queue.append(event) }
         case .stop(let id):
@@ -295,6 +296,9 @@ extension Daemon {
                 }
                 raise("disk-recovered", "the tree takes writes again; \(owed) owed write(s) landed after \(duration) ms")
                 feed(.storage(writable: true))
+                for leftover in claimedLeftovers() {
+                    process(claimedPath: leftover.path, fileName: leftover.name, parent: leftover.parent)
+                }
                 scanInbox()
                 for parent in queue.takeHeldSpawnFolders() { scanSpawnFolder(parent) }
             }

@@ -231,6 +231,13 @@ extension Daemon {
             now: now)
         switch result {
         case .success(let task):
+            // the folder first: on a disk that filled before any write failed, the task waits
+            // in claimed/ (taken up once the tree takes writes) instead of half-made
+            guard writer.makeDirectory(workspace.agentFiles(task.record.id).directory, now: now) else {
+                log.info("\(fileName) waits in claimed/ until the tree takes writes")
+                reportWrites()
+                return
+            }
             queue.prepared(task)
             feed(.arrived(task.record))
         case .failure(let error):

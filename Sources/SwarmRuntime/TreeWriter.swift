@@ -48,9 +48,10 @@ struct TreeWriter {
         case recovered(owed: Int, duration: Millis)
     }
 
-    /// One owed file write.
+    /// One owed write: a file's bytes (its folder made first with `makeParent`), or a folder
+    /// alone (`bytes` nil).
     private struct OwedFile {
-        var bytes: [UInt8]
+        var bytes: [UInt8]?
         var makeParent: Bool
     }
 
@@ -102,6 +103,24 @@ struct TreeWriter {
             return false
         } catch {
             owe(path, OwedFile(bytes: bytes, makeParent: makeParent))
+            stall(path, error, now: now)
+            return false
+        }
+    }
+
+    /// Creates the folder `path` (and those above it); true when it exists now, false when
+    /// its creation is owed (the tree is stalled).
+    @discardableResult
+    mutating func makeDirectory(_ path: String, now: Millis) -> Bool {
+        if isStalled {
+            owe(path, OwedFile(bytes: nil, makeParent: false))
+            return false
+        }
+        do {
+            try storage.makeDirectory(path)
+            return true
+        } catch {
+            owe(path, OwedFile(bytes: nil, makeParent: false))
             stall(path, error, now: now)
             return false
         }
@@ -165,10 +184,14 @@ struct TreeWriter {
     }
 
     private func write(_ path: String, _ owed: OwedFile) throws(Errno) {
+        guard let bytes = owed.bytes else {
+            try storage.makeDirectory(path)
+            return
+        }
         if owed.makeParent, let slash = path.lastIndex(of: "/") {
             try storage.makeDirectory(String(path[..<slash]))
         }
-        try storage.replace(path, with: owed.bytes)
+        try storage.replace(path, with: bytes)
     }
 
     private mutating func owe(_ path: String, _ owed: OwedFile) {
