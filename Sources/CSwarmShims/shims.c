@@ -32,6 +32,18 @@ int swarm_mark_topdir(int fd) {
     return ioctl(fd, SWARM_FS_IOC_SETFLAGS, &flags);
 }
 
+int swarm_punch_hole(int fd, int64_t offset, int64_t length) {
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)length);
+}
+
+int64_t swarm_seek_data(int fd, int64_t offset) {
+    return (int64_t)lseek(fd, (off_t)offset, SEEK_DATA);
+}
+
+int64_t swarm_seek_hole(int fd, int64_t offset) {
+    return (int64_t)lseek(fd, (off_t)offset, SEEK_HOLE);
+}
+
 int swarm_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }

@@ -172,13 +172,14 @@ enum LogsCommand {
         let files = workspace.agentFiles(id)
         guard FileSystem.exists(files.meta) else { throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them") }
         let sources = [("progress", files.progress), ("stdout", files.stdout), ("stderr", files.stderr)]
-        var offsets = [Int](repeating: 0, count: sources.count)
+        var offsets = [Int64](repeating: 0, count: sources.count)
         func emit(headers: Bool) {
             for (i, (label, path)) in sources.enumerated() {
-                let bytes = (try? FileSystem.readFile(path, limit: 64 << 20)) ?? []
-                guard bytes.count > offsets[i] else { continue }
-                let text = String(decoding: bytes[offsets[i]...], as: UTF8.self)
-                offsets[i] = bytes.count
+                guard let read = try? FileSystem.readSkippingHoles(path, from: offsets[i], limit: 64 << 20),
+                    read.end > offsets[i]
+                else { continue }
+                offsets[i] = read.end
+                let text = LogsCommand.text(read.pieces)
                 if headers {
                     Output.print("==> \(label) (\(path)) <==\n" + text)
                 } else {
@@ -189,5 +190,21 @@ enum LogsCommand {
         emit(headers: true)
         guard context.has("--follow") else { return }
         try FileWatcher.follow([files.directory]) { emit(headers: false) }
+    }
+
+    /// Pieces of a log as printed: the bytes as text, and for each hole the runtime punched
+    /// to cap the log (logHead, logTail) one line of its own saying how much was dropped there.
+    static func text(_ pieces: [FilePiece]) -> String {
+        var text = ""
+        for piece in pieces {
+            switch piece {
+            case .bytes(let bytes):
+                text += String(decoding: bytes, as: UTF8.self)
+            case .hole(let length):
+                if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+                text += "[swarm: \(length) bytes dropped here to cap the log]\n"
+            }
+        }
+        return text
     }
 }

@@ -5,13 +5,18 @@ public enum ConfigParser {
     public static let knownKeys = [
         "maxSlots", "reserve", "maxDepth", "heartbeat", "investigateAfter", "killAfter", "orphanAfter",
         "spinAfter", "loopAfter", "killGrace", "alertCommand", "roleSlots", "upstreams", "confinement",
-        "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor", "launcher", "slurm",
+        "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor", "launcher", "slurm", "logHead", "logTail",
     ]
     /// The keys the `slurm` object may have.
     public static let slurmKeys = ["arguments"]
     /// The keys each entry of `upstreams` may have.
     /// The largest value a count (slots, beats, failures) may take.
     public static let largestCount = 1_000_000
+    /// The largest size (`logHead`, `logTail`) swarm.json may give: 1TB.
+    public static let largestSize: Int64 = 1 << 40
+    /// The smallest `logTail`: the runtime reads the last 64 KiB of stdout.log and stderr.log
+    /// to tell why an agent failed, so a cap must never cut into those.
+    public static let smallestLogTail: Int64 = 64 << 10
 
     public static let upstreamKeys = ["name", "env", "unset", "command", "concurrency", "domain", "context"]
 
@@ -114,6 +119,16 @@ private struct ConfigReader {
         choice(object, "confinement", into: &config.confinement)
         choice(object, "launcher", into: &config.launcher)
         if let value = object["slurm"] { config.slurmArguments = slurmArguments(value) }
+        if let value = object["logHead"], let bytes = size(value, key: "logHead", minimum: 0) {
+            config.logHeadBytes = bytes
+        }
+        if let value = object["logTail"],
+            let bytes = size(
+                value, key: "logTail", minimum: ConfigParser.smallestLogTail,
+                why: "; the runtime reads the last 64KB of a log to tell why an agent failed")
+        {
+            config.logTailBytes = bytes
+        }
 
         if config.reserve >= config.maxSlots {
             let key = object["reserve"] != nil ? "reserve" : "maxSlots"
@@ -162,6 +177,38 @@ private struct ConfigReader {
             return nil
         }
         return milliseconds
+    }
+
+    /// A size: a whole number of bytes, or a string such as "512KB", "16MB", "1GB" or "4096".
+    private mutating func size(_ value: JSONValue, key: String, minimum: Int64, why: String = "") -> Int64? {
+        let parsed: Int64?
+        if let number = value.intValue {
+            parsed = Int64(exactly: number)
+        } else if let text = value.stringValue {
+            parsed = SizeText.parse(text)
+        } else {
+            parsed = nil
+        }
+        guard let bytes = parsed else {
+            report(
+                key,
+                "\(key) must be a size such as \"512KB\", \"16MB\", \"1GB\" or a number of bytes, not \(describe(value))"
+            )
+            return nil
+        }
+        guard bytes >= minimum else {
+            let least = minimum == 0 ? "0 or more" : "at least " + SizeText.format(minimum)
+            report(key, "\(key) must be \(least), not \(SizeText.format(bytes))\(why)")
+            return nil
+        }
+        guard bytes <= ConfigParser.largestSize else {
+            report(
+                key,
+                "\(key) is \(SizeText.format(bytes)); sizes above \(SizeText.format(ConfigParser.largestSize)) make no sense here"
+            )
+            return nil
+        }
+        return bytes
     }
 
     private mutating func roleSlots(_ value: JSONValue) -> [String: Int] {

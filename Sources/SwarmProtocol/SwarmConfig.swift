@@ -95,6 +95,11 @@ public struct SwarmConfig: Sendable, Equatable {
     public var launcher: LauncherKind = .local
     /// Options added to every `sbatch` and `srun` (`slurm.arguments`), e.g. a partition.
     public var slurmArguments: [String] = []
+    /// Bytes kept at the start of an agent's stdout.log and stderr.log once the runtime caps
+    /// them (`logHead`, default 1MB).
+    public var logHeadBytes: Int64 = 1 << 20
+    /// Bytes kept at the end of each log (`logTail`, default 16MB); the middle is freed.
+    public var logTailBytes: Int64 = 16 << 20
 
     /// Makes a configuration; every value defaults to the documented default.
     public init(

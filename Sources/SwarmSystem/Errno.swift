@@ -58,6 +58,10 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let noSuchProcess = Errno(rawValue: ESRCH)
     /// `EINVAL`: an argument is invalid (or the file system does not support the operation).
     public static let invalid = Errno(rawValue: EINVAL)
+    /// `EOPNOTSUPP` (also `ENOTSUP`): the file system or object does not support the operation.
+    public static let notSupported = Errno(rawValue: EOPNOTSUPP)
+    /// `ENXIO`: no such device or address; from `lseek(SEEK_DATA)`, no data past the offset.
+    public static let noSuchAddress = Errno(rawValue: ENXIO)
     /// `ENOTEMPTY`: the directory is not empty.
     public static let directoryNotEmpty = Errno(rawValue: ENOTEMPTY)
     /// `EDQUOT`: the user's disk quota is exhausted.

@@ -60,14 +60,28 @@ public struct FileStatus: Sendable, Equatable {
     public var inode: UInt64
     /// The device holding the inode.
     public var device: UInt64
+    /// Bytes of disk the file takes (`st_blocks` * 512): less than `size` for a file with
+    /// holes, more for one with preallocated space.
+    public var allocatedBytes: Int64
+    /// The file system's preferred block size for this file (`st_blksize`); holes are
+    /// freed in whole blocks.
+    public var blockSize: Int64
+    /// The number of hard links (names) of the inode.
+    public var linkCount: UInt64
 
     /// Builds a status from its parts.
-    public init(kind: FileKind, size: Int64, modifiedNanos: Int64, inode: UInt64, device: UInt64) {
+    public init(
+        kind: FileKind, size: Int64, modifiedNanos: Int64, inode: UInt64, device: UInt64,
+        allocatedBytes: Int64 = 0, blockSize: Int64 = 4096, linkCount: UInt64 = 1
+    ) {
         self.kind = kind
         self.size = size
         self.modifiedNanos = modifiedNanos
         self.inode = inode
         self.device = device
+        self.allocatedBytes = allocatedBytes
+        self.blockSize = blockSize
+        self.linkCount = linkCount
     }
 
     /// Converts a C `struct stat`.
@@ -77,7 +91,10 @@ public struct FileStatus: Sendable, Equatable {
             size: Int64(info.st_size),
             modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
             inode: UInt64(info.st_ino),
-            device: UInt64(info.st_dev))
+            device: UInt64(info.st_dev),
+            allocatedBytes: Int64(info.st_blocks) * 512,
+            blockSize: Int64(info.st_blksize),
+            linkCount: UInt64(info.st_nlink))
     }
 }
 

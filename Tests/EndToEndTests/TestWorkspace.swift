@@ -15,12 +15,13 @@ final class TestWorkspace: @unchecked Sendable {
         self.root = root
     }
 
-    /// `swarm init` in a new temp folder; `config` values (raw JSON) replace or add keys of
-    /// swarm.json; `files` (path relative to the root: text) are written after.
-    static func make(config: [String: String] = [:], files: [String: String] = [:]) async throws
-        -> TestWorkspace
+    /// `swarm init` in a new temp folder (or in `folder`, made if missing); `config`
+    /// values (raw JSON) replace or add keys of swarm.json; `files` (path relative to the
+    /// root: text) are written after.
+    static func make(config: [String: String] = [:], files: [String: String] = [:], folder: String? = nil)
+        async throws -> TestWorkspace
     {
-        let root = "/tmp/swarm-e2e-\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))"
+        let root = folder ?? "/tmp/swarm-e2e-\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))"
         let workspace = TestWorkspace(root: root)
         let output = try await Run.command(SwarmBinary.path, ["init", root])
         try #require(output.status == 0, "swarm init failed: \(output)")
@@ -157,14 +158,15 @@ final class TestWorkspace: @unchecked Sendable {
 
     // The daemon
 
-    /// `swarm run ARGS...` in the background, its output in a log in the root; returns once
-    /// it has written state.json (it watches the inbox by then).
+    /// `swarm run ARGS...` in the background, its output in a log in the root (or in
+    /// `logFolder`, for a root the test makes unwritable); returns once it has written
+    /// state.json (it watches the inbox by then).
     @discardableResult
-    func startDaemon(_ arguments: [String] = ["--heartbeat", "200ms"], waitUntilReady: Bool = true)
-        async throws
-        -> DaemonProcess
-    {
-        let log = path("daemon-\(daemons.count + 1).log")
+    func startDaemon(
+        _ arguments: [String] = ["--heartbeat", "200ms"], waitUntilReady: Bool = true,
+        logFolder: String? = nil
+    ) async throws -> DaemonProcess {
+        let log = (logFolder ?? root) + "/daemon-\(daemons.count + 1).log"
         let pid = try Spawner.spawn(
             SpawnRequest(
                 executable: SwarmBinary.path, arguments: ["--root", root, "run"] + arguments,
@@ -253,11 +255,13 @@ final class TestWorkspace: @unchecked Sendable {
     }
 }
 
-/// Runs `body` with a fresh workspace and cleans it up after, whatever happens.
+/// Runs `body` with a fresh workspace (in `folder`, when given) and cleans it up after,
+/// whatever happens.
 func withWorkspace<T>(
-    config: [String: String] = [:], files: [String: String] = [:], _ body: (TestWorkspace) async throws -> T
+    config: [String: String] = [:], files: [String: String] = [:], folder: String? = nil,
+    _ body: (TestWorkspace) async throws -> T
 ) async throws -> T {
-    let workspace = try await TestWorkspace.make(config: config, files: files)
+    let workspace = try await TestWorkspace.make(config: config, files: files, folder: folder)
     do {
         let result = try await body(workspace)
         workspace.cleanup()

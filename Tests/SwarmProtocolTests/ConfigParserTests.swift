@@ -88,6 +88,11 @@ import Testing
                 (5, "upstreams[0].concurrency must be 1 or more"),
             ]
         ),
+        ("{\n\"logHead\": \"1.5MB\"}", [(2, "logHead must be a size such as \"512KB\", \"16MB\", \"1GB\" or a number of bytes, not \"1.5MB\"")]),
+        ("{\"logHead\": true,\n\"logTail\": [1]}", [(1, "logHead must be a size"), (2, "logTail must be a size")]),
+        ("{\"logHead\": -1}", [(1, "logHead must be 0 or more, not -1")]),
+        ("{\"logTail\": \"16KB\"}", [(1, "logTail must be at least 64KB, not 16KB; the runtime reads the last 64KB")]),
+        ("{\"logTail\": \"2TB\"}", [(1, "logTail is 2TB; sizes above 1TB make no sense here")]),
         ("[]", [(1, "must hold a JSON object, not array")]),
         ("{\n\"maxSlots\": 4,,\n}", [(2, "expected an object key")]),
         ("", [(1, "empty")]),
@@ -112,6 +117,16 @@ func reportsConfigProblemsWithLines(_ json: String, _ expected: [(Int, String)])
     #expect(config.upstreams == [Upstream(name: "ok")])
     let small = ConfigParser.parse(utf8("{\"maxSlots\": 1}")).config
     #expect(small.reserve == 0)
+}
+
+@Test func readsLogSizesAsTextOrBytes() {
+    let (config, problems) = ConfigParser.parse(utf8(#"{"logHead": "512KB", "logTail": 1048576}"#))
+    #expect(problems.isEmpty)
+    #expect(config.logHeadBytes == 512 << 10 && config.logTailBytes == 1 << 20)
+    #expect(ConfigParser.parse(utf8(#"{"logHead": "0", "logTail": "1GB"}"#)).config.logTailBytes == 1 << 30)
+    #expect(SwarmConfig.standard.logHeadBytes == 1 << 20 && SwarmConfig.standard.logTailBytes == 16 << 20)
+    let bad = ConfigParser.parse(utf8(#"{"logTail": "1KB"}"#)).config
+    #expect(bad.logTailBytes == 16 << 20, "a bad value keeps its default")
 }
 
 @Test func readsTheLauncherAndSlurmOptions() {

@@ -26,6 +26,20 @@ int swarm_rename_noreplace(const char *from, const char *to);
 /// system has no such flag, EPERM for a directory owned by someone else).
 int swarm_mark_topdir(int fd);
 
+/// fallocate(2) with FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE: frees the blocks of
+/// `length` bytes from `offset` in the file open for writing as `fd`; the range then reads
+/// as zeros and the file keeps its size. Returns 0, or -1 with errno (EOPNOTSUPP where the
+/// file system cannot punch holes).
+int swarm_punch_hole(int fd, int64_t offset, int64_t length);
+
+/// lseek(2) with SEEK_DATA: the first offset at or after `offset` that holds data, or -1
+/// with errno (ENXIO when only a hole follows, or `offset` is at or past the end).
+int64_t swarm_seek_data(int fd, int64_t offset);
+
+/// lseek(2) with SEEK_HOLE: the first offset at or after `offset` in a hole; the end of
+/// the file counts as one. -1 with errno (ENXIO when `offset` is at or past the end).
+int64_t swarm_seek_hole(int fd, int64_t offset);
+
 /// pidfd_open(2) with no flags; the descriptor is always close-on-exec.
 int swarm_pidfd_open(pid_t pid);
 
