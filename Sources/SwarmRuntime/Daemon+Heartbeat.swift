@@ -20,6 +20,7 @@ extension Daemon {
             log.debug("heartbeat pass took \(micros / 1000).\(micros % 1000 / 100) ms")
         }
         lookAtJobs()
+        capLogs()
         let active = scheduler.activeAgents
         var evidence: [String: Evidence] = [:]
         if !active.isEmpty {
@@ -35,6 +36,14 @@ extension Daemon {
             }
         }
         feed(.heartbeat(evidence))
+    }
+
+    /// Keeps the head and tail of every running agent's stdout.log and stderr.log and frees
+    /// the rest (`LogCap`), so that one chatty agent cannot fill the disk through the runtime.
+    func capLogs() {
+        for id in runs.all.keys.sorted() {
+            logCap.trim(workspace.agentFiles(id)).forEach(log.record)
+        }
     }
 
     private func gather(_ record: AgentRecord, cpu: [Int32: UInt64]) -> Evidence {

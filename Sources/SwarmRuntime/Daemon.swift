@@ -63,6 +63,8 @@ public final class Daemon {
     var contracts: [String: ResultContract?] = [:]
     /// Templates whose granted write paths were already checked this run.
     var warnedTemplates: Set<String> = []
+    /// What agents can make the runtime keep of their stdout.log and stderr.log.
+    var logCap: LogCap
 
     /// The poll interval used when the kernel runs out of inotify watches.
     static let degradedPoll: Millis = 1_000
@@ -136,6 +138,7 @@ public final class Daemon {
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
         self.records = RecordWriter(workspace: workspace)
+        self.logCap = LogCap(config)
         self.deadlines = Deadlines(heartbeatAt: 0, pollInterval: options.poll)
     }
 
@@ -241,7 +244,7 @@ public final class Daemon {
         let stateDue = records.stateDirty
             ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
         let due = deadlines.next(
-            schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite, writer.retryAt)
+            runningAgents: !runs.all.isEmpty, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite, writer.retryAt)
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -252,6 +255,7 @@ public final class Daemon {
             lookAtJobs()
         }
         if deadlines.heartbeatDue(now: now, interval: heartbeatInterval) { heartbeat() }
+        if !runs.all.isEmpty, deadlines.logCheckDue(now: now) { capLogs() }
         if let deadline = schedulerDeadline(), deadline <= now {
             deadlineCache = nil
             feed(.tick)
@@ -295,6 +299,7 @@ public final class Daemon {
             config = fresh
             scheduler.updateLimits(Limits(fresh, heartbeat: options.heartbeat))
             context.config = fresh
+            logCap.configure(fresh)
             alerts.command = fresh.alertCommand
             slurm.client.arguments = fresh.slurmArguments
             logConfinement()

@@ -25,9 +25,10 @@ struct ShellOwnerTests {
 
     @Test func deadlinesGiveTheEarliestAndHandOverDueStopsOnce() {
         var deadlines = Deadlines(heartbeatAt: 1_000, pollInterval: nil)
-        #expect(deadlines.next(nil, 700) == 700)
+        #expect(deadlines.next(runningAgents: false, nil, 700) == 700)
+        #expect(deadlines.next(runningAgents: true) == 0, "the first look at running agents' logs is due at once")
         deadlines.stopping("a", PendingStop(due: 500, launcher: .local, handle: .process(3)))
-        #expect(deadlines.next() == 500 && deadlines.isStopping("a"))
+        #expect(deadlines.next(runningAgents: false) == 500 && deadlines.isStopping("a"))
         let early = deadlines.dueStops(now: 499)
         let due = deadlines.dueStops(now: 500)
         let again = deadlines.dueStops(now: 501)
