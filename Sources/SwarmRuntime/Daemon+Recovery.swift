@@ -31,16 +31,19 @@ extension Daemon {
                     break
                 }
             }
+            // only a run recorded as going on, or a queued first run, can need repair: a
+            // settled tree of thousands of agents is read back without a look at their files
+            guard records[index].active || records[index].state == .queued && records[index].runs == 0 else {
+                continue
+            }
             let files = workspace.agentFiles(id)
-            var trace = RunTrace.read(files, lockHeld: local.isRunning(id))
-            var verdict = RecordWriter.judge(records[index], trace)
-            if verdict == .startedWhileQueued {
+            if !records[index].active {
+                let trace = RunTrace.read(files, lockHeld: nil)
+                guard RecordWriter.judge(records[index], trace) == .startedWhileQueued else { continue }
                 log.info("\(id) had started its first run when the daemon stopped")
                 RecordWriter.markFirstRunStarted(&records[index], at: trace.outputModified ?? now)
-                trace.outputModified = records[index].startedAt
-                verdict = RecordWriter.judge(records[index], trace)
             }
-            switch verdict {
+            switch RecordWriter.judge(records[index], RunTrace.read(files, lockHeld: local.isRunning(id))) {
             case .asRecorded, .startedWhileQueued:
                 break
             case .running:

@@ -11,12 +11,16 @@ struct RunTrace: Equatable {
     var hasResults: Bool
     var hasProgress: Bool
 
-    /// The trace of agent `id`'s folder.
-    static func read(_ files: AgentFiles, lockHeld: Bool) -> RunTrace {
-        RunTrace(
-            lockHeld: lockHeld,
-            outputModified: FileSystem.status(files.stdout).map { $0.modifiedNanos / 1_000_000 },
-            hasResults: FileSystem.exists(files.results), hasProgress: FileSystem.exists(files.progress))
+    /// The trace of an agent's folder. Without `lockHeld` (a record that is not active, for
+    /// which only stdout.log tells anything), only stdout.log is looked at.
+    static func read(_ files: AgentFiles, lockHeld: Bool?) -> RunTrace {
+        let output = FileSystem.status(files.stdout).map { $0.modifiedNanos / 1_000_000 }
+        guard let lockHeld else {
+            return RunTrace(lockHeld: false, outputModified: output, hasResults: false, hasProgress: false)
+        }
+        return RunTrace(
+            lockHeld: lockHeld, outputModified: output, hasResults: FileSystem.exists(files.results),
+            hasProgress: FileSystem.exists(files.progress))
     }
 }
 
