@@ -193,6 +193,19 @@ public struct AgentRecord: Sendable, Equatable {
     public var totalTokens: Int64 { tokensUsed + runTokens }
     public var totalCost: Double { costUsed + runCost }
 
+    /// The current run is over (it ended, or never started): no command runs for the agent,
+    /// and what the run used joins what the ended runs used. The one end-of-run reset.
+    public mutating func endRun() {
+        active = false
+        pid = nil
+        job = nil
+        jobState = nil
+        tokensUsed += runTokens
+        costUsed += runCost
+        runTokens = 0
+        runCost = 0
+    }
+
     /// Whether the agent holds its footprint now: a worker while its command runs, an
     /// orchestrator from its first start until it settles.
     public var holdsSlots: Bool {

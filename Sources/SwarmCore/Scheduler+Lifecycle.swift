@@ -28,10 +28,7 @@ extension Scheduler {
         }
         if let upstream = r.upstream { router.release(upstream, agent: id) }
         update(id) { r in
-            r.active = false
-            r.pid = nil
-            r.job = nil
-            r.jobState = nil
+            r.endRun()
             r.state = .queued
             r.attempts -= 1
             r.runs -= 1
@@ -46,10 +43,7 @@ extension Scheduler {
         if let upstream = r.upstream { router.release(upstream, agent: id) }
         let firstRun = !wake.contains { $0 != "start" }
         update(id) { r in
-            r.active = false
-            r.pid = nil
-            r.job = nil
-            r.jobState = nil
+            r.endRun()
             r.runs -= 1
             if firstRun {
                 r.state = .queued
@@ -69,12 +63,7 @@ extension Scheduler {
     mutating func startFailed(_ id: String, reason: String) {
         guard let r = agents[id], r.active else { return }
         if let upstream = r.upstream { router.release(upstream, agent: id) }
-        update(id, persist: false) { r in
-            r.active = false
-            r.pid = nil
-            r.job = nil
-            r.jobState = nil
-        }
+        update(id, persist: false) { $0.endRun() }
         switch r.stopping {
         case .operatorKill?: settle(id, .killed, reason: "killed by a person (swarm kill)")
         case .parentEnded?: settle(id, .killed, reason: "its orchestrator \(r.parent ?? "") ended first")
@@ -84,16 +73,7 @@ extension Scheduler {
 
     mutating func exited(_ id: String, outcome: Outcome) {
         guard let before = agents[id], before.active else { return }
-        update(id, persist: false) { r in
-            r.active = false
-            r.pid = nil
-            r.job = nil
-            r.jobState = nil
-            r.tokensUsed += r.runTokens
-            r.costUsed += r.runCost
-            r.runTokens = 0
-            r.runCost = 0
-        }
+        update(id, persist: false) { $0.endRun() }
         let probe = before.upstream.map { router.isProbe($0, agent: id) } ?? false
         if let upstream = before.upstream { report(outcome, of: id, on: upstream, stopped: before.stopping != nil) }
         switch before.stopping {
