@@ -35,11 +35,11 @@ extension AgentRecord {
         if let finishedAt { o["finishedAt"] = .integer(finishedAt) }
         if let lastFailure { o["lastFailure"] = .string(lastFailure) }
         if let lastFailureKind { o["lastFailureKind"] = .string(lastFailureKind.rawValue) }
-        o["pendingWakes"] = .array(pendingWakes.map { .string($0) })
+        o["pendingWakes"] = .array(pendingWakes.map { .string($0.description) })
         o["refusals"] = .array(refusals.map { .object(["name": .string($0.name), "reason": .string($0.reason)]) })
         if let deliveredAt { o["deliveredAt"] = .integer(deliveredAt) }
         o["consumed"] = .bool(consumed)
-        if let confinement { o["confinement"] = .string(confinement) }
+        if let confinement { o["confinement"] = .string(confinement.description) }
         if let tokenBudget { o["tokenBudget"] = .integer(tokenBudget) }
         if let costBudget { o["costBudget"] = .number(costBudget) }
         o["tokensUsed"] = .integer(totalTokens)
@@ -82,14 +82,14 @@ extension AgentRecord {
         finishedAt = value["finishedAt"]?.intValue
         lastFailure = value["lastFailure"]?.stringValue
         lastFailureKind = value["lastFailureKind"]?.stringValue.flatMap(FailureKind.init(rawValue:))
-        pendingWakes = value["pendingWakes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        pendingWakes = value["pendingWakes"]?.arrayValue?.compactMap { $0.stringValue.flatMap(WakeReason.init) } ?? []
         refusals = (value["refusals"]?.arrayValue ?? []).compactMap { item in
             guard let name = item["name"]?.stringValue, let reason = item["reason"]?.stringValue else { return nil }
             return Refusal(name: name, reason: reason)
         }
         deliveredAt = value["deliveredAt"]?.intValue
         consumed = value["consumed"]?.boolValue ?? false
-        confinement = value["confinement"]?.stringValue
+        confinement = value["confinement"]?.stringValue.flatMap(RunConfinement.init)
         tokenBudget = value["tokenBudget"]?.intValue
         costBudget = value["costBudget"]?.doubleValue
         // tokensUsed and costUsed include the current run's figures (what a person reads);

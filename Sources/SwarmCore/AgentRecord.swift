@@ -123,7 +123,7 @@ public struct AgentRecord: Sendable, Equatable {
     public var lastFailure: String?
     public var lastFailureKind: FailureKind?
     /// Reasons an orchestrator should run again, coalesced until its next run.
-    public var pendingWakes: [String]
+    public var pendingWakes: [WakeReason]
     /// Children requested by this orchestrator, in arrival order.
     public var children: [String]
     /// Spawn requests this orchestrator made that were refused: name and reason.
@@ -145,7 +145,7 @@ public struct AgentRecord: Sendable, Equatable {
     public var runCost: Double = 0
     /// How the last run was confined: `landlock:ABI`, `off` (swarm.json), `none` (no Landlock
     /// in the kernel); nil before the first run.
-    public var confinement: String?
+    public var confinement: RunConfinement?
 
     public init(
         id: String, parent: String?, depth: Int, kind: AgentKind, role: String, template: String,

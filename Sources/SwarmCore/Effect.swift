@@ -8,7 +8,7 @@ public enum Effect: Sendable, Equatable {
     /// with the reason beside it.
     case refuse(AgentRecord, reason: String)
     /// Run the agent's command. `wake` lists why (for orchestrators).
-    case start(id: String, wake: [String])
+    case start(id: String, wake: [WakeReason])
     /// Stop the agent's whole process tree: SIGTERM, then SIGKILL after the grace period.
     case stop(id: String)
     /// Write the agent's meta.json from its record.
@@ -24,11 +24,11 @@ public enum Effect: Sendable, Equatable {
 /// One alert line.
 public struct Alert: Sendable, Equatable, Codable {
     public var time: Millis
-    public var kind: String
+    public var kind: AlertKind
     public var agent: String?
     public var message: String
 
-    public init(time: Millis, kind: String, agent: String?, message: String) {
+    public init(time: Millis, kind: AlertKind, agent: String?, message: String) {
         self.time = time
         self.kind = kind
         self.agent = agent

@@ -9,7 +9,7 @@ public enum Event: Sendable, Equatable {
     /// The shell started the command of an agent the scheduler asked it to start, confined
     /// as `confinement` says (`landlock:ABI`, `off`, `none`; nil when not known): as process
     /// `pid` on this machine, or as Slurm batch job `job`.
-    case started(id: String, pid: Int32?, confinement: String? = nil, job: String? = nil)
+    case started(id: String, pid: Int32?, confinement: RunConfinement? = nil, job: String? = nil)
     /// Slurm reports a new state for the batch job of the agent's current run, in words for
     /// a person (`PENDING (Resources)`, `RUNNING on node7`).
     case jobState(id: String, state: String)
@@ -22,7 +22,7 @@ public enum Event: Sendable, Equatable {
     /// The shell could not record the start (the tree takes no writes), so it spawned nothing:
     /// the start is undone without spending an attempt (an orchestrator's wake-up keeps its
     /// reasons, `wake`), and no run starts until `.storage(writable: true)`.
-    case notStarted(id: String, wake: [String], reason: String)
+    case notStarted(id: String, wake: [WakeReason], reason: String)
     /// The tree stopped taking writes (false: no run starts, since each start needs its record
     /// written) or takes them again (true: held starts and wake-ups go ahead).
     case storage(writable: Bool)

@@ -10,7 +10,7 @@ extension Scheduler {
         r.state = .queued
         if let reason = refusalReason(r) {
             effects.append(.refuse(r, reason: reason))
-            emitAlert("budget-refused", r.parent, reason)
+            emitAlert(.budgetRefused, r.parent, reason)
             if let parent = r.parent { refused(parent, name: r.id, reason: reason) }
             return
         }
@@ -28,7 +28,7 @@ extension Scheduler {
         guard let p = agents[parent], !p.state.isSettled else { return }
         update(parent) { p in
             p.refusals.append(Refusal(name: name, reason: reason))
-            p.pendingWakes.append("refused:\(name)")
+            p.pendingWakes.append(.refused(name))
         }
         settleCheck(parent: parent)
     }
@@ -144,13 +144,13 @@ extension Scheduler {
             r.stopping = nil
             r.pendingWakes = []
         }
-        run(id, wake: ["start"])
+        run(id, wake: [.start])
     }
 
     /// Runs the agent's command once more (the first run of an attempt, or a wake-up). With
     /// upstreams configured, the run takes one; returns false when none is usable now.
     @discardableResult
-    mutating func run(_ id: String, wake: [String]) -> Bool {
+    mutating func run(_ id: String, wake: [WakeReason]) -> Bool {
         var upstream: String?
         if !router.isEmpty {
             let r = agents[id]
@@ -175,9 +175,7 @@ extension Scheduler {
             r.pendingWakes = []
         }
         effects.append(.start(id: id, wake: wake))
-        for reason in wake where reason.hasPrefix("child-settled:") {
-            consume(String(reason.dropFirst("child-settled:".count)))
-        }
+        for case .childSettled(let child) in wake { consume(child) }
         return true
     }
 }

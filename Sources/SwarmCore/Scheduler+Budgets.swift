@@ -45,10 +45,10 @@ extension Scheduler {
                 r.stopping = .overBudget
                 r.lastFailure = reason
             }
-            emitAlert("over-budget", target, "\(target) \(reason); stopping it")
+            emitAlert(.overBudget, target, "\(target) \(reason); stopping it")
             effects.append(.stop(id: target))
         } else {
-            emitAlert("over-budget", target, "\(target) \(reason)")
+            emitAlert(.overBudget, target, "\(target) \(reason)")
             fail(target, .budget, reason)
         }
     }

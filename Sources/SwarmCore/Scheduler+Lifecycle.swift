@@ -3,7 +3,7 @@ import SwarmProtocol
 /// What happens when a command starts, ends, fails, is killed or retried; how orchestrators
 /// are woken and told that their children settled.
 extension Scheduler {
-    mutating func started(_ id: String, pid: Int32?, job: String?, confinement: String?) {
+    mutating func started(_ id: String, pid: Int32?, job: String?, confinement: RunConfinement?) {
         guard agents[id]?.active == true else { return }
         update(id) { r in
             r.pid = pid
@@ -37,11 +37,11 @@ extension Scheduler {
         }
     }
 
-    mutating func notStarted(_ id: String, wake: [String]) {
+    mutating func notStarted(_ id: String, wake: [WakeReason]) {
         startsHeld = true
         guard let r = agents[id], r.active else { return }
         if let upstream = r.upstream { router.release(upstream, agent: id) }
-        let firstRun = !wake.contains { $0 != "start" }
+        let firstRun = wake == [.start]
         update(id) { r in
             r.endRun()
             r.runs -= 1
@@ -105,7 +105,7 @@ extension Scheduler {
                 fail(id, .exit, "the command ended (\(status)) without writing results.json")
             }
         case .failed(let kind, let reason):
-            if kind == .contract { emitAlert("contract-violation", id, reason) }
+            if kind == .contract { emitAlert(.contractViolation, id, reason) }
             fail(id, kind, reason)
         case .upstreamFailed(let errorClass, let reason, let retryAfter):
             if probe && [.overloaded, .connection, .quotaExhausted].contains(errorClass) {
@@ -134,15 +134,15 @@ extension Scheduler {
             case .opened(let domain, let reason, let until):
                 let fallback = router.candidate(preferred: nil, now: now)
                 emitAlert(
-                    "upstream-incident", nil,
+                    .upstreamIncident, nil,
                     "upstream domain \(domain) is failing (\(reason)); its breaker is open for "
                         + "\((until - now + 999) / 1000)s and runs go to "
                         + (fallback.map { "upstream \($0)" } ?? "no other upstream: work waits in the queue"))
             case .closed(let domain):
-                emitAlert("upstream-recovered", nil, "upstream domain \(domain) answers again; its breaker is closed")
+                emitAlert(.upstreamRecovered, nil, "upstream domain \(domain) answers again; its breaker is closed")
             case .disabled(let name, let reason):
                 emitAlert(
-                    "upstream-disabled", nil,
+                    .upstreamDisabled, nil,
                     "upstream \(name) refused our credentials or configuration (\(reason)); it stays out until "
                         + "`swarm upstream reset \(name)`")
             case .throttled:
@@ -201,7 +201,7 @@ extension Scheduler {
             let why = "\(kind.rawValue): \(reason) (after \(r.attempts) attempt\(r.attempts == 1 ? "" : "s"))"
             settle(id, .deadLetter, reason: why, kind: kind)
             effects.append(.deadLetter(id: id, reason: why))
-            emitAlert("dead-letter", id, why)
+            emitAlert(.deadLetter, id, why)
         case .skip:
             settle(id, .skipped, reason: reason, kind: kind)
         case .fail:
@@ -239,7 +239,7 @@ extension Scheduler {
         guard let parent = agents[id]?.parent, let p = agents[parent], !p.state.isSettled else {
             return
         }
-        update(parent) { $0.pendingWakes.append("child-settled:\(id)") }
+        update(parent) { $0.pendingWakes.append(.childSettled(id)) }
         settleCheck(parent: parent)
     }
 
@@ -272,8 +272,8 @@ extension Scheduler {
                 !r.children.isEmpty || !r.refusals.isEmpty,
                 r.children.allSatisfy({ agents[$0]?.state.isSettled ?? true })
             else { continue }
-            if !r.active && r.state == .running && !r.pendingWakes.contains("recovered") {
-                update(id, persist: false) { $0.pendingWakes.append("recovered") }
+            if !r.active && r.state == .running && !r.pendingWakes.contains(.recovered) {
+                update(id, persist: false) { $0.pendingWakes.append(.recovered) }
             }
             settleCheck(parent: id)
         }
@@ -338,7 +338,7 @@ extension Scheduler {
     mutating func asked(_ id: String) {
         guard let r = agents[id], r.state == .running else { return }
         update(id) { $0.state = .waiting }
-        emitAlert("waiting-for-human", id, "\(id) asks a question and waits for an answer")
+        emitAlert(.waitingForHuman, id, "\(id) asks a question and waits for an answer")
     }
 
     mutating func answered(_ id: String) {
@@ -347,7 +347,7 @@ extension Scheduler {
             r.state = .running
             r.liveness.silentBeats = 0
             r.liveness.investigated = false
-            if r.kind == .orchestrator && !r.active { r.pendingWakes.append("answered") }
+            if r.kind == .orchestrator && !r.active { r.pendingWakes.append(.answered) }
         }
         wakeIfNeeded(id)
     }

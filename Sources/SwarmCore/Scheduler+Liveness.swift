@@ -13,8 +13,8 @@ extension Scheduler {
         for id in agents.keys.sorted() {
             guard let r = agents[id] else { continue }
             if r.kind == .orchestrator, r.state == .running, !r.active {
-                if !r.pendingWakes.contains("heartbeat") {
-                    update(id, persist: false) { $0.pendingWakes.append("heartbeat") }
+                if !r.pendingWakes.contains(.heartbeat) {
+                    update(id, persist: false) { $0.pendingWakes.append(.heartbeat) }
                 }
                 wakeIfNeeded(id)
             }
@@ -35,7 +35,7 @@ extension Scheduler {
             }
             return
         }
-        var alerts: [(String, String)] = []
+        var alerts: [(AlertKind, String)] = []
         if live.evidence.map({ seen.showsLife(since: $0) }) ?? true {
             live.silentBeats = 0
             live.investigated = false
@@ -63,14 +63,14 @@ extension Scheduler {
         if live.stalledOutputBeats >= limits.spinAfter && !live.spinningReported {
             live.spinningReported = true
             alerts.append(
-                ("spinning",
+                (.spinning,
                     "\(id) keeps reporting progress but outputs=\(live.outputs ?? 0) has not moved "
                         + "for \(live.stalledOutputBeats) heartbeats"))
         }
         if live.repeatedStatus >= limits.loopAfter && !live.loopingReported {
             live.loopingReported = true
             alerts.append(
-                ("looping",
+                (.looping,
                     "\(id) wrote the same status \(live.repeatedStatus) times in a row: "
                         + "\"\(live.lastStatus ?? "")\""))
         }
@@ -79,13 +79,13 @@ extension Scheduler {
         if silence >= limits.killAfter {
             stop = true
             alerts.append(
-                ("killed",
+                (.killed,
                     "\(id) showed no sign of life for \(silence) heartbeats "
                         + "(no progress, output, CPU time or file change); killing its process tree"))
         } else if silence >= limits.investigateAfter && !live.investigated {
             live.investigated = true
             alerts.append(
-                ("investigate",
+                (.investigate,
                     "\(id) showed no sign of life for \(silence) heartbeats; "
                         + "it is killed after \(limits.killAfter)"))
         }
@@ -111,7 +111,7 @@ extension Scheduler {
         let reader = r.parent.map { "its orchestrator \($0)" } ?? "a person"
         update(r.id, persist: false) { $0.liveness.orphanReported = true }
         emitAlert(
-            "orphaned-result", r.id,
+            .orphanedResult, r.id,
             "the result of \(r.id) was not read by \(reader) within \(limits.orphanAfter) heartbeats")
     }
 }

@@ -102,7 +102,7 @@ public struct Scheduler: Sendable {
     public mutating func resetUpstream(_ name: String, now: Millis) -> [Effect] {
         self.now = now
         effects = []
-        if router.reset(name) { emitAlert("upstream-recovered", nil, "upstream \(name) was reset by a person") }
+        if router.reset(name) { emitAlert(.upstreamRecovered, nil, "upstream \(name) was reset by a person") }
         admit()
         let out = effects
         effects = []
@@ -185,7 +185,7 @@ public struct Scheduler: Sendable {
         queue.insert(id, at: low)
     }
 
-    mutating func emitAlert(_ kind: String, _ agent: String?, _ message: String) {
+    mutating func emitAlert(_ kind: AlertKind, _ agent: String?, _ message: String) {
         effects.append(.alert(Alert(time: now, kind: kind, agent: agent, message: message)))
     }
 }

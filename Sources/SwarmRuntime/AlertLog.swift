@@ -30,7 +30,7 @@ struct AlertLog {
     static func line(_ alert: Alert) -> String {
         var object = JSONObject()
         object["time"] = .string(Timestamp.iso8601(milliseconds: alert.time))
-        object["kind"] = .string(alert.kind)
+        object["kind"] = .string(alert.kind.rawValue)
         object["agent"] = alert.agent.map { .string($0) } ?? .null
         object["message"] = .string(alert.message)
         return JSON.encode(.object(object), pretty: false, sortKeys: false)
@@ -48,7 +48,7 @@ struct AlertLog {
         log.info("alert \(alert.kind) \(alert.agent ?? "-"): \(alert.message)")
         guard let command, !command.isEmpty else { return }
         var environment = baseEnvironment
-        environment.append("SWARM_ALERT_KIND=" + alert.kind)
+        environment.append("SWARM_ALERT_KIND=" + alert.kind.rawValue)
         environment.append("SWARM_ALERT_AGENT=" + (alert.agent ?? ""))
         environment.append("SWARM_ALERT_MESSAGE=" + alert.message)
         environment.append("SWARM_ALERT_JSON=" + text.trimmingTrailingNewlines())

@@ -73,7 +73,7 @@ extension Daemon {
     }
 
     /// Starts one run of an agent's command. Returns the event that reports how it went.
-    private func start(_ id: String, wake: [String]) -> Event? {
+    private func start(_ id: String, wake: [WakeReason]) -> Event? {
         guard let record = scheduler.agents[id] else { return nil }
         if let stall = writer.stalledSince {
             return .notStarted(id: id, wake: wake, reason: "the tree takes no writes (\(stall.error))")
@@ -86,7 +86,7 @@ extension Daemon {
             return .startFailed(id: id, reason: error.message)
         }
         contracts[id] = template.contract
-        if wake == ["start"] { archivePreviousResult(record) }
+        if wake == [.start] { archivePreviousResult(record) }
         watchAgent(id)
         let kind = launcherKind(for: template)
         let plan: LaunchPlan
@@ -109,7 +109,7 @@ extension Daemon {
         let outcome =
             kind == .local ? local.start(plan.spec, as: kind, now: now) : slurm.start(plan.spec, as: kind, now: now)
         raiseSlurmNotes()
-        let why = "run \(record.runs), wake \(wake.joined(separator: ","))"
+        let why = "run \(record.runs), wake \(wake.words)"
         switch outcome {
         case .failed(let reason):
             return .startFailed(id: id, reason: reason)
@@ -282,7 +282,7 @@ extension Daemon {
         for transition in writer.takeTransitions() {
             switch transition {
             case .stalled(let path, let error):
-                let kind = error.meansFull ? "disk-full" : "write-failed"
+                let kind: AlertKind = error.meansFull ? .diskFull : .writeFailed
                 log.error("cannot write \(path): \(error); the write is kept and tried again until it lands")
                 raise(
                     kind,
@@ -294,7 +294,7 @@ extension Daemon {
                 if writer.droppedAppends > 0 {
                     log.warning("\(writer.droppedAppends) alert line(s) could not be kept while the tree took no writes")
                 }
-                raise("disk-recovered", "the tree takes writes again; \(owed) owed write(s) landed after \(duration) ms")
+                raise(.diskRecovered, "the tree takes writes again; \(owed) owed write(s) landed after \(duration) ms")
                 feed(.storage(writable: true))
                 for leftover in claimedLeftovers() {
                     process(claimedPath: leftover.path, fileName: leftover.name, parent: leftover.parent)
@@ -307,7 +307,7 @@ extension Daemon {
 
     /// Records an alert the daemon itself raises (not the scheduler): alerts.jsonl, the log
     /// and the alert command.
-    func raise(_ kind: String, agent: String? = nil, _ message: String) {
+    func raise(_ kind: AlertKind, agent: String? = nil, _ message: String) {
         alerts.record(Alert(time: now, kind: kind, agent: agent, message: message), writer: &writer, log: log, now: now)
     }
 }

@@ -44,11 +44,11 @@ extension Daemon {
             switch note {
             case .unavailable(let reason, let until):
                 raise(
-                    "slurm-unavailable",
+                    .slurmUnavailable,
                     "Slurm's controller does not answer (\(reason)); batch jobs wait in the queue without "
                         + "spending attempts and are tried again from \(Timestamp.iso8601(milliseconds: until))")
             case .recovered:
-                raise("slurm-recovered", "Slurm's controller answers again")
+                raise(.slurmRecovered, "Slurm's controller answers again")
             }
         }
     }

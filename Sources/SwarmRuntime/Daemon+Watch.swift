@@ -129,7 +129,7 @@ extension Daemon {
         let interval = min(deadlines.pollInterval ?? Self.degradedPoll, Self.degradedPoll)
         if deadlines.pollInterval == nil {
             raise(
-                "watch-degraded",
+                .watchDegraded,
                 "\(reason); the daemon now polls the tree every \(DurationText.format(interval)) "
                     + "(raise fs.inotify.max_user_watches to get events back)")
             deadlines.poll(every: interval, from: now)
@@ -244,7 +244,7 @@ extension Daemon {
             let kept = intake.reject(
                 claimedPath: claimedPath, fileName: fileName, parent: parent, reason: error.message)
             feed(.rejected(parent: parent ?? "", name: fileName, reason: error.message))
-            raise("rejected-task", agent: parent, "\(fileName) was rejected: \(error.message) (kept as \(kept))")
+            raise(.rejectedTask, agent: parent, "\(fileName) was rejected: \(error.message) (kept as \(kept))")
         }
     }
 

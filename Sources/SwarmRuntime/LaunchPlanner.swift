@@ -16,8 +16,8 @@ struct LaunchContext: Sendable {
 /// A run ready to hand to a launcher.
 struct LaunchPlan: Sendable {
     var spec: LaunchSpec
-    /// How the run is confined: `landlock:ABI`, `off` (swarm.json), `none` (no Landlock).
-    var confinement: String
+    /// How the run is confined.
+    var confinement: RunConfinement
     /// The paths granted beyond the agent's own folder (for the daemon's warnings).
     var granted: [String]
 }
@@ -28,23 +28,23 @@ struct LaunchPlan: Sendable {
 enum LaunchPlanner {
     /// The plan for one run of `record` woken for `wake`, or why it cannot run.
     static func plan(
-        _ record: AgentRecord, template: Template, wake: [String], context: LaunchContext
+        _ record: AgentRecord, template: Template, wake: [WakeReason], context: LaunchContext
     ) -> Result<LaunchPlan, SwarmError> {
         let files = context.workspace.agentFiles(record.id)
         let upstream = record.upstream.flatMap { context.config.upstream(named: $0) }
         let workdir = template.workdir.map { resolve($0, root: context.workspace.root) }
         let granted = (workdir.map { [$0] } ?? []) + template.writes.map { grantedPath($0, context: context) }
-        let confinement: String
+        let confinement: RunConfinement
         let writable: [String]?
         switch (context.config.confinement, context.landlockABI) {
         case (.off, _):
-            (confinement, writable) = ("off", nil)
+            (confinement, writable) = (.off, nil)
         case (.require, 0):
             return .failure(SwarmError("swarm.json requires confinement, but this kernel offers no Landlock"))
         case (_, 0):
-            (confinement, writable) = ("none", nil)
+            (confinement, writable) = (.none, nil)
         default:
-            (confinement, writable) = ("landlock:\(context.landlockABI)", [files.directory] + granted)
+            (confinement, writable) = (.landlock(abi: context.landlockABI), [files.directory] + granted)
         }
         var environment = environment(for: record, wake: wake, upstream: upstream, context: context)
         let privateHome = template.privateHome ? files.directory + "/home" : nil
@@ -66,7 +66,7 @@ enum LaunchPlanner {
     /// The environment of CLI.md for one run: the daemon's, the upstream's overlay (its
     /// `unset` names removed), then the SWARM_ variables.
     static func environment(
-        for record: AgentRecord, wake: [String], upstream: Upstream?, context: LaunchContext
+        for record: AgentRecord, wake: [WakeReason], upstream: Upstream?, context: LaunchContext
     ) -> [String] {
         let files = context.workspace.agentFiles(record.id)
         var environment = context.baseEnvironment
@@ -87,7 +87,7 @@ enum LaunchPlanner {
         environment.append("SWARM_RESULTS=" + files.results)
         environment.append("SWARM_UPSTREAM=" + (record.upstream ?? ""))
         environment.append("SWARM_ATTEMPT=\(record.attempts)")
-        environment.append("SWARM_WAKE=" + wake.joined(separator: " "))
+        environment.append("SWARM_WAKE=" + wake.words)
         environment.append("TMPDIR=" + files.temporary)
         return environment
     }

@@ -48,7 +48,7 @@ public struct AgentSummary: Sendable, Equatable {
         attempts = r.attempts
         runs = r.runs
         upstream = r.upstream
-        confinement = r.confinement
+        confinement = r.confinement?.description
         lastProgress = progress.map { Timestamp.iso8601(milliseconds: $0.timeMilliseconds) }
         outputs = progress?.outputs
         status = progress?.status

@@ -22,7 +22,7 @@ import Testing
         #expect(h.send(.usage(id: "a", tokens: 900, cost: nil)).stopped.isEmpty, "within budget")
         let effects = h.send(.usage(id: "a", tokens: 1_200, cost: nil))
         #expect(effects.stopped == ["a"])
-        #expect(effects.alerts.contains { $0.kind == "over-budget" && $0.agent == "a" })
+        #expect(effects.alerts.contains { $0.kind == .overBudget && $0.agent == "a" })
         h.exit("a", crashExit)
         let a = h["a"]
         #expect(a?.state == .deadLetter, "the standard policy dead-letters a budget failure")

@@ -10,7 +10,7 @@ import Testing
         #expect(effects.accepted == ["a"])
         #expect(effects.wake(of: "a") == ["start"])
         let accept = try #require(effects.firstIndex(of: .accept(id: "a")))
-        let start = try #require(effects.firstIndex(of: .start(id: "a", wake: ["start"])))
+        let start = try #require(effects.firstIndex(of: .start(id: "a", wake: [.start])))
         #expect(accept < start)
         let a = try #require(h["a"])
         #expect(a.state == .running && a.active && a.attempts == 1 && a.runs == 1)

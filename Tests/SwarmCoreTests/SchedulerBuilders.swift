@@ -161,11 +161,11 @@ extension Array where Element == Effect {
     }
 
     /// The alerts of one kind, in order.
-    func alerts(_ kind: String) -> [Alert] { alerts.filter { $0.kind == kind } }
+    func alerts(_ kind: String) -> [Alert] { alerts.filter { $0.kind.rawValue == kind } }
 
     /// The wake reasons of the (first) `.start` of `id`, or nil when it was not started.
     func wake(of id: String) -> [String]? {
-        for effect in self { if case .start(id, let wake) = effect { return wake } }
+        for effect in self { if case .start(id, let wake) = effect { return wake.map(\.description) } }
         return nil
     }
 }

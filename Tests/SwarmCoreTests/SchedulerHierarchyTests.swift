@@ -76,7 +76,7 @@ enum RefusalCase: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let refusals = h[parent]?.refusals ?? []
             #expect(refusals == [Refusal(name: refusal.request.id, reason: refused.reason)])
             #expect(
-                h[parent]?.pendingWakes == ["refused:\(refusal.request.id)"],
+                h[parent]?.pendingWakes == [.refused(refusal.request.id)],
                 "the parent runs, so it is woken later")
         }
     }

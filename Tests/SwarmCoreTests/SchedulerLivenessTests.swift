@@ -36,9 +36,9 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         #expect(h.beat(["a": same]).alerts.isEmpty, "the first beat sees growth from nothing")
         #expect(h.beat(["a": same]).alerts.isEmpty)
         let second = h.beat(["a": same])
-        #expect(second.alerts.map(\.kind) == ["investigate"] && second.stopped.isEmpty)
+        #expect(second.alerts.map(\.kind.rawValue) == ["investigate"] && second.stopped.isEmpty)
         let third = h.beat(["a": same])
-        #expect(third.alerts.map(\.kind) == ["killed"] && third.stopped == ["a"])
+        #expect(third.alerts.map(\.kind.rawValue) == ["killed"] && third.stopped == ["a"])
         #expect(h["a"]?.stopping == .stuck && h["a"]?.active == true && h.topUsed == 1)
         #expect(h.beat(["a": same]).isEmpty, "an agent being stopped is not judged again")
         let exit = h.exit("a", .succeeded)
@@ -70,12 +70,12 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         var e = evidence(3)
         h.beat(["a": e])
         h.beat(["a": e])
-        #expect(h.beat(["a": e]).alerts.map(\.kind) == ["investigate"])
+        #expect(h.beat(["a": e]).alerts.map(\.kind.rawValue) == ["investigate"])
         e = growth.apply(to: e)
         #expect(h.beat(["a": e]).isEmpty)
         #expect(h["a"]?.liveness.silentBeats == 0 && h["a"]?.liveness.investigated == false)
         #expect(h.beat(["a": e]).isEmpty)
-        #expect(h.beat(["a": e]).alerts.map(\.kind) == ["investigate"], "a new silence is reported again")
+        #expect(h.beat(["a": e]).alerts.map(\.kind.rawValue) == ["investigate"], "a new silence is reported again")
         #expect(h["a"]?.stopping == nil)
     }
 
@@ -85,13 +85,13 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         h.beat(["a": evidence(1)])
         h.beat(["a": evidence(1)])
         let asked = h.send(.asked(id: "a"))
-        #expect(asked.alerts.map(\.kind) == ["waiting-for-human"] && asked.alerts.first?.agent == "a")
+        #expect(asked.alerts.map(\.kind.rawValue) == ["waiting-for-human"] && asked.alerts.first?.agent == "a")
         #expect(h["a"]?.state == .waiting && h.topUsed == 1)
         for _ in 0..<6 { #expect(h.beat(["a": evidence(1)]).isEmpty) }
         h.send(.answered(id: "a"))
         #expect(h["a"]?.state == .running && h["a"]?.liveness.silentBeats == 0)
         #expect(h.beat(["a": evidence(1)]).isEmpty, "the count starts again from 0")
-        #expect(h.beat(["a": evidence(1)]).alerts.map(\.kind) == ["investigate"])
+        #expect(h.beat(["a": evidence(1)]).alerts.map(\.kind.rawValue) == ["investigate"])
     }
 
     @Test func onlyRunningCommandsAreJudged() {
@@ -165,7 +165,7 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         for run in 0..<2 {
             h.beat(["boss": evidence(10 * run + 1, lines: [line(1, "same")])])
             let effects = h.beat(["boss": evidence(10 * run + 2, lines: [line(1, "same")])])
-            #expect(effects.alerts.map(\.kind) == ["spinning", "looping"], "run \(run)")
+            #expect(effects.alerts.map(\.kind.rawValue) == ["spinning", "looping"], "run \(run)")
             #expect(h.beat(["boss": evidence(10 * run + 3, lines: [line(1, "same")])]).alerts.isEmpty)
             h.exit("boss", idleExit)
             h.send(.rejected(parent: "boss", name: "x", reason: "y"))
@@ -234,7 +234,7 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         let first = h.beat(["a": Evidence()])
         #expect(first.alerts.isEmpty)
         #expect(h["a"]?.liveness.silentBeats == 0 && h["a"]?.liveness.evidence == Evidence())
-        #expect(h.beat(["a": Evidence()]).alerts.map(\.kind) == ["investigate"])
+        #expect(h.beat(["a": Evidence()]).alerts.map(\.kind.rawValue) == ["investigate"])
         #expect(h["a"]?.liveness.silentBeats == 1)
     }
 
@@ -249,7 +249,7 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
             #expect(h["a"]?.liveness.silentBeats == 0 && h["a"]?.liveness.evidence == nil)
         }
         #expect(h.beat(["a": Evidence()]).alerts.isEmpty, "the first beat after the release")
-        #expect(h.beat(["a": Evidence()]).alerts.map(\.kind) == ["investigate"])
+        #expect(h.beat(["a": Evidence()]).alerts.map(\.kind.rawValue) == ["investigate"])
     }
 
     /// Progress lines come only from a running command: a beat that brings some is judged as
@@ -268,7 +268,7 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         var h = Harness(.test(maxSlots: 6, reserve: 0, investigateAfter: 1, killAfter: 2))
         h.arrive("boss", kind: .orchestrator, slots: 1)
         h.beat(["boss": evidence(5)])
-        #expect(h.beat(["boss": evidence(5)]).alerts.map(\.kind) == ["investigate"])
+        #expect(h.beat(["boss": evidence(5)]).alerts.map(\.kind.rawValue) == ["investigate"])
         h.exit("boss", idleExit)
         #expect(h.beat().wake(of: "boss") == ["heartbeat"])
         #expect(h["boss"]?.liveness.evidence == nil)

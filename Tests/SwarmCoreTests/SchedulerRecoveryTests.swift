@@ -96,7 +96,7 @@ func withoutPersist(_ effects: [Effect]) -> [Effect] {
         }
         #expect(fanIns.map { $0.map(\.id) } == [["c1"]])
         #expect(fanIns.first?.first?.status == .fulfilled)
-        #expect(effects.contains(.start(id: "boss", wake: ["recovered"])))
+        #expect(effects.contains(.start(id: "boss", wake: [.recovered])))
     }
 
     @Test func aRebuiltSchedulerCarriesOnWhereTheOldOneStopped() throws {

@@ -76,9 +76,9 @@ extension Simulation {
                 if !alerted { return fail("\(record.id) refused without a budget-refused alert") }
             case .start(let id, let wake):
                 count("start")
-                if wake.contains("answered") { count("wake:answered") }
+                if wake.contains(.answered) { count("wake:answered") }
                 if let parent = scheduler.agents[id]?.parent,
-                    effects.contains(.start(id: parent, wake: ["start"]))
+                    effects.contains(.start(id: parent, wake: [.start]))
                 {
                     count("child-starts-with-parent")
                 }
@@ -89,7 +89,7 @@ extension Simulation {
                 // A new attempt starts only below a parent that runs and is not being stopped
                 // (an ancestor further up may be being stopped: its stop reaches this one
                 // once the parent is stopped in turn).
-                if wake == ["start"], let parent = r.parent {
+                if wake == [.start], let parent = r.parent {
                     guard let p = scheduler.agents[parent], p.holdsSlots, p.stopping == nil else {
                         return fail("\(id) started below \(describe(parent))")
                     }
@@ -104,7 +104,7 @@ extension Simulation {
                 }
                 if processes[id] != nil { return fail("two runs of \(id) at once") }
                 if wake.isEmpty { return fail("\(id) started without a wake reason") }
-                if limits.reserve > 0 && r.parent == nil && r.priority == .urgent && wake == ["start"] {
+                if limits.reserve > 0 && r.parent == nil && r.priority == .urgent && wake == [.start] {
                     let normal = scheduler.agents.values.filter {
                         $0.parent == nil && $0.holdsSlots && $0.priority != .urgent
                     }
@@ -143,7 +143,7 @@ extension Simulation {
                     return fail("fan-in of \(parent): \(c)")
                 }
             case .alert(let alert):
-                count("alert:" + alert.kind)
+                count("alert:" + alert.kind.rawValue)
                 if alert.time != now { return fail("alert \(alert.kind) at another time") }
             case .persist(let id):
                 if scheduler.agents[id] == nil { return fail("persist of unknown \(id)") }

@@ -84,20 +84,36 @@ struct LogCapTests {
         try withTemporaryFolder { folder in
             var cap = Self.cap
             let path = folder + "/stdout.log"
-            let total: Int64 = 32 << 20
+            // the agent appends 16 chunks of 2MB through its own O_APPEND descriptor; after each
+            // one it waits for the test to look (a gate file), so trims and appends interleave
+            // however loaded the machine is
+            let chunks = 16
+            let total = Int64(chunks) << 21
+            let script = """
+                i=1
+                while [ $i -le \(chunks) ]; do
+                  yes 'one line of a chatty agent' | head -c 2097152
+                  while [ ! -e '\(folder)/gate-'$i ]; do sleep 0.002; done
+                  i=$((i + 1))
+                done
+                """
             let writer = try Spawner.spawn(
                 SpawnRequest(
-                    executable: "/bin/sh",
-                    arguments: ["-c", "yes 'one line of a chatty agent' | head -c \(total)"],
-                    environment: ["PATH=/usr/bin:/bin"], stdoutPath: path))
+                    executable: "/bin/sh", arguments: ["-c", script], environment: ["PATH=/usr/bin:/bin"],
+                    stdoutPath: path))
             var trims = 0
             var largest: Int64 = 0
             var exit: SwarmSystem.ExitStatus?
-            while exit == nil {
-                exit = Processes.reap(writer)
+            for chunk in 1...chunks {
+                let written = waitUntil { (FileSystem.status(path)?.size ?? 0) >= Int64(chunk) << 21 }
+                try #require(written, "the agent wrote chunk \(chunk)")
                 if case .trimmed = cap.apply(to: path) { trims += 1 }
                 largest = max(largest, FileSystem.status(path)?.allocatedBytes ?? 0)
-                Clock.sleep(milliseconds: 5)
+                try FileSystem.writeAtomically(folder + "/gate-\(chunk)", [])
+            }
+            while exit == nil {
+                exit = Processes.reap(writer)
+                if exit == nil { Clock.sleep(milliseconds: 2) }
             }
             _ = cap.apply(to: path)
             #expect(exit == .exited(0))
@@ -115,11 +131,12 @@ struct LogCapTests {
                 Issue.record("the log does not start and end with data: \(read.pieces.count) pieces")
                 return
             }
-            #expect(first.count == Int(Self.head) && first == (0..<first.count).map { line[$0 % line.count] })
+            // each chunk is a `yes` stream of its own: byte `o` of the log is the line's byte
+            // at `o`'s place in its chunk
+            let expected = { (offset: Int) in line[offset % (1 << 21) % line.count] }
+            #expect(first.count == Int(Self.head) && first == (0..<first.count).map(expected))
             let start = Int(total) - last.count
-            #expect(
-                last.count >= Int(Self.tail)
-                    && last == (0..<last.count).map { line[(start + $0) % line.count] })
+            #expect(last.count >= Int(Self.tail) && last == (0..<last.count).map { expected(start + $0) })
         }
     }
 

@@ -29,7 +29,7 @@ struct MetaStoreTests {
         record.finishedAt = 1_700_000_009_999
         record.lastFailure = "exit: the command ended (exit status 1) without writing results.json"
         record.lastFailureKind = .exit
-        record.pendingWakes = ["child-settled", "heartbeat"]
+        record.pendingWakes = [.childSettled("c9"), .heartbeat]
         record.tokensUsed = 1_200
         record.runTokens = 300
         record.costUsed = 0.5

@@ -1,5 +1,6 @@
 import SwarmCore
 import SwarmProtocol
+import SwarmScaffold
 import Testing
 
 @testable import SwarmRuntime
@@ -90,7 +91,7 @@ struct ShellOwnerTests {
         record.attempts = 2
         let template = Template(
             name: "t", command: "run it", workdir: "src", writes: ["~/.cache", "/abs"], privateHome: true)
-        let plan = try LaunchPlanner.plan(record, template: template, wake: ["start"], context: Self.context()).get()
+        let plan = try LaunchPlanner.plan(record, template: template, wake: [.start], context: Self.context()).get()
         let environment = Set(plan.spec.environment)
         #expect(environment.isSuperset(of: [
             "API=b", "SWARM_AGENT_ID=w1", "SWARM_PARENT_ID=boss", "SWARM_DEPTH=2", "SWARM_SLOTS=0",
@@ -98,11 +99,20 @@ struct ShellOwnerTests {
         ]))
         #expect(!environment.contains("OLD=1") && !environment.contains("API=a") && !environment.contains("HOME=/root"))
         #expect(plan.spec.workingDirectory == "/w/src")
-        #expect(plan.confinement == "landlock:3")
+        #expect(plan.confinement == .landlock(abi: 3))
         #expect(plan.spec.writable == ["/w/swarm/agents/w1", "/w/src", "/root/.cache", "/abs"])
         let off = try LaunchPlanner.plan(record, template: template, wake: [], context: Self.context(confinement: .off)).get()
-        #expect(off.spec.writable == nil && off.confinement == "off")
+        #expect(off.spec.writable == nil && off.confinement == .off)
         let required = LaunchPlanner.plan(record, template: template, wake: [], context: Self.context(confinement: .require, abi: 0))
         #expect(throws: SwarmError.self) { try required.get() }
+    }
+}
+
+/// Every alert kind the code raises is explained where a person looks for it.
+@Suite struct AlertKindDocsTests {
+    @Test(arguments: AlertKind.allCases)
+    func heartbeatMDExplainsEveryAlertKind(_ kind: AlertKind) throws {
+        let heartbeat = try #require(Scaffold.files.first { $0.path == "HEARTBEAT.md" })
+        #expect(heartbeat.contents.contains("| `\(kind.rawValue)` |"), "HEARTBEAT.md's table lacks \(kind.rawValue)")
     }
 }

@@ -28,3 +28,13 @@ func write(_ path: String, _ text: String) throws {
 func read(_ path: String) -> String? {
     (try? FileSystem.readFile(path, limit: 16 << 20)).map { String(decoding: $0, as: UTF8.self) }
 }
+
+/// Polls `condition` every 2 ms until it holds (true) or `seconds` have passed (false).
+func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    let deadline = Clock.monotonicNanoseconds() + UInt64(seconds * 1e9)
+    while !condition() {
+        if Clock.monotonicNanoseconds() >= deadline { return false }
+        Clock.sleep(milliseconds: 2)
+    }
+    return true
+}

@@ -1,0 +1,24 @@
+/// The kind of an alert (`kind` in alerts.jsonl, `SWARM_ALERT_KIND`); HEARTBEAT.md says what
+/// each means and what to do.
+public enum AlertKind: String, Sendable, Codable, CaseIterable {
+    case investigate
+    case killed
+    case spinning
+    case looping
+    case waitingForHuman = "waiting-for-human"
+    case orphanedResult = "orphaned-result"
+    case contractViolation = "contract-violation"
+    case deadLetter = "dead-letter"
+    case budgetRefused = "budget-refused"
+    case rejectedTask = "rejected-task"
+    case overBudget = "over-budget"
+    case upstreamIncident = "upstream-incident"
+    case upstreamDisabled = "upstream-disabled"
+    case upstreamRecovered = "upstream-recovered"
+    case watchDegraded = "watch-degraded"
+    case slurmUnavailable = "slurm-unavailable"
+    case slurmRecovered = "slurm-recovered"
+    case diskFull = "disk-full"
+    case writeFailed = "write-failed"
+    case diskRecovered = "disk-recovered"
+}
