@@ -1,6 +1,6 @@
 /// The kind of an alert (`kind` in alerts.jsonl, `SWARM_ALERT_KIND`); HEARTBEAT.md says what
 /// each means and what to do.
-public enum AlertKind: String, Sendable, Codable, CaseIterable {
+public enum AlertKind: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case investigate
     case killed
     case spinning
@@ -21,4 +21,7 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
     case diskFull = "disk-full"
     case writeFailed = "write-failed"
     case diskRecovered = "disk-recovered"
+
+    /// The kind's word, as alerts.jsonl writes it.
+    public var description: String { rawValue }
 }

@@ -223,6 +223,95 @@ struct DiskFullTests {
         }
     }
 
+    /// An orchestrator (a shell script) that asks for one gated child and writes its result
+    /// once children.json says the child settled.
+    static let orchestrator = """
+        ---
+        kind: orchestrator
+        command: /bin/sh task.md
+        launcher: local
+        slots: 1
+        on.exit: dead-letter
+        ---
+        {{task}}
+
+        """
+
+    /// The orchestrator's script (its task text, which its template runs).
+    static func orchestration(child: String) -> String {
+        """
+        if [ -f children.json ] && grep -q '"fulfilled"' children.json; then
+          swarm result --json '{"summary": "the child settled"}'
+        elif [ ! -f spawned ]; then
+          : > spawned
+          cat > child.txt <<'CHILD'
+        \(child)
+        CHILD
+          swarm spawn --template gated-shell -m "$(cat child.txt)" >/dev/null
+        fi
+        """
+    }
+
+    @Test(
+        "a child that ends on a full disk: its fan-in and its parent's wake wait for space, then land",
+        .enabled(if: Tmpfs.mountable, "needs root (or CAP_SYS_ADMIN) to mount a tmpfs it can fill"))
+    func aFanInWaitsForSpace() async throws {
+        let outside = "/tmp/swarm-e2e-disk-\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))"
+        try FileSystem.makeDirectory(outside, intermediates: false)
+        defer { try? FileSystem.removeTree(outside) }
+        let gate = outside + "/gate"
+        let runs = outside + "/runs"
+        let config = ["maxSlots": "4", "reserve": "0", "confinement": "\"off\"", "investigateAfter": "50", "killAfter": "60"]
+        let files = [
+            "templates/gated-shell.md": Self.template,
+            "templates/shell-orchestrator.md": Self.orchestrator,
+        ]
+        try await Tmpfs.withMount(size: "6m") { disk in
+            try await withWorkspace(config: config, files: files, folder: disk + "/ws") { ws in
+                let daemon = try await ws.startDaemon(logFolder: outside)
+                let child = Self.gated("kid", gate: gate, runs: runs)
+                try ws.drop(
+                    "boss.md",
+                    TestWorkspace.task(
+                        [("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss")],
+                        Self.orchestration(child: child)))
+                let childRuns = await eventually { Self.lines(runs).count == 1 }
+                try #require(childRuns, "the child runs: \(ws.diagnostics())")
+                let kid = try #require(try await ws.agents().first { $0.parent == "boss" })
+                let resultWritten = await eventually { ws.exists("swarm/agents/\(kid.id)/results.json") }
+                try #require(resultWritten)
+                let bossIdle = try await eventually { try await ws.agent("boss")?.pid == nil }
+                try #require(bossIdle, "the orchestrator waits, idle, for its child")
+
+                let filler = disk + "/filler"
+                _ = try Tmpfs.fill(filler)
+                let topUp = { _ = try? Tmpfs.fill(filler) }
+                try FileSystem.writeAtomically(gate, [])
+                let stalled = await eventually {
+                    topUp()
+                    return daemon.logText.contains("cannot write")
+                }
+                #expect(stalled, "the child's end was recorded while the disk was full")
+                let earlyFanIn = await eventually(timeout: 1) {
+                    topUp()
+                    return ws.exists("swarm/agents/boss/children.json")
+                }
+                #expect(!earlyFanIn, "children.json cannot land on a full disk")
+
+                try FileSystem.remove(filler)
+                let done = try await ws.waitForStates(["boss", kid.id], ["done"], timeout: 20)
+                let states = try await ws.agents().map { "\($0.id) \($0.state)" }
+                #expect(done, "\(states)\n\(daemon.logText.suffix(3000))")
+                let summary = ws.text("swarm/agents/boss/children.json") ?? ""
+                #expect(summary.contains("\"\(kid.id)\"") && summary.contains("fulfilled"), "\(summary)")
+                for agent in try await ws.agents() {
+                    #expect(agent.attempts == 1, "\(agent.id) ran \(agent.attempts) attempts")
+                }
+                #expect(await daemon.waitForExit(timeout: 0) == nil, "the daemon never exited")
+            }
+        }
+    }
+
     /// The lines of a text file (none when it is missing).
     static func lines(_ path: String) -> [String] {
         Run.text(path).split(separator: "\n").map(String.init)
