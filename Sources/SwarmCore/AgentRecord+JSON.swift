@@ -1,7 +1,9 @@
 import SwarmProtocol
 
 /// meta.json: every field of the record but the liveness counters, which start afresh after a
-/// restart. Written by hand over `JSONValue` (no Codable) because the runtime writes one
+/// restart. `tokensUsed` and `costUsed` are the totals, the current run included; `runTokens`
+/// and `runCost` say how much of them that run reported, so a restart does not count it twice.
+/// Written by hand over `JSONValue` (no Codable) because the runtime writes one
 /// for every state change of every agent.
 extension AgentRecord {
     /// The record as a JSON object; absent optionals are left out.
@@ -44,6 +46,9 @@ extension AgentRecord {
         if let costBudget { o["costBudget"] = .number(costBudget) }
         o["tokensUsed"] = .integer(totalTokens)
         o["costUsed"] = .number(totalCost)
+        // the current run's part of those totals: its next report (a running total) replaces it
+        if runTokens != 0 { o["runTokens"] = .integer(runTokens) }
+        if runCost != 0 { o["runCost"] = .number(runCost) }
         return .object(o)
     }
 
@@ -89,8 +94,10 @@ extension AgentRecord {
         confinement = value["confinement"]?.stringValue
         tokenBudget = value["tokenBudget"]?.intValue
         costBudget = value["costBudget"]?.doubleValue
-        tokensUsed = value["tokensUsed"]?.intValue ?? 0
-        costUsed = value["costUsed"]?.doubleValue ?? 0
+        runTokens = value["runTokens"]?.intValue ?? 0
+        runCost = value["runCost"]?.doubleValue ?? 0
+        tokensUsed = (value["tokensUsed"]?.intValue ?? 0) - runTokens
+        costUsed = (value["costUsed"]?.doubleValue ?? 0) - runCost
     }
 }
 

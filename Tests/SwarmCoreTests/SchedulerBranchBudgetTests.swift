@@ -49,6 +49,19 @@ import Testing
         #expect(h.scheduler.subtreeUsage("boss").tokens == 1_100)
     }
 
+    @Test func aRestartInTheMiddleOfARunDoesNotCountTheRunTwice() throws {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.send(.arrived(budgeted("a", tokens: 1_000)))
+        h.send(.usage(id: "a", tokens: 400, cost: 0.5))
+        let records = try reloaded(h.scheduler.agents.values)
+        var restarted = Harness(.test(maxSlots: 4, reserve: 0), records: records)
+        #expect(restarted["a"]?.runTokens == 400 && restarted["a"]?.runCost == 0.5)
+        let effects = restarted.send(.usage(id: "a", tokens: 700, cost: 0.75))
+        #expect(effects.stopped.isEmpty, "the run's running total is 700, within 1,000")
+        restarted.exit("a")
+        #expect(restarted["a"]?.tokensUsed == 700 && restarted["a"]?.costUsed == 0.75)
+    }
+
     @Test func usageOfEndedRunsAddsUp() {
         var h = Harness(.test(maxSlots: 4, reserve: 0))
         h.send(.arrived(budgeted("a", tokens: 1_000)))
