@@ -62,6 +62,28 @@ import Testing
         #expect(restarted["a"]?.tokensUsed == 700 && restarted["a"]?.costUsed == 0.75)
     }
 
+    @Test func progressLinesOfAWaitingAgentCount() {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.send(.arrived(budgeted("a", tokens: 1_000)))
+        h.send(.asked(id: "a"))
+        let spend = ProgressLine(timeMilliseconds: h.now, outputs: 1, status: "asking", tokens: 1_200)
+        let effects = h.beat(["a": evidence(1, lines: [spend])])
+        #expect(h["a"]?.runTokens == 1_200)
+        #expect(effects.stopped == ["a"], "1,200 tokens pass the budget of 1,000")
+    }
+
+    @Test func progressLinesOfAnAgentBeingStoppedCount() {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.arrive("a")
+        h.send(.killRequested(id: "a"))
+        let spend = ProgressLine(
+            timeMilliseconds: h.now, outputs: 1, status: "wrapping up", tokens: 300, cost: 0.25)
+        h.beat(["a": evidence(1, lines: [spend])])
+        h.exit("a")
+        #expect(h["a"]?.state == .killed)
+        #expect(h["a"]?.tokensUsed == 300 && h["a"]?.costUsed == 0.25)
+    }
+
     @Test func usageOfEndedRunsAddsUp() {
         var h = Harness(.test(maxSlots: 4, reserve: 0))
         h.send(.arrived(budgeted("a", tokens: 1_000)))
