@@ -261,12 +261,12 @@ extension Scheduler {
     }
 
     /// Starts another run of an idle orchestrator that has reasons to run (when no upstream is
-    /// usable, the reasons wait for the next chance).
+    /// usable, the reasons wait for the next admission).
     mutating func wakeIfNeeded(_ id: String) {
         guard let r = agents[id], r.kind == .orchestrator, !r.active, r.state == .running,
             !r.pendingWakes.isEmpty
         else { return }
-        run(id, wake: r.pendingWakes)
+        if !run(id, wake: r.pendingWakes) { wakesAwaitingUpstream?.insert(id) }
     }
 
     /// Stops every unsettled agent below `id`: running ones are killed, queued ones end killed.

@@ -22,6 +22,9 @@ public struct Scheduler: Sendable {
     var queuedChildren = 0
     /// Agents that are queued, running or waiting: none means idle.
     var unsettled = 0
+    /// Idle orchestrators whose wake-up found no usable upstream: admission tries them again.
+    /// Nil until first taken from the records (a rebuilt scheduler may start with some).
+    var wakesAwaitingUpstream: Set<String>?
     var random: SplitMix64
     var effects: [Effect] = []
     var now: Millis = 0
