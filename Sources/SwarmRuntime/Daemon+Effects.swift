@@ -105,9 +105,11 @@ extension Daemon {
         if wake == ["start"] { archivePreviousResult(record) }
         watchAgent(id)
         let kind = launcherKind(for: template)
-        dirtyMeta.remove(id)
+        // a record change still owed (say, the retry of a task that never ran, in the same
+        // event) means meta.json does not hold the queued record: the start is recorded
+        let owed = dirtyMeta.remove(id) != nil
         flushMeta()
-        if !startsUnrecorded(record, kind: kind, files: files) {
+        if owed || !startsUnrecorded(record, kind: kind, files: files) {
             do {
                 try MetaStore.write(record, in: workspace)
             } catch {
