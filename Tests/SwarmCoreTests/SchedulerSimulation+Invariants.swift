@@ -4,10 +4,12 @@ import SwarmProtocol
 /// The invariants the simulation checks after every event.
 extension Simulation {
     /// A retry waits its backoff: at least the base and at most the cap (a rate limit's
-    /// retry-after may stretch it up to the router's maxRetryAfter).
+    /// retry-after may stretch it up to the router's maxRetryAfter); an upstream failure with
+    /// another upstream to go to retries at once.
     mutating func checkBackoff(_ before: AgentRecord) {
         guard let after = scheduler.agents[before.id], after.state == .queued, let due = after.notBefore
         else { return }
+        if due == now && after.lastFailureKind == .upstream { return }
         let policy = after.policy
         let longest = max(
             policy.backoffBaseMilliseconds, policy.backoffCapMilliseconds,
@@ -66,6 +68,7 @@ extension Simulation {
                 if scheduler.agents[id] == nil { return fail("\(id) accepted but unknown") }
                 accepted.insert(id)
                 order.append(id)
+                if chance(25) { batch.insert(id) }
             case .refuse(let record, let reason):
                 count("refuse")
                 if reason.hasSuffix("is being stopped") { count("refuse:parent-stopping") }
@@ -112,9 +115,14 @@ extension Simulation {
                         count("urgent-in-reserve")
                     }
                 }
-                processes[id] = SimProcess()
+                if r.runTokens != 0 || r.runCost != 0 {
+                    return fail("\(id) starts a run with the usage of another: \(describe(id))")
+                }
+                starts += 1
+                processes[id] = SimProcess(at: now, batch: batch.contains(id), step: step, order: starts)
                 evidence[id] = nil
                 silence[id] = nil
+                jobStates[id] = nil
             case .stop(let id):
                 count("stop")
                 if processes[id] == nil { return fail("stop for \(id), which has no process") }
@@ -243,9 +251,12 @@ extension Simulation {
                 }
             }
             // An idle orchestrator with reasons to run is running again (a waiting one runs
-            // once it is answered).
+            // once it is answered), unless no upstream would take its run now.
             if r.kind == .orchestrator && r.state == .running && !r.active && !r.pendingWakes.isEmpty {
-                return fail("\(id) is idle with reasons to run: \(describe(id))")
+                if scheduler.router.isEmpty || upstreamFor(r) != nil {
+                    return fail("\(id) is idle with reasons to run: \(describe(id))")
+                }
+                count("wake-waits-for-upstream")
             }
         }
         if queued != queue.count { return fail("the queue \(queue) is not the queued agents") }
@@ -298,19 +309,25 @@ extension Simulation {
             return fail("roleUsed \(nonZero(scheduler.roleUsed)) but the records say \(roleUsed)")
         }
 
-        // (a) no budget is exceeded, and work that is not urgent stays out of the reserve.
-        if used["", default: 0] > limits.maxSlots {
-            return fail("top uses \(used[""]!) of \(limits.maxSlots)")
+        // (a) no budget is exceeded, and work that is not urgent stays out of the reserve (after
+        // the limits were lowered, what already ran may stay over them, but never grows).
+        let top = used["", default: 0]
+        let topAllowed = allowed("top", limits.maxSlots, top)
+        if top > topAllowed {
+            return fail("top uses \(top) of \(limits.maxSlots)")
         }
         var notUrgent = 0
         for id in holding {
             if let node = nodes[id], node.parent == nil, !node.urgent { notUrgent += node.footprint }
         }
-        if notUrgent > limits.maxSlots - limits.reserve {
+        if notUrgent > allowed("not-urgent", limits.maxSlots - limits.reserve, notUrgent) {
             return fail("work that is not urgent holds \(notUrgent) slots, more than maxSlots - reserve")
         }
-        for (role, cap) in limits.roleSlots where roleUsed[role, default: 0] > cap {
-            return fail("role \(role) holds \(roleUsed[role]!) of \(cap)")
+        for (role, cap) in limits.roleSlots {
+            let held = roleUsed[role, default: 0]
+            if held > allowed("role:" + role, cap, held) {
+                return fail("role \(role) holds \(held) of \(cap)")
+            }
         }
         for (id, count) in used where !id.isEmpty && count > nodes[id]!.slots {
             return fail("the children of \(id) hold \(count) of its \(nodes[id]!.slots) slots")
@@ -318,12 +335,21 @@ extension Simulation {
 
         // Processes never outnumber a budget, stopped ones included: an agent's slots come back
         // only once everything below it has exited.
-        if activeCount > limits.maxSlots {
+        if activeCount > topAllowed {
             return fail("\(activeCount) commands run but maxSlots is \(limits.maxSlots)")
         }
         for (id, count) in activeBelow where count > nodes[id]!.slots {
             return fail("\(count) commands run below \(id) with \(nodes[id]!.slots) slots")
         }
+    }
+
+    /// The most budget `key` may hold now: its limit, or what it held when the limits were
+    /// lowered under it, shrinking with what it holds (`current`) until it fits again.
+    mutating func allowed(_ key: String, _ limit: Int, _ current: Int) -> Int {
+        guard let held = tolerance[key] else { return limit }
+        let bound = max(limit, min(held, current))
+        if bound <= limit { tolerance[key] = nil } else { tolerance[key] = bound }
+        return max(limit, held)
     }
 
     /// (e) whatever could start has started: one more admission pass starts nothing (a child
@@ -341,7 +367,8 @@ extension Simulation {
             if limits.roleSlots.isEmpty,
                 let first = queue.lazy.compactMap({ agents[$0] }).first(where: {
                     $0.parent == nil && $0.priority == .urgent && ($0.notBefore ?? 0) <= self.now
-                }), scheduler.fits(first)
+                }), scheduler.fits(first),
+                scheduler.router.isEmpty || upstreamFor(first) != nil
             {
                 return fail("urgent \(first.id) fits but waits")
             }
