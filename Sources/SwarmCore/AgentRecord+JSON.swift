@@ -2,7 +2,10 @@ import SwarmProtocol
 
 /// meta.json: every field of the record but the liveness counters, which start afresh after a
 /// restart, and an orchestrator's children, which are derived from the children's own
-/// `parent` (one place for the relation, so that no crash can separate the two). Written by hand over `JSONValue` (no Codable) because the runtime writes one
+/// `parent` (one place for the relation, so that no crash can separate the two).
+/// `tokensUsed` and `costUsed` are the totals, the current run included; `runTokens` and
+/// `runCost` say how much of them that run reported, so a restart does not count it twice.
+/// Written by hand over `JSONValue` (no Codable) because the runtime writes one
 /// for every state change of every agent.
 extension AgentRecord {
     /// The record as a JSON object; absent optionals are left out.
@@ -44,10 +47,9 @@ extension AgentRecord {
         if let costBudget { o["costBudget"] = .number(costBudget) }
         o["tokensUsed"] = .integer(totalTokens)
         o["costUsed"] = .number(totalCost)
-        if active {
-            o["runTokens"] = .integer(runTokens)
-            o["runCost"] = .number(runCost)
-        }
+        // the current run's part of those totals: its next report (a running total) replaces it
+        if runTokens != 0 { o["runTokens"] = .integer(runTokens) }
+        if runCost != 0 { o["runCost"] = .number(runCost) }
         return .object(o)
     }
 
@@ -92,11 +94,8 @@ extension AgentRecord {
         confinement = value["confinement"]?.stringValue.flatMap(RunConfinement.init)
         tokenBudget = value["tokenBudget"]?.intValue
         costBudget = value["costBudget"]?.doubleValue
-        // tokensUsed and costUsed include the current run's figures (what a person reads);
-        // the run's own figures are kept apart, so that a run adopted after a restart, which
-        // reports its cumulative usage again, is not counted twice
-        runTokens = active ? value["runTokens"]?.intValue ?? 0 : 0
-        runCost = active ? value["runCost"]?.doubleValue ?? 0 : 0
+        runTokens = value["runTokens"]?.intValue ?? 0
+        runCost = value["runCost"]?.doubleValue ?? 0
         tokensUsed = (value["tokensUsed"]?.intValue ?? 0) - runTokens
         costUsed = (value["costUsed"]?.doubleValue ?? 0) - runCost
     }

@@ -101,11 +101,27 @@ extension Scheduler {
         return true
     }
 
-    /// Starts queued agents that fit, best first. Once something does not fit in a pool, nothing
-    /// ordered after it may take that pool's slots, so big requests are not starved.
+    /// Wakes the orchestrators whose wake-up waited for an upstream, then starts queued agents
+    /// that fit, best first. Once something does not fit in a pool, nothing ordered after it
+    /// may take that pool's slots, so big requests are not starved.
     mutating func admit() {
         guard !startsHeld else { return }
+        wakeAwaitingUpstream()
         while admitPass() {}
+    }
+
+    /// Tries again the wake-ups that found no usable upstream (one may be usable now: a
+    /// breaker turned half-open, a run ended, a person reset it, the limits changed).
+    private mutating func wakeAwaitingUpstream() {
+        if wakesAwaitingUpstream == nil {
+            wakesAwaitingUpstream = Set(
+                agents.values.filter {
+                    $0.kind == .orchestrator && $0.state == .running && !$0.active && !$0.pendingWakes.isEmpty
+                }.map(\.id))
+        }
+        guard let waiting = wakesAwaitingUpstream, !waiting.isEmpty else { return }
+        wakesAwaitingUpstream = []
+        for id in waiting.sorted() { wakeIfNeeded(id) }
     }
 
     /// One pass over the queue; true when it started something (which may let a child of a

@@ -40,6 +40,9 @@ extension Scheduler {
     mutating func notStarted(_ id: String, wake: [WakeReason]) {
         startsHeld = true
         guard let r = agents[id], r.active else { return }
+        // a stop asked for meanwhile (a kill, its orchestrator's end) ends it as a run that
+        // never began
+        guard r.stopping == nil else { return startFailed(id, reason: "its start could not be recorded") }
         if let upstream = r.upstream { router.release(upstream, agent: id) }
         let firstRun = wake == [.start]
         update(id) { r in
@@ -280,12 +283,12 @@ extension Scheduler {
     }
 
     /// Starts another run of an idle orchestrator that has reasons to run (when no upstream is
-    /// usable, the reasons wait for the next chance).
+    /// usable, the reasons wait for the next admission).
     mutating func wakeIfNeeded(_ id: String) {
         guard !startsHeld, let r = agents[id], r.kind == .orchestrator, !r.active, r.state == .running,
             !r.pendingWakes.isEmpty
         else { return }
-        run(id, wake: r.pendingWakes)
+        if !run(id, wake: r.pendingWakes) { wakesAwaitingUpstream?.insert(id) }
     }
 
     /// Stops every unsettled agent below `id`: running ones are killed, queued ones end killed.

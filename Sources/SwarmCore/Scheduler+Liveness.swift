@@ -5,9 +5,13 @@ import SwarmProtocol
 extension Scheduler {
     mutating func heartbeat(_ evidence: [String: Evidence]) {
         for id in agents.keys.sorted() {
-            guard let r = agents[id] else { continue }
-            if r.active, r.state == .running, r.stopping == nil, let seen = evidence[id] {
+            guard let r = agents[id], r.active, let seen = evidence[id] else { continue }
+            if r.state == .running, r.stopping == nil {
                 beat(id, seen)
+            } else {
+                // a command that waits for an answer or is being stopped still runs: the usage
+                // in its lines counts (the shell has read them and does not send them again)
+                reportLines(id, seen.newLines)
             }
         }
         for id in agents.keys.sorted() {
@@ -97,9 +101,14 @@ extension Scheduler {
         }
         for (kind, message) in alerts { emitAlert(kind, id, message) }
         if stop { effects.append(.stop(id: id)) }
-        let tokens = seen.newLines.compactMap(\.tokens).max()
-        let cost = seen.newLines.compactMap(\.cost).max()
-        if !stop && (tokens != nil || cost != nil) { reportUsage(id, tokens: tokens, cost: cost) }
+        if !stop { reportLines(id, seen.newLines) }
+    }
+
+    /// Reports the usage in one beat's progress lines (running totals: the highest counts).
+    private mutating func reportLines(_ id: String, _ lines: [ProgressLine]) {
+        let tokens = lines.compactMap(\.tokens).max()
+        let cost = lines.compactMap(\.cost).max()
+        if tokens != nil || cost != nil { reportUsage(id, tokens: tokens, cost: cost) }
     }
 
     private mutating func orphanCheck(_ r: AgentRecord) {

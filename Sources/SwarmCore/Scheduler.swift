@@ -24,6 +24,9 @@ public struct Scheduler: Sendable {
     var unsettled = 0
     /// True while the tree takes no writes: nothing starts (`.storage`).
     public internal(set) var startsHeld = false
+    /// Idle orchestrators whose wake-up found no usable upstream: admission tries them again.
+    /// Nil until first taken from the records (a rebuilt scheduler may start with some).
+    var wakesAwaitingUpstream: Set<String>?
     var random: SplitMix64
     var effects: [Effect] = []
     var now: Millis = 0

@@ -89,14 +89,16 @@ struct RecordWriter {
     }
 
     /// Rule 2: before a spawn, writes every changed record, then `record` itself unless
-    /// `writeOwn` is false (`writesBeforeSpawn`). False when something could not land: the
-    /// run must not start.
+    /// `writeOwn` is false (`writesBeforeSpawn`) and no change of it is owed (a retry of a
+    /// task that never ran changes its record in the same event as its start: meta.json does
+    /// not hold the queued record then). False when something could not land: the run must
+    /// not start.
     mutating func beforeSpawn(
         _ record: AgentRecord, writeOwn: Bool, records: [String: AgentRecord], writer: inout TreeWriter, now: Millis
     ) -> Bool {
-        dirty.remove(record.id)
+        let owed = dirty.remove(record.id) != nil
         flushMeta(records: records, writer: &writer, now: now)
-        if writeOwn {
+        if writeOwn || owed {
             writer.replace(workspace.agentFiles(record.id).meta, with: MetaStore.encode(record), now: now)
         }
         return !writer.isStalled

@@ -49,6 +49,41 @@ import Testing
         #expect(h.scheduler.subtreeUsage("boss").tokens == 1_100)
     }
 
+    @Test func aRestartInTheMiddleOfARunDoesNotCountTheRunTwice() throws {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.send(.arrived(budgeted("a", tokens: 1_000)))
+        h.send(.usage(id: "a", tokens: 400, cost: 0.5))
+        let records = try reloaded(h.scheduler.agents.values)
+        var restarted = Harness(.test(maxSlots: 4, reserve: 0), records: records)
+        #expect(restarted["a"]?.runTokens == 400 && restarted["a"]?.runCost == 0.5)
+        let effects = restarted.send(.usage(id: "a", tokens: 700, cost: 0.75))
+        #expect(effects.stopped.isEmpty, "the run's running total is 700, within 1,000")
+        restarted.exit("a")
+        #expect(restarted["a"]?.tokensUsed == 700 && restarted["a"]?.costUsed == 0.75)
+    }
+
+    @Test func progressLinesOfAWaitingAgentCount() {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.send(.arrived(budgeted("a", tokens: 1_000)))
+        h.send(.asked(id: "a"))
+        let spend = ProgressLine(timeMilliseconds: h.now, outputs: 1, status: "asking", tokens: 1_200)
+        let effects = h.beat(["a": evidence(1, lines: [spend])])
+        #expect(h["a"]?.runTokens == 1_200)
+        #expect(effects.stopped == ["a"], "1,200 tokens pass the budget of 1,000")
+    }
+
+    @Test func progressLinesOfAnAgentBeingStoppedCount() {
+        var h = Harness(.test(maxSlots: 4, reserve: 0))
+        h.arrive("a")
+        h.send(.killRequested(id: "a"))
+        let spend = ProgressLine(
+            timeMilliseconds: h.now, outputs: 1, status: "wrapping up", tokens: 300, cost: 0.25)
+        h.beat(["a": evidence(1, lines: [spend])])
+        h.exit("a")
+        #expect(h["a"]?.state == .killed)
+        #expect(h["a"]?.tokensUsed == 300 && h["a"]?.costUsed == 0.25)
+    }
+
     @Test func usageOfEndedRunsAddsUp() {
         var h = Harness(.test(maxSlots: 4, reserve: 0))
         h.send(.arrived(budgeted("a", tokens: 1_000)))

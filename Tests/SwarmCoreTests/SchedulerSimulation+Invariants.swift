@@ -4,10 +4,12 @@ import SwarmProtocol
 /// The invariants the simulation checks after every event.
 extension Simulation {
     /// A retry waits its backoff: at least the base and at most the cap (a rate limit's
-    /// retry-after may stretch it up to the router's maxRetryAfter).
+    /// retry-after may stretch it up to the router's maxRetryAfter); an upstream failure with
+    /// another upstream to go to retries at once.
     mutating func checkBackoff(_ before: AgentRecord) {
         guard let after = scheduler.agents[before.id], after.state == .queued, let due = after.notBefore
         else { return }
+        if due == now && after.lastFailureKind == .upstream { return }
         let policy = after.policy
         let longest = max(
             policy.backoffBaseMilliseconds, policy.backoffCapMilliseconds,
@@ -66,6 +68,7 @@ extension Simulation {
                 if scheduler.agents[id] == nil { return fail("\(id) accepted but unknown") }
                 accepted.insert(id)
                 order.append(id)
+                if chance(25) { batch.insert(id) }
             case .refuse(let record, let reason):
                 count("refuse")
                 if reason.hasSuffix("is being stopped") { count("refuse:parent-stopping") }
@@ -112,9 +115,15 @@ extension Simulation {
                         count("urgent-in-reserve")
                     }
                 }
-                processes[id] = SimProcess()
+                if r.runTokens != 0 || r.runCost != 0 {
+                    return fail("\(id) starts a run with the usage of another: \(describe(id))")
+                }
+                starts += 1
+                processes[id] = SimProcess(
+                    at: now, batch: batch.contains(id), step: step, order: starts, wake: wake)
                 evidence[id] = nil
                 silence[id] = nil
+                jobStates[id] = nil
             case .stop(let id):
                 count("stop")
                 if processes[id] == nil { return fail("stop for \(id), which has no process") }
@@ -199,6 +208,27 @@ extension Simulation {
             if r.active || r.notBefore == nil { return fail("a deferred start left \(describe(id))") }
             counters[id] = (r.attempts, r.runs)
         }
+        // a start that could not be recorded is undone without spending an attempt: a first
+        // run goes back to the queue, a wake-up keeps its reasons
+        // (or, when a stop was asked for meanwhile, ends it as a run that never began)
+        if case .notStarted(let id, let wake, _) = event, let r = agents[id], !r.state.isSettled {
+            count("not-started")
+            let before = counters[id] ?? (0, 0)
+            if r.active || r.runs != before.runs - 1
+                || r.attempts != before.attempts - (wake == [.start] ? 1 : 0)
+                || (wake != [.start] && !wake.allSatisfy(r.pendingWakes.contains))
+            {
+                return fail("a start that could not be recorded left \(describe(id))")
+            }
+            counters[id] = (r.attempts, r.runs)
+        }
+        // while the tree takes no writes, nothing starts
+        if scheduler.startsHeld {
+            count("starts-held")
+            if effects.contains(where: { if case .start = $0 { true } else { false } }) {
+                return fail("\(event) started a run while the tree takes no writes")
+            }
+        }
 
         // (c) every accepted id is an agent (each was checked when accepted, and records are
         // never removed), every queued agent is in the queue once, in order.
@@ -243,9 +273,14 @@ extension Simulation {
                 }
             }
             // An idle orchestrator with reasons to run is running again (a waiting one runs
-            // once it is answered).
-            if r.kind == .orchestrator && r.state == .running && !r.active && !r.pendingWakes.isEmpty {
-                return fail("\(id) is idle with reasons to run: \(describe(id))")
+            // once it is answered), unless no upstream would take its run now.
+            if r.kind == .orchestrator && r.state == .running && !r.active && !r.pendingWakes.isEmpty
+                && !scheduler.startsHeld
+            {
+                if scheduler.router.isEmpty || upstreamFor(r) != nil {
+                    return fail("\(id) is idle with reasons to run: \(describe(id))")
+                }
+                count("wake-waits-for-upstream")
             }
         }
         if queued != queue.count { return fail("the queue \(queue) is not the queued agents") }
@@ -298,19 +333,25 @@ extension Simulation {
             return fail("roleUsed \(nonZero(scheduler.roleUsed)) but the records say \(roleUsed)")
         }
 
-        // (a) no budget is exceeded, and work that is not urgent stays out of the reserve.
-        if used["", default: 0] > limits.maxSlots {
-            return fail("top uses \(used[""]!) of \(limits.maxSlots)")
+        // (a) no budget is exceeded, and work that is not urgent stays out of the reserve (after
+        // the limits were lowered, what already ran may stay over them, but never grows).
+        let top = used["", default: 0]
+        let topAllowed = allowed("top", limits.maxSlots, top)
+        if top > topAllowed {
+            return fail("top uses \(top) of \(limits.maxSlots)")
         }
         var notUrgent = 0
         for id in holding {
             if let node = nodes[id], node.parent == nil, !node.urgent { notUrgent += node.footprint }
         }
-        if notUrgent > limits.maxSlots - limits.reserve {
+        if notUrgent > allowed("not-urgent", limits.maxSlots - limits.reserve, notUrgent) {
             return fail("work that is not urgent holds \(notUrgent) slots, more than maxSlots - reserve")
         }
-        for (role, cap) in limits.roleSlots where roleUsed[role, default: 0] > cap {
-            return fail("role \(role) holds \(roleUsed[role]!) of \(cap)")
+        for (role, cap) in limits.roleSlots {
+            let held = roleUsed[role, default: 0]
+            if held > allowed("role:" + role, cap, held) {
+                return fail("role \(role) holds \(held) of \(cap)")
+            }
         }
         for (id, count) in used where !id.isEmpty && count > nodes[id]!.slots {
             return fail("the children of \(id) hold \(count) of its \(nodes[id]!.slots) slots")
@@ -318,7 +359,7 @@ extension Simulation {
 
         // Processes never outnumber a budget, stopped ones included: an agent's slots come back
         // only once everything below it has exited.
-        if activeCount > limits.maxSlots {
+        if activeCount > topAllowed {
             return fail("\(activeCount) commands run but maxSlots is \(limits.maxSlots)")
         }
         for (id, count) in activeBelow where count > nodes[id]!.slots {
@@ -326,10 +367,21 @@ extension Simulation {
         }
     }
 
+    /// The most budget `key` may hold now: its limit, or what it held when the limits were
+    /// lowered under it, shrinking with what it holds (`current`) until it fits again.
+    mutating func allowed(_ key: String, _ limit: Int, _ current: Int) -> Int {
+        guard let held = tolerance[key] else { return limit }
+        let bound = max(limit, min(held, current))
+        if bound <= limit { tolerance[key] = nil } else { tolerance[key] = bound }
+        return max(limit, held)
+    }
+
     /// (e) whatever could start has started: one more admission pass starts nothing (a child
     /// whose orchestrator started in the same event included), and in particular a due urgent
-    /// top-level request that fits under maxSlots is never left waiting.
+    /// top-level request that fits under maxSlots is never left waiting (unless the tree takes
+    /// no writes: then nothing starts).
     mutating func checkAdmission() {
+        guard !scheduler.startsHeld else { return }
         let queue = scheduler.queue
         let agents = scheduler.agents
         if !queue.isEmpty {
@@ -341,7 +393,8 @@ extension Simulation {
             if limits.roleSlots.isEmpty,
                 let first = queue.lazy.compactMap({ agents[$0] }).first(where: {
                     $0.parent == nil && $0.priority == .urgent && ($0.notBefore ?? 0) <= self.now
-                }), scheduler.fits(first)
+                }), scheduler.fits(first),
+                scheduler.router.isEmpty || upstreamFor(first) != nil
             {
                 return fail("urgent \(first.id) fits but waits")
             }

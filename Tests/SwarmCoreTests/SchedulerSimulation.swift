@@ -1,28 +1,32 @@
 import SwarmCore
 import SwarmProtocol
 
-/// One process as the fake shell sees it.
-struct SimProcess {
-    /// `.started` was sent; until then the process waits for `.started` or `.startFailed`.
-    var started = false
-    /// The scheduler asked for a stop; the process tree dies within a few steps.
-    var stopRequested = false
-    var stopAge = 0
+/// One line of the trace: an event, or something done around the scheduler.
+enum SimStep {
+    case event(Event)
+    /// The daemon died and came back from every record (`lossy` false) or from what the
+    /// shell had written, less the writes it defers (`lossy` true).
+    case crash(lossy: Bool)
+    case reset(String)
+    case limits(String)
 }
 
 /// A tiny fake shell around the pure scheduler, driven by a seeded generator: it turns
-/// effects into later events (start -> started/startFailed, stop -> exit), lets running
-/// agents exit with random outcomes, sends kills, retries, questions, answers, heartbeats
-/// with random evidence, new tasks and spawn requests, moves time forward, and now and then
-/// "crashes": rebuilds the scheduler from the records read back as meta.json. After every
-/// event it checks the invariants; `drain` then lets everything finish and checks that every
-/// task ended.
+/// effects into later events (start -> started/startFailed/startDeferred, stop -> exit), lets
+/// running agents exit with random outcomes (upstream failures of every class included),
+/// sends kills, retries, questions, answers, usage reports, Slurm job states, heartbeats
+/// with random evidence, new tasks and spawn requests, resets upstreams, reloads the limits,
+/// moves time forward, and now and then "crashes": rebuilds the scheduler from the records
+/// read back as meta.json, or from the records the shell had written when it died. After
+/// every event it checks the invariants; `drain` then lets everything finish and checks that
+/// every task ended.
 ///
 /// Everything comes from `seed`: `Simulation(seed: s).run(steps: n)` replays a run exactly.
 struct Simulation {
     let seed: UInt64
     var rng: SplitMix64
-    let limits: Limits
+    /// The limits now (`changeLimits` reloads them).
+    var limits: Limits
     var scheduler: Scheduler
     var now: Millis = 1_000_000
     var step = 0
@@ -36,8 +40,9 @@ struct Simulation {
     var outputs: [String: Int] = [:]
     var nextName = 0
     var nextPid: Int32 = 1_000
-    /// The last events (nil: a crash), formatted only when a run fails.
-    var recent: [(time: Millis, step: Int, event: Event?)] = []
+    var starts = 0
+    /// The last steps, formatted only when a run fails.
+    var recent: [(time: Millis, step: Int, entry: SimStep)] = []
     /// The first broken invariant, with the seed and the last events.
     var failure: String?
     /// How often each effect and alert kind appeared, to see that the run exercised them.
@@ -47,6 +52,24 @@ struct Simulation {
     var silence: [String: (evidence: Evidence, beats: Int)] = [:]
     /// Prints every event, for studying one seed.
     var verbose = false
+    /// Agents whose runs the simulated launcher makes Slurm batch jobs.
+    var batch: Set<String> = []
+    var nextJob = 0
+    /// What Slurm last said of each agent's current job, as the scheduler was told.
+    var jobStates: [String: String] = [:]
+    /// Usage the agents really reported (`truth`), and what the scheduler must know of it
+    /// (`known`: the same, until a crash loses writes).
+    var truth: [String: SimUsage] = [:]
+    var known: [String: SimUsage] = [:]
+    /// The shell's writes: the record each meta.json holds, and the first-run starts whose
+    /// write waits (since when).
+    var persisted: [String: AgentRecord] = [:]
+    var deferred: [String: Millis] = [:]
+    /// Agents that ended done: they stay done.
+    var done: Set<String> = []
+    /// After the limits were lowered under what already runs: the most each budget may hold
+    /// until it has come down to its new limit (running agents are never stopped for it).
+    var tolerance: [String: Int] = [:]
 
     init(seed: UInt64) {
         self.seed = seed
@@ -65,6 +88,11 @@ struct Simulation {
         self.limits = limits
         self.rng = rng
         scheduler = Scheduler(limits: limits, seed: seed)
+        if chance(60) {
+            self.limits.upstreams = randomUpstreams()
+            self.limits.breaker = randomBreaker()
+            scheduler = Scheduler(limits: self.limits, seed: seed)
+        }
     }
 
     // MARK: Random choices
@@ -117,14 +145,15 @@ struct Simulation {
     }
 
     /// How a command ends: mostly success (or going idle, for an orchestrator), else every
-    /// kind of failure.
+    /// kind of failure; with upstreams configured, upstream failures are more frequent.
     mutating func randomOutcome(for kind: AgentKind) -> Outcome {
+        let upstream = Outcome.upstreamFailed(
+            pick(UpstreamErrorClass.allCases) ?? .unknown, reason: "api",
+            retryAfter: chance(50) ? Millis(int(0...3) * 1_000) : nil)
+        if !limits.upstreams.isEmpty && chance(15) { return upstream }
         let roll = int(0...99)
         let failureKind = pick(FailureKind.allCases.filter { $0 != .killed }) ?? .exit
         let failed = Outcome.failed(failureKind, reason: "\(failureKind.rawValue) failure")
-        let upstream = Outcome.upstreamFailed(
-            pick(UpstreamErrorClass.allCases) ?? .unknown, reason: "api", retryAfter: chance(50) ? 1_000 : nil
-        )
         switch kind {
         case .worker:
             return roll < 45
@@ -145,6 +174,7 @@ struct Simulation {
 
     /// One random event, weighted towards what keeps the tree busy.
     mutating func randomStep() {
+        writeAgedStarts()
         // A stopped process tree always dies, a few events later.
         for id in processes.keys where processes[id]?.stopRequested == true { processes[id]?.stopAge += 1 }
         if let id = processes.keys.sorted().first(where: {
@@ -154,33 +184,50 @@ struct Simulation {
             return
         }
         now += Millis(int(0...400))
+        // a tree that takes no writes soon takes them again (the disk was freed)
+        if scheduler.startsHeld && chance(25) {
+            send(.storage(writable: true))
+            return
+        }
         let roll = int(0...99)
         switch roll {
-        case 0..<10: arriveTopLevel()
-        case 10..<24: spawnChild()
-        case 24..<40: deliverStart()
-        case 40..<58: if let id = pick(processes.keys.sorted()) { finish(id) } else { tick() }
-        case 58..<64: heartbeat()
-        case 64..<72: tick()
-        case 72..<75:
+        case 0..<9: arriveTopLevel()
+        case 9..<22: spawnChild()
+        case 22..<36: deliverStart()
+        case 36..<52: if let id = pick(processes.keys.sorted()) { finish(id) } else { tick() }
+        case 52..<60: heartbeat()
+        case 60..<63: tick()
+        case 63..<66:
             let id = chance(70) ? pick(ids { !$0.state.isSettled }) : pick(ids())
             send(.killRequested(id: id ?? "nobody"))
-        case 75..<78:
+        case 66..<69:
             let id = chance(80) ? pick(ids { $0.state.isSettled }) : pick(ids())
             send(.retryRequested(id: id ?? "nobody"))
-        case 78..<82:
+        case 69..<72:
             if let id = pick(ids { $0.state == .running }) { send(.asked(id: id)) } else { tick() }
-        case 82..<86:
+        case 72..<75:
             if let id = pick(ids { $0.state == .waiting }) { send(.answered(id: id)) } else { tick() }
-        case 86..<88:
+        case 75..<77:
             if let id = pick(ids { $0.state == .done }) { send(.consumed(id: id)) } else { tick() }
-        case 88..<89:
+        case 77..<78:
             let parent = pick(ids { $0.kind == .orchestrator }) ?? "ghost"
             nextName += 1
             send(.rejected(parent: parent, name: "bad\(nextName)", reason: "unreadable front matter"))
-        case 89..<90: crash()
+        case 78..<79: crash()
+        case 79..<80: crashLosingDeferredWrites()
+        case 80..<86: reportUsage()
+        case 86..<88: reportJobState()
+        case 88..<89: resetUpstream()
+        case 89..<90: changeLimits()
+        case 90..<91: storage()
         default: tick()
         }
+    }
+
+    /// The tree stops taking writes (a write failed); while it takes none, the scheduler starts
+    /// nothing.
+    mutating func storage() {
+        send(.storage(writable: false))
     }
 
     /// Time passes (up to 3 s) with no news.
@@ -197,158 +244,30 @@ struct Simulation {
             slots: kind == .orchestrator ? int(0...limits.maxSlots) : 0, priority: randomPriority(),
             role: limits.roleSlots.isEmpty || chance(50) ? "worker" : "capped", policy: randomPolicy(),
             at: now)
-        send(.arrived(record))
+        send(.arrived(withBudgetsAndUpstream(record)))
     }
 
-    /// A spawn request, mostly from a running orchestrator, now and then from any agent or
-    /// an unknown one; its size may not fit the parent.
+    /// A spawn request, mostly from a running orchestrator, now and then from a queued one (the
+    /// child waits for its parent's start), any agent (but one whose start is not reported
+    /// yet) or an unknown one; its size may not fit the parent.
     mutating func spawnChild() {
-        let running = ids { $0.kind == .orchestrator && $0.active && $0.state == .running }
-        guard let parent = chance(85) ? pick(running) : pick(ids() + ["ghost"]) else { return tick() }
+        // only a command that runs asks for children
+        let running = ids { $0.kind == .orchestrator && $0.active && $0.state == .running }.filter {
+            processes[$0]?.reported == true
+        }
+        let queued = ids { $0.kind == .orchestrator && $0.state == .queued }
+        let others = ids().filter { processes[$0].map(\.reported) ?? true } + ["ghost"]
+        let roll = int(0...99)
+        guard let parent = roll < 80 ? pick(running) : roll < 88 ? pick(queued) : pick(others) else {
+            return tick()
+        }
         let p = scheduler.agents[parent]
         let kind: AgentKind = chance(30) ? .orchestrator : .worker
         let record = task(
             freshOrTakenID("c"), parent: parent, depth: (p?.depth ?? 1) + 1, kind: kind,
             slots: kind == .orchestrator ? int(0...max(0, p?.slots ?? 2)) : 0, priority: randomPriority(),
             policy: randomPolicy(), at: now)
-        send(.arrived(record))
-    }
-
-    /// The shell reports on a start it was asked for: started (90 %) or failed.
-    mutating func deliverStart() {
-        guard let id = pick(processes.keys.sorted().filter({ processes[$0]?.started == false })) else {
-            return tick()
-        }
-        if chance(90) {
-            processes[id]?.started = true
-            nextPid += 1
-            send(.started(id: id, pid: nextPid))
-        } else if chance(50) {
-            processes[id] = nil
-            send(.startDeferred(id: id, until: now + Millis(int(0...2_000)), reason: "the controller does not answer"))
-        } else {
-            processes[id] = nil
-            send(.startFailed(id: id, reason: "spawn failed"))
-        }
-    }
-
-    /// Moves one process on: a pending start is answered, a started process exits.
-    mutating func finish(_ id: String, outcome: Outcome? = nil) {
-        guard let process = processes[id] else { return }
-        if !process.started {
-            processes[id]?.started = true
-            nextPid += 1
-            send(.started(id: id, pid: nextPid))
-            return
-        }
-        processes[id] = nil
-        let kind = scheduler.agents[id]?.kind ?? .worker
-        send(.exited(id: id, outcome: outcome ?? randomOutcome(for: kind)))
-    }
-
-    /// One heartbeat with evidence for (most of) the running commands: unchanged, or grown
-    /// with progress lines whose outputs count stays, moves or is missing. Checks the
-    /// silence rule against a model of it.
-    mutating func heartbeat() {
-        now += limits.heartbeat + Millis(int(0...1_000))
-        var seen: [String: Evidence] = [:]
-        let statuses = ["reading", "editing", "retrying", "retrying"]
-        for id in processes.keys.sorted() where processes[id]?.started == true && chance(90) {
-            var e = evidence[id] ?? Evidence()
-            e.newLines = []
-            if chance(55) {
-                if chance(50) { e.outputBytes += Int64(int(1...100)) }
-                if chance(30) { e.cpuTicks += UInt64(int(1...10)) }
-                if chance(20) { e.newestModification += 1 }
-                for _ in 0..<int(0...2) {
-                    let roll = int(0...9)
-                    let count: Int? = roll < 4 ? outputs[id] ?? 0 : roll < 8 ? (outputs[id] ?? 0) + 1 : nil
-                    if let count { outputs[id] = count }
-                    e.newLines.append(
-                        ProgressLine(timeMilliseconds: now, outputs: count, status: pick(statuses)!))
-                    e.progressBytes += 40
-                }
-            }
-            evidence[id] = e
-            // now and then the launcher holds a command back (a Slurm job still pending)
-            var judged = e
-            judged.held = e.newLines.isEmpty && chance(10)
-            seen[id] = judged
-        }
-        // The silence rule, modelled: which agents the beat must flag or kill.
-        var investigate: Set<String> = []
-        var kill: Set<String> = []
-        for (id, e) in seen {
-            guard let r = scheduler.agents[id], r.active, r.state == .running, r.stopping == nil else {
-                continue
-            }
-            // A held command is neither alive nor silent; the beat after it counts as the first.
-            if e.held {
-                silence[id] = nil
-                continue
-            }
-            // The first beat after a start (or a restart of the daemon) always counts as life.
-            let beats = silence[id].map { e.showsLife(since: $0.evidence) ? 0 : $0.beats + 1 } ?? 0
-            silence[id] = (e, beats)
-            if beats >= limits.killAfter {
-                kill.insert(id)
-            } else if beats == limits.investigateAfter {
-                investigate.insert(id)
-            }
-        }
-        let effects = send(.heartbeat(seen))
-        guard failure == nil else { return }
-        let stopped = Set(effects.stopped)
-        if stopped != kill {
-            return fail("the beat stopped \(stopped.sorted()), the silence rule says \(kill.sorted())")
-        }
-        if Set(effects.alerts("killed").compactMap(\.agent)) != kill {
-            return fail("killed alerts disagree with \(kill.sorted())")
-        }
-        if Set(effects.alerts("investigate").compactMap(\.agent)) != investigate {
-            return fail("investigate alerts disagree with \(investigate.sorted())")
-        }
-    }
-
-    /// The daemon dies and comes back: a scheduler rebuilt from the records as their meta.json
-    /// objects give them back, then the `.recovered` and `.tick` the recovery sends.
-    mutating func crash() {
-        step += 1
-        remember(nil)
-        count("crash")
-        var records: [AgentRecord] = []
-        for record in scheduler.agents.values.sorted(by: { $0.id < $1.id }) {
-            guard let back = AgentRecord(json: record.json) else {
-                return fail("the meta.json of \(record.id) does not read back")
-            }
-            var expected = record
-            expected.liveness = Liveness()
-            expected.policy = back.policy
-            // a parent's children are derived from the children's records, not stored
-            expected.children = []
-            if back != expected || !samePolicy(back.policy, record.policy) {
-                return fail("the meta.json of \(record.id) loses data: \(differences(back, record))")
-            }
-            records.append(back)
-        }
-        let rebuilt = Scheduler(limits: limits, records: records, seed: rng.next())
-        if nonZero(rebuilt.used) != nonZero(scheduler.used)
-            || nonZero(rebuilt.roleUsed) != nonZero(scheduler.roleUsed)
-        {
-            return fail("a rebuilt scheduler counts other budgets: \(rebuilt.used) vs \(scheduler.used)")
-        }
-        if rebuilt.queue != scheduler.queue {
-            return fail("a rebuilt scheduler has another queue: \(rebuilt.queue) vs \(scheduler.queue)")
-        }
-        for (id, record) in scheduler.agents where rebuilt.agents[id]?.children != record.children {
-            return fail(
-                "the children of \(id) derived after a restart are \(rebuilt.agents[id]?.children ?? []), "
-                    + "not \(record.children)")
-        }
-        scheduler = rebuilt
-        silence = [:]
-        send(.recovered)
-        send(.tick)
+        send(.arrived(withBudgetsAndUpstream(record)))
     }
 
     /// Lets everything end: every process exits successfully, questions are answered, idle
@@ -357,7 +276,11 @@ struct Simulation {
     mutating func drain() {
         for _ in 0..<5_000 where failure == nil {
             if scheduler.isIdle && processes.isEmpty { break }
-            if let id = processes.keys.sorted().first {
+            if scheduler.startsHeld {
+                send(.storage(writable: true))
+            } else if let disabled = scheduler.router.upstreams.first(where: { $0.disabled != nil }) {
+                resetUpstream(disabled.spec.name)
+            } else if let id = processes.keys.sorted().first {
                 finish(id, outcome: .succeeded)
             } else if let id = ids(where: { $0.state == .waiting }).first {
                 send(.answered(id: id))
@@ -388,34 +311,66 @@ struct Simulation {
 
     /// Hands one event to the scheduler at `now`, checks the effects and the state.
     @discardableResult
-    mutating func send(_ event: Event) -> [Effect] {
+    mutating func send(_ event: Event) -> [Effect] { deliver(event, as: .event(event)) }
+
+    /// Hands `event` to the scheduler (or, for `.reset`, resets that upstream), keeps the
+    /// models of usage, jobs and writes, and checks the effects and the state.
+    @discardableResult
+    mutating func deliver(_ event: Event, as entry: SimStep) -> [Effect] {
         if case .answered(let id) = event, scheduler.agents[id]?.state == .waiting { silence[id]?.beats = 0 }
         step += 1
-        remember(event)
+        remember(entry)
         var subject: AgentRecord?
         switch event {
         case .exited(let id, _), .startFailed(let id, _): subject = scheduler.agents[id]
         default: break
         }
-        let effects = scheduler.handle(event, now: now)
+        let routerBefore = scheduler.router
+        let deferrable = deferredStart(event)
+        let reporters = noteUsage(event)
+        let effects: [Effect]
+        if case .reset(let name) = entry {
+            effects = scheduler.resetUpstream(name, now: now)
+        } else {
+            effects = scheduler.handle(event, now: now)
+        }
+        noteWrites(effects, deferring: deferrable)
+        noteJobs(event, effects)
+        if case .exited(let id, .upstreamFailed(let errorClass, _, _)) = event, let before = subject,
+            before.stopping == nil, let upstream = before.upstream, routerBefore.isProbe(upstream, agent: id),
+            [.overloaded, .connection, .quotaExhausted].contains(errorClass)
+        {
+            // a failed half-open probe gives its attempt back
+            counters[id]?.attempts -= 1
+            count("failed-probe")
+        }
+        if case .exited(let id, .upstreamFailed) = event, let upstream = subject?.upstream,
+            let after = scheduler.agents[id], after.active, after.upstream != upstream
+        {
+            count("upstream-retry-elsewhere")
+        }
         check(event, effects)
         if failure == nil, let before = subject {
             checkStopKept(event, before)
             checkBackoff(before)
         }
+        if failure == nil { checkRouter(before: routerBefore, effects, trustBefore: !isReset(entry)) }
+        if failure == nil { checkUsage(reporters, effects) }
+        if failure == nil { checkJobs() }
+        if failure == nil { checkCounters() }
         return effects
     }
 
-    /// Keeps the last events for the failure message.
-    mutating func remember(_ event: Event?) {
-        if verbose { print("t=\(now) #\(step) \(event.map(brief) ?? "crash")") }
-        recent.append((now, step, event))
+    /// Keeps the last steps for the failure message.
+    mutating func remember(_ entry: SimStep) {
+        if verbose { print("t=\(now) #\(step) \(describe(entry))") }
+        recent.append((now, step, entry))
         if recent.count > 14 { recent.removeFirst() }
     }
 
     /// The last events, one line each.
     var trace: [String] {
-        recent.map { "t=\($0.time) #\($0.step) " + ($0.event.map(brief) ?? "crash") }
+        recent.map { "t=\($0.time) #\($0.step) " + describe($0.entry) }
     }
 
     /// Counts one occurrence of `key` (an effect or alert kind).
@@ -431,7 +386,8 @@ struct Simulation {
             + " step \(step): \(message)\nlimits: maxSlots \(l.maxSlots) reserve \(l.reserve) "
             + "maxDepth \(l.maxDepth) investigate/kill/spin/loop/orphan "
             + "\(l.investigateAfter)/\(l.killAfter)/\(l.spinAfter)/\(l.loopAfter)/\(l.orphanAfter) "
-            + "roleSlots \(l.roleSlots)\nlast events:\n  " + trace.joined(separator: "\n  ")
+            + "roleSlots \(l.roleSlots) upstreams \(l.upstreams.map(describe))\nlast events:\n  "
+            + trace.joined(separator: "\n  ")
     }
 
     /// One line about an agent, for failure messages.
@@ -441,6 +397,22 @@ struct Simulation {
         return "\(id) \(r.kind.rawValue) \(r.state.rawValue) active=\(r.active) "
             + "parent=\(r.parent ?? "-")(\(parentState)) slots=\(r.slots) "
             + "stopping=\(r.stopping?.rawValue ?? "-") wakes=\(r.pendingWakes) "
-            + "notBefore=\(r.notBefore.map(String.init) ?? "-")"
+            + "notBefore=\(r.notBefore.map(String.init) ?? "-") upstream=\(r.upstream ?? "-") "
+            + "tokens=\(r.tokensUsed)+\(r.runTokens) budget=\(r.tokenBudget.map(String.init) ?? "-")"
+    }
+
+    /// One line of the trace.
+    func describe(_ entry: SimStep) -> String {
+        switch entry {
+        case .event(let event): brief(event)
+        case .crash(let lossy): lossy ? "crash, losing the deferred writes" : "crash"
+        case .reset(let name): "swarm upstream reset \(name)"
+        case .limits(let text): "limits reloaded: \(text)"
+        }
+    }
+
+    /// True for a person's upstream reset.
+    func isReset(_ entry: SimStep) -> Bool {
+        if case .reset = entry { true } else { false }
     }
 }

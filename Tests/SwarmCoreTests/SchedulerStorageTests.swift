@@ -20,6 +20,15 @@ import Testing
         #expect(h["a"]?.attempts == 1)
     }
 
+    @Test func aKillThatCameWhileTheStartCouldNotBeRecordedEndsTheAgentKilled() {
+        var h = Harness()
+        h.arrive("a")
+        h.send(.killRequested(id: "a"))
+        #expect(h["a"]?.stopping == .operatorKill)
+        h.send(.notStarted(id: "a", wake: [.start], reason: "no space"))
+        #expect(h["a"]?.state == .killed && h["a"]?.active == false)
+    }
+
     @Test func anOrchestratorsWakeThatCouldNotBeRecordedKeepsItsReasons() {
         var h = Harness()
         h.arrive("boss", kind: .orchestrator, slots: 2)
