@@ -157,6 +157,7 @@ extension Daemon {
 
     /// Watches `run` of agent `id` until it ends: through its pidfd when it is a process.
     func track(_ id: String, _ run: Run, ownChild: Bool) {
+        logChecks.started(id, now: now)
         guard let token = runs.insert(id, run), let pid = run.pid else { return }
         do {
             let descriptor = try Processes.pidfd(pid)
@@ -190,6 +191,8 @@ extension Daemon {
     func finishRun(_ id: String, status: ExitStatus?, launcherProblem: String? = nil) {
         let run = runs[id]
         if let watch = runs.remove(id), watch.raw >= 0 { epoll.remove(watch.raw) }
+        logChecks.ended(id)
+        for wd in watches.removeLogs(id) { inotify.remove(wd) }
         if run?.launcher == .slurmSrun, let outage = slurm.stepNeverAllocated(id, status: status, now: now) {
             raiseSlurmNotes()
             feed(.startDeferred(id: id, until: outage.until, reason: outage.reason))

@@ -20,7 +20,7 @@ extension Daemon {
             log.debug("heartbeat pass took \(micros / 1000).\(micros % 1000 / 100) ms")
         }
         lookAtJobs()
-        capLogs()
+        capLogs(runs.all.keys.sorted())
         let active = scheduler.activeAgents
         var evidence: [String: Evidence] = [:]
         if !active.isEmpty {
@@ -38,11 +38,23 @@ extension Daemon {
         feed(.heartbeat(evidence))
     }
 
-    /// Keeps the head and tail of every running agent's stdout.log and stderr.log and frees
-    /// the rest (`LogCap`), so that one chatty agent cannot fill the disk through the runtime.
-    func capLogs() {
-        for id in runs.all.keys.sorted() {
-            logCap.trim(workspace.agentFiles(id)).forEach(log.record)
+    /// Keeps the head and tail of the stdout.log and stderr.log of agents `ids` and frees the
+    /// rest (`LogCap`), so that one chatty agent cannot fill the disk through the runtime. Logs
+    /// that grew are looked at again a second later; quiet ones get a one-shot inotify watch
+    /// that brings them back at their next write (`LogCheckSchedule`).
+    func capLogs(_ ids: [String]) {
+        for id in ids {
+            let files = workspace.agentFiles(id)
+            let (results, bytes) = logCap.look(at: files)
+            results.forEach(log.record)
+            guard logChecks.looked(id, bytes: bytes, now: now) else { continue }
+            do {
+                for path in [files.stdout, files.stderr] where FileSystem.exists(path) {
+                    watches.add(try inotify.add(path, mask: [.modify, .oneShot, .dontFollow]), .log(id))
+                }
+            } catch {
+                logChecks.pollInstead(id, now: now)
+            }
         }
     }
 

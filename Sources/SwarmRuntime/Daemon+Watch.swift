@@ -22,6 +22,10 @@ extension Daemon {
                 forget(watch: event.wd)
                 continue
             }
+            if case .log(let id)? = watches.target(of: event.wd) {
+                logChecks.wrote(id, now: now)
+                continue
+            }
             guard let target = watches.target(of: event.wd), !event.name.isEmpty else { continue }
             switch target {
             case .inbox:
@@ -38,6 +42,8 @@ extension Daemon {
                 agentFileChanged(id, name: event.name)
             case .control:
                 if !event.name.hasPrefix(".") { controlRequest(event.name) }
+            case .log:
+                break
             }
         }
     }
@@ -99,7 +105,7 @@ extension Daemon {
     private func forget(watch wd: Int32) {
         guard let target = watches.dropped(wd) else { return }
         switch target {
-        case .agent, .spawnRequests: break
+        case .agent, .spawnRequests, .log: break
         case .inbox: log.error("the inbox stopped being watched (was it removed?)")
         case .control: log.error("swarm/control stopped being watched (was it removed?)")
         }

@@ -63,8 +63,10 @@ public final class Daemon {
     var contracts: [String: ResultContract?] = [:]
     /// Templates whose granted write paths were already checked this run.
     var warnedTemplates: Set<String> = []
-    /// What agents can make the runtime keep of their stdout.log and stderr.log.
+    /// What agents can make the runtime keep of their stdout.log and stderr.log, and when
+    /// each running agent's logs are looked at next.
     var logCap: LogCap
+    var logChecks = LogCheckSchedule()
 
     /// The poll interval used when the kernel runs out of inotify watches.
     static let degradedPoll: Millis = 1_000
@@ -244,7 +246,7 @@ public final class Daemon {
         let stateDue = records.stateDirty
             ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
         let due = deadlines.next(
-            runningAgents: !runs.all.isEmpty, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite, writer.retryAt)
+            logChecks.next, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite, writer.retryAt)
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -255,7 +257,7 @@ public final class Daemon {
             lookAtJobs()
         }
         if deadlines.heartbeatDue(now: now, interval: heartbeatInterval) { heartbeat() }
-        if !runs.all.isEmpty, deadlines.logCheckDue(now: now) { capLogs() }
+        if let next = logChecks.next, next <= now { capLogs(logChecks.due(now: now)) }
         if let deadline = schedulerDeadline(), deadline <= now {
             deadlineCache = nil
             feed(.tick)

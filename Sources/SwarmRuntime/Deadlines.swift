@@ -16,15 +16,12 @@ struct PendingStop: Equatable {
 struct Deadlines {
     /// How long `--until-idle` waits in an idle tree before it exits.
     static let idleSettle: Millis = 250
-    /// How often the logs of running agents are checked against their cap (`LogCap`).
-    static let logCheck: Millis = 1_000
 
     var heartbeat: Millis
     /// Set in poll mode: how often the whole tree is looked at (inotify sees nothing that
     /// other machines write on a network file system).
     private(set) var pollInterval: Millis?
     private(set) var nextPoll: Millis = 0
-    private(set) var nextLogCheck: Millis = 0
     /// With `--until-idle`: since when the tree has been idle without a break.
     private(set) var idleSince: Millis?
     private var stops: [String: PendingStop] = [:]
@@ -44,14 +41,6 @@ struct Deadlines {
     mutating func pollDue(now: Millis) -> Bool {
         guard let pollInterval, now >= nextPoll else { return false }
         nextPoll = now + pollInterval
-        return true
-    }
-
-    /// True when the running agents' logs are due for a look (`logCheck`); the next look is
-    /// then scheduled.
-    mutating func logCheckDue(now: Millis) -> Bool {
-        guard now >= nextLogCheck else { return false }
-        nextLogCheck = now + Self.logCheck
         return true
     }
 
@@ -90,9 +79,8 @@ struct Deadlines {
 
     /// The earliest of the daemon's own deadlines and `others` (those of the scheduler, the
     /// writers and the alert commands).
-    func next(runningAgents: Bool, _ others: Millis?...) -> Millis {
+    func next(_ others: Millis?...) -> Millis {
         var due = heartbeat
-        if runningAgents { due = min(due, nextLogCheck) }
         if pollInterval != nil { due = min(due, nextPoll) }
         if let idleSince { due = min(due, idleSince + Self.idleSettle) }
         if let stop = stops.values.map(\.due).min() { due = min(due, stop) }

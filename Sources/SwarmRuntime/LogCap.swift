@@ -8,12 +8,8 @@ import SwarmSystem
 /// allocated size stays near `head + tail`, and the hole reads as zeros (`swarm logs` skips
 /// it and says how many bytes were dropped there).
 ///
-/// The daemon keeps one value for its whole life and calls it for every running agent,
-/// once a second and at each heartbeat:
-///
-///     logCap.trim(workspace.agentFiles(id)).forEach(log.record)
-///
-/// A call costs one `lstat` per log while there is nothing to free. Where the file system
+/// The daemon keeps one value for its whole life and looks at every running agent's logs as
+/// `LogCheckSchedule` says (every second while they grow) and at each heartbeat. A call costs one `lstat` per log while there is nothing to free. Where the file system
 /// cannot punch holes, the first call says so (`.unsupported`) and every later call does
 /// nothing; a log that fails otherwise is reported once until it is trimmed again.
 public struct LogCap: Sendable, Equatable {
@@ -68,7 +64,21 @@ public struct LogCap: Sendable, Equatable {
 
     /// Trims both logs of an agent (see `apply(to:)`); what is worth logging, in order.
     public mutating func trim(_ files: AgentFiles) -> [LogCapResult] {
-        [apply(to: files.stdout), apply(to: files.stderr)].filter { $0 != .untouched }
+        look(at: files).results
+    }
+
+    /// Trims both logs of an agent, and says how many bytes they hold in all (their sizes, as
+    /// seen by the one `lstat` each takes), so that a caller can tell whether they grow.
+    public mutating func look(at files: AgentFiles) -> (results: [LogCapResult], bytes: Int64) {
+        var bytes: Int64 = 0
+        var results: [LogCapResult] = []
+        for path in [files.stdout, files.stderr] {
+            let status = FileSystem.status(path)
+            bytes += status?.size ?? 0
+            let result = apply(to: path, status: status, punch: FileSystem.punchHole)
+            if result != .untouched { results.append(result) }
+        }
+        return (results, bytes)
     }
 
     /// Trims one log if it is over the cap.
@@ -85,7 +95,14 @@ public struct LogCap: Sendable, Equatable {
     mutating func apply(
         to path: String, punch: (String, Range<Int64>) throws(Errno) -> FileStatus
     ) -> LogCapResult {
-        guard !unsupported, let status = FileSystem.status(path), status.kind == .regular,
+        apply(to: path, status: FileSystem.status(path), punch: punch)
+    }
+
+    /// `apply(to:punch:)` for a log whose `lstat` the caller took.
+    private mutating func apply(
+        to path: String, status: FileStatus?, punch: (String, Range<Int64>) throws(Errno) -> FileStatus
+    ) -> LogCapResult {
+        guard !unsupported, let status, status.kind == .regular,
             status.linkCount == 1,
             let hole = hole(size: status.size, allocated: status.allocatedBytes, blockSize: status.blockSize)
         else { return .untouched }

@@ -4,6 +4,8 @@ enum WatchTarget: Equatable {
     case agent(String)
     case spawnRequests(String)
     case control
+    /// A one-shot watch on one of the agent's logs: it fires at their next write.
+    case log(String)
 }
 
 /// The daemon's inotify watches: which descriptor watches what, and which agents' folders
@@ -13,6 +15,7 @@ struct WatchTable {
     private var targets: [Int32: WatchTarget] = [:]
     private var agentFolders: [String: Int32] = [:]
     private var spawnFolders: [String: Int32] = [:]
+    private var logs: [String: Set<Int32>] = [:]
 
     /// What `wd` watches, if it is one of ours.
     func target(of wd: Int32) -> WatchTarget? { targets[wd] }
@@ -26,8 +29,16 @@ struct WatchTable {
         switch target {
         case .agent(let id): agentFolders[id] = wd
         case .spawnRequests(let id): spawnFolders[id] = wd
+        case .log(let id): logs[id, default: []].insert(wd)
         case .inbox, .control: break
         }
+    }
+
+    /// Forgets the log watches of agent `id`; returns their descriptors, for the kernel.
+    mutating func removeLogs(_ id: String) -> [Int32] {
+        let removed = logs.removeValue(forKey: id) ?? []
+        for wd in removed { targets[wd] = nil }
+        return removed.sorted()
     }
 
     /// Forgets both watches of agent `id`; returns their descriptors, for the kernel.
@@ -43,6 +54,9 @@ struct WatchTable {
         switch target {
         case .agent(let id) where agentFolders[id] == wd: agentFolders[id] = nil
         case .spawnRequests(let id) where spawnFolders[id] == wd: spawnFolders[id] = nil
+        case .log(let id):
+            logs[id]?.remove(wd)
+            if logs[id]?.isEmpty == true { logs[id] = nil }
         default: break
         }
         return target

@@ -134,5 +134,7 @@ extension Inotify {
         public static let excludeUnlinked = Mask(rawValue: 0x0400_0000)
         /// `IN_ISDIR`: the subject of the event is a directory.
         public static let isDirectory = Mask(rawValue: 0x4000_0000)
+        /// `IN_ONESHOT`: report one event, then remove the watch (an `IN_IGNORED` follows).
+        public static let oneShot = Mask(rawValue: 0x8000_0000)
     }
 }

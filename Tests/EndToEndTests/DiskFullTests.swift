@@ -382,17 +382,23 @@ func jsonString(_ text: String) -> String {
 struct CappedLogTests {
     static let files = ["templates/gated-shell.md": DiskFullTests.template]
 
-    @Test("a chatty agent's stdout.log stays near logHead + logTail on disk while its size grows far past")
-    func chattyAgent() async throws {
+    /// With a heartbeat of a minute, only the log schedule caps the log: every second while it
+    /// grows, and, for an agent that was quiet first (`quietFirst`), from the write its
+    /// one-shot watch reports.
+    @Test(
+        "a chatty agent's stdout.log stays near logHead + logTail on disk while its size grows far past",
+        arguments: [false, true])
+    func chattyAgent(quietFirst: Bool) async throws {
         let config = [
             "logHead": "\"64KB\"", "logTail": "\"256KB\"", "confinement": "\"off\"", "investigateAfter": "50",
             "killAfter": "60",
         ]
         try await withWorkspace(config: config, files: Self.files) { ws in
-            try await ws.startDaemon()
-            let total = 48 << 20
-            let script = """
-                yes 'a chatty agent says this again and again' | head -c \(total)
+            try await ws.startDaemon(["--heartbeat", "1m"])
+            let quiet = "printf 'starting\\n'; sleep 3\n"
+            let total = 48 << 20 + (quietFirst ? 9 : 0)
+            let script = (quietFirst ? quiet : "") + """
+                yes 'a chatty agent says this again and again' | head -c \(48 << 20)
                 swarm result --json '{}'
                 while [ ! -e '\(ws.path("gate"))' ]; do sleep 0.02; done
                 """

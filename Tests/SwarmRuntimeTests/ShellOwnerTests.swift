@@ -26,10 +26,9 @@ struct ShellOwnerTests {
 
     @Test func deadlinesGiveTheEarliestAndHandOverDueStopsOnce() {
         var deadlines = Deadlines(heartbeatAt: 1_000, pollInterval: nil)
-        #expect(deadlines.next(runningAgents: false, nil, 700) == 700)
-        #expect(deadlines.next(runningAgents: true) == 0, "the first look at running agents' logs is due at once")
+        #expect(deadlines.next(nil, 700) == 700)
         deadlines.stopping("a", PendingStop(due: 500, launcher: .local, handle: .process(3)))
-        #expect(deadlines.next(runningAgents: false) == 500 && deadlines.isStopping("a"))
+        #expect(deadlines.next() == 500 && deadlines.isStopping("a"))
         let early = deadlines.dueStops(now: 499)
         let due = deadlines.dueStops(now: 500)
         let again = deadlines.dueStops(now: 501)
@@ -114,5 +113,30 @@ struct ShellOwnerTests {
     func heartbeatMDExplainsEveryAlertKind(_ kind: AlertKind) throws {
         let heartbeat = try #require(Scaffold.files.first { $0.path == "HEARTBEAT.md" })
         #expect(heartbeat.contents.contains("| `\(kind.rawValue)` |"), "HEARTBEAT.md's table lacks \(kind.rawValue)")
+    }
+}
+
+/// When running agents' logs are looked at: every second while they grow; quiet ones wait for
+/// the next write their one-shot watch reports.
+@Suite struct LogCheckScheduleTests {
+    @Test func growingLogsAreLookedAtEverySecondAndQuietOnesAtTheirNextWrite() {
+        var schedule = LogCheckSchedule()
+        schedule.started("a", now: 0)
+        #expect(schedule.due(now: 999).isEmpty && schedule.due(now: 1_000) == ["a"])
+        let grew = schedule.looked("a", bytes: 10, now: 1_000)
+        #expect(!grew && schedule.next == 2_000)
+        let quiet = schedule.looked("a", bytes: 10, now: 2_000)
+        #expect(quiet && schedule.next == nil, "a quiet log waits for its watch, not for a timer")
+        schedule.wrote("a", now: 5_000)
+        #expect(schedule.due(now: 5_000) == ["a"])
+        schedule.wrote("a", now: 6_000)
+        #expect(schedule.next == 5_000, "a second write before the look changes nothing")
+        _ = schedule.looked("a", bytes: 10, now: 6_000)
+        schedule.pollInstead("a", now: 6_000)
+        #expect(schedule.next == 7_000, "without a watch, the look comes every second")
+        schedule.ended("a")
+        #expect(schedule.next == nil && schedule.due(now: .max).isEmpty)
+        schedule.wrote("a", now: 8_000)
+        #expect(schedule.next == nil, "a run that ended is not looked at again")
     }
 }
