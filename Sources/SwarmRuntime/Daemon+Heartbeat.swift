@@ -48,14 +48,20 @@ extension Daemon {
             let (results, bytes) = logCap.look(at: files)
             results.forEach(log.record)
             guard logChecks.looked(id, bytes: bytes, now: now) else { continue }
-            do {
-                for path in [files.stdout, files.stderr] where FileSystem.exists(path) {
-                    watches.add(try inotify.add(path, mask: [.modify, .oneShot, .dontFollow]), .log(id))
-                }
-            } catch {
-                logChecks.pollInstead(id, now: now)
-            }
+            if !armLogWatches(id) { logChecks.pollInstead(id, now: now) }
         }
+    }
+
+    /// Arms a one-shot watch on each of agent `id`'s logs that exists; false when none could be.
+    func armLogWatches(_ id: String) -> Bool {
+        let files = workspace.agentFiles(id)
+        var armed = false
+        for path in [files.stdout, files.stderr] {
+            guard let wd = try? inotify.add(path, mask: [.modify, .oneShot, .dontFollow]) else { continue }
+            watches.add(wd, .log(id))
+            armed = true
+        }
+        return armed
     }
 
     private func gather(_ record: AgentRecord, cpu: [Int32: UInt64]) -> Evidence {

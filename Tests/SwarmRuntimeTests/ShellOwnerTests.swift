@@ -121,7 +121,9 @@ struct ShellOwnerTests {
 @Suite struct LogCheckScheduleTests {
     @Test func growingLogsAreLookedAtEverySecondAndQuietOnesAtTheirNextWrite() {
         var schedule = LogCheckSchedule()
-        schedule.started("a", now: 0)
+        schedule.started("b", armed: true, now: 0)
+        #expect(schedule.next == nil, "a run whose logs are watched waits for their first write")
+        schedule.started("a", armed: false, now: 0)
         #expect(schedule.due(now: 999).isEmpty && schedule.due(now: 1_000) == ["a"])
         let grew = schedule.looked("a", bytes: 10, now: 1_000)
         #expect(!grew && schedule.next == 2_000)
@@ -135,6 +137,7 @@ struct ShellOwnerTests {
         schedule.pollInstead("a", now: 6_000)
         #expect(schedule.next == 7_000, "without a watch, the look comes every second")
         schedule.ended("a")
+        schedule.ended("b")
         #expect(schedule.next == nil && schedule.due(now: .max).isEmpty)
         schedule.wrote("a", now: 8_000)
         #expect(schedule.next == nil, "a run that ended is not looked at again")
