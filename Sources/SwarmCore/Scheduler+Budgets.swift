@@ -25,7 +25,10 @@ extension Scheduler {
         return (tokens, cost)
     }
 
-    /// Stops the highest agent on the way up from `id` whose budget its subtree has overrun.
+    /// Stops the highest agent on the way up from `id` whose budget its subtree has overrun,
+    /// and everything below it at once: the subtree's spending is what overran the budget, so
+    /// it must not go on while the agent's own run winds down (a Slurm job's cancel takes a
+    /// while).
     mutating func enforceBudgets(from id: String) {
         var current: String? = id
         var overrun: (id: String, reason: String)?
@@ -47,6 +50,7 @@ extension Scheduler {
             }
             emitAlert(.overBudget, target, "\(target) \(reason); stopping it")
             effects.append(.stop(id: target))
+            stopDescendants(of: target)
         } else {
             emitAlert(.overBudget, target, "\(target) \(reason)")
             fail(target, .budget, reason)

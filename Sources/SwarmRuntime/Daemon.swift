@@ -29,7 +29,6 @@ public final class Daemon {
     let workspace: Workspace
     let options: DaemonOptions
     let log: Logger
-    var config: SwarmConfig
     var scheduler: Scheduler
     var intake: Intake
     let local: LocalLauncher
@@ -75,6 +74,9 @@ public final class Daemon {
 
     var heartbeatInterval: Millis { scheduler.limits.heartbeat }
 
+    /// swarm.json as last loaded (kept once, in the launch context).
+    var config: SwarmConfig { context.config }
+
     /// Takes the tree's lock and sets up watching. Throws when another daemon runs on the tree
     /// or the configuration is broken.
     public init(workspace: Workspace, options: DaemonOptions) throws(SwarmError) {
@@ -82,7 +84,6 @@ public final class Daemon {
         self.options = options
         self.log = Logger(format: options.logFormat, verbose: options.verbose, quiet: options.quiet)
         let config = try Self.loadConfig(workspace)
-        self.config = config
         let inherited = ProcessEnvironment.snapshot()
         let landlockABI = Landlock.abi(environment: inherited)
         if config.confinement == .require && landlockABI == 0 {
@@ -298,7 +299,6 @@ public final class Daemon {
     func reload() {
         do {
             let fresh = try Self.loadConfig(workspace)
-            config = fresh
             scheduler.updateLimits(Limits(fresh, heartbeat: options.heartbeat))
             context.config = fresh
             logCap.configure(fresh)

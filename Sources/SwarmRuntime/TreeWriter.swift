@@ -92,35 +92,30 @@ struct TreeWriter {
     /// the bytes landed now, false when they are owed (or dropped: the folder is gone).
     @discardableResult
     mutating func replace(_ path: String, with bytes: [UInt8], makeParent: Bool = false, now: Millis) -> Bool {
-        if isStalled {
-            owe(path, OwedFile(bytes: bytes, makeParent: makeParent))
-            return false
-        }
-        do {
-            try write(path, OwedFile(bytes: bytes, makeParent: makeParent))
-            return true
-        } catch .noSuchFile where !makeParent {
-            return false
-        } catch {
-            owe(path, OwedFile(bytes: bytes, makeParent: makeParent))
-            stall(path, error, now: now)
-            return false
-        }
+        land(path, OwedFile(bytes: bytes, makeParent: makeParent), now: now)
     }
 
     /// Creates the folder `path` (and those above it); true when it exists now, false when
     /// its creation is owed (the tree is stalled).
     @discardableResult
     mutating func makeDirectory(_ path: String, now: Millis) -> Bool {
+        land(path, OwedFile(bytes: nil, makeParent: false), now: now)
+    }
+
+    /// Writes `owed` now, or owes it: while stalled, or when the write fails (but for a file
+    /// whose folder is gone, which is dropped).
+    private mutating func land(_ path: String, _ owed: OwedFile, now: Millis) -> Bool {
         if isStalled {
-            owe(path, OwedFile(bytes: nil, makeParent: false))
+            owe(path, owed)
             return false
         }
         do {
-            try storage.makeDirectory(path)
+            try write(path, owed)
             return true
+        } catch .noSuchFile where owed.bytes != nil && !owed.makeParent {
+            return false
         } catch {
-            owe(path, OwedFile(bytes: nil, makeParent: false))
+            owe(path, owed)
             stall(path, error, now: now)
             return false
         }

@@ -36,14 +36,17 @@ struct BudgetTests {
                     [("slots", "3"), ("budget.tokens", "500"), ("sim.children", "3"), ("sim.child-steps", "20"),
                      ("sim.interval", "100ms"), ("sim.tokens-per-step", "50")],
                     kind: "orchestrator"))
-            #expect(try await ws.runUntilIdle().status == 0)
+            let run = try await ws.runUntilIdle()
+            #expect(run.status == 0)
             let agents = try await ws.agents()
             let boss = try #require(agents.first { $0.id == "boss" })
             #expect(boss.state == "dead-letter", "\(ws.diagnostics())")
             #expect(boss.reason?.contains("budget of 500") == true, "\(boss.reason ?? "")")
             let children = agents.filter { $0.parent == "boss" }
             #expect(children.count == 3)
-            #expect(children.allSatisfy { $0.state == "killed" }, "\(children.map { ($0.id, $0.state) })")
+            #expect(
+                children.allSatisfy { $0.state == "killed" },
+                "\(children.map { ($0.id, $0.state) })\n\(run)\n\(ws.diagnostics())")
             #expect(try await ws.alerts("over-budget", agent: "boss").count == 1)
         }
     }

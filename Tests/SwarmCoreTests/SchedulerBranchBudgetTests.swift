@@ -30,6 +30,22 @@ import Testing
         #expect(a?.lastFailure?.contains("1200 tokens") == true, "\(a?.lastFailure ?? "")")
     }
 
+    /// The subtree's spending overran the budget: it stops at once with the orchestrator,
+    /// not only once the orchestrator's own run has ended.
+    @Test func anOrchestratorOverItsBudgetWhileItRunsIsStoppedWithItsChildrenAtOnce() {
+        var h = Harness(.test(maxSlots: 8, reserve: 0))
+        h.send(.arrived(budgeted("boss", kind: .orchestrator, slots: 3, tokens: 500)))
+        for c in ["c1", "c2"] { h.send(.arrived(budgeted(c, parent: "boss", depth: 2))) }
+        #expect(h["boss"]?.active == true && h["c1"]?.active == true && h["c2"]?.active == true)
+        let effects = h.send(.usage(id: "c1", tokens: 600, cost: nil))
+        #expect(Set(effects.stopped) == ["boss", "c1", "c2"])
+        h.exit("c1", .succeeded)
+        h.exit("c2", .succeeded)
+        #expect(h["c1"]?.state == .killed && h["c2"]?.state == .killed)
+        h.exit("boss", idleExit)
+        #expect(h["boss"]?.state == .deadLetter && h["boss"]?.lastFailureKind == .budget)
+    }
+
     @Test func progressLinesReportUsageAtTheHeartbeat() {
         var h = Harness(.test(maxSlots: 4, reserve: 0))
         h.send(.arrived(budgeted("a", cost: 0.5)))

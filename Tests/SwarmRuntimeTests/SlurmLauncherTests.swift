@@ -17,6 +17,18 @@ struct SlurmLauncherTests {
         for name in ["sbatch", "scontrol"] { _ = chmodExecutable(bin + "/" + name) }
     }
 
+    /// A Slurm launcher whose commands are looked up in `bin` first, and the spec of agent a1.
+    static func launcher(in root: String, bin: String) throws -> (SlurmLauncher, LaunchSpec) {
+        let environment = ["PATH=\(bin):/usr/bin:/bin"]
+        let workspace = Workspace(root: root)
+        let files = workspace.agentFiles("a1")
+        try FileSystem.makeDirectory(files.directory)
+        let spec = LaunchSpec(
+            id: "a1", command: "true", workingDirectory: files.directory, environment: environment, files: files)
+        let client = SlurmClient(workspace: workspace, swarmExecutable: "/bin/true", arguments: [], environment: environment)
+        return (SlurmLauncher(client: client, local: LocalLauncher(workspace: workspace)), spec)
+    }
+
     static func chmodExecutable(_ path: String) -> Bool {
         (try? CommandRunner.run("/bin/chmod", ["+x", path], environment: [])).map(\.succeeded) ?? false
     }
@@ -24,15 +36,7 @@ struct SlurmLauncherTests {
     @Test func anOutageDefersStartsWithADoublingWaitAndOneNote() throws {
         try withTemporaryFolder { root in
             let bin = root + "/bin"
-            let environment = ["PATH=\(bin):/usr/bin:/bin"]
-            let workspace = Workspace(root: root)
-            let files = workspace.agentFiles("a1")
-            try FileSystem.makeDirectory(files.directory)
-            let spec = LaunchSpec(
-                id: "a1", command: "true", workingDirectory: files.directory, environment: environment, files: files)
-            var slurm = SlurmLauncher(
-                client: SlurmClient(workspace: workspace, swarmExecutable: "/bin/true", arguments: [], environment: environment),
-                local: LocalLauncher(workspace: workspace))
+            var (slurm, spec) = try Self.launcher(in: root, bin: bin)
             try Self.commands(
                 in: bin, sbatchOutput: "sbatch: error: Unable to contact slurm controller (connect failure)",
                 sbatchStatus: 1, controllerUp: false)
@@ -62,15 +66,7 @@ struct SlurmLauncherTests {
     @Test func aRefusalThatIsNoOutageFailsTheStart() throws {
         try withTemporaryFolder { root in
             let bin = root + "/bin"
-            let environment = ["PATH=\(bin):/usr/bin:/bin"]
-            let workspace = Workspace(root: root)
-            let files = workspace.agentFiles("a1")
-            try FileSystem.makeDirectory(files.directory)
-            let spec = LaunchSpec(
-                id: "a1", command: "true", workingDirectory: files.directory, environment: environment, files: files)
-            var slurm = SlurmLauncher(
-                client: SlurmClient(workspace: workspace, swarmExecutable: "/bin/true", arguments: [], environment: environment),
-                local: LocalLauncher(workspace: workspace))
+            var (slurm, spec) = try Self.launcher(in: root, bin: bin)
             try Self.commands(
                 in: bin, sbatchOutput: "sbatch: error: invalid partition specified: nope", sbatchStatus: 1,
                 controllerUp: true)
