@@ -70,3 +70,65 @@ struct RecordWriterTests {
         #expect(writer.deferredWrite(of: .started(id: "a", pid: 7), records: records) == nil)
     }
 }
+
+/// What the record writer writes, and when, against a disk played in memory.
+@Suite("RecordWriter: meta.json and state.json are written by the crash contract's rules")
+struct RecordWriterFlushTests {
+    static let workspace = Workspace(root: "/t")
+
+    static func running(_ id: String) -> AgentRecord {
+        var r = RecordWriterTests.record()
+        r.id = id
+        return r
+    }
+
+    /// A disk where the workspace's folders exist.
+    static func disk() -> FakeStorage {
+        let disk = FakeStorage()
+        disk.folders = ["/t/swarm", "/t/swarm/agents/a", "/t/swarm/agents/b"]
+        return disk
+    }
+
+    @Test func aFirstRunsPidWaitsAHundredMillisecondsAndEveryOtherChangeLandsAtTheNextFlush() {
+        let disk = Self.disk()
+        var writer = TreeWriter(storage: disk)
+        var records = RecordWriter(workspace: Self.workspace)
+        let all = ["a": Self.running("a"), "b": Self.running("b")]
+        records.persist("b")
+        records.deferStart("a", now: 1_000)
+        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 1_050)
+        #expect(disk.files["/t/swarm/agents/b/meta.json"] != nil)
+        #expect(disk.files["/t/swarm/agents/a/meta.json"] == nil, "the pid write waits")
+        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 1_100)
+        #expect(disk.files["/t/swarm/agents/a/meta.json"] != nil, "and lands once the run lasted 100 ms")
+        #expect(records.nextDeferredWrite == nil)
+    }
+
+    @Test func stateJSONIsACacheWrittenAtMostEveryQuarterSecond() {
+        let disk = Self.disk()
+        var writer = TreeWriter(storage: disk)
+        var records = RecordWriter(workspace: Self.workspace)
+        let all = ["a": Self.running("a")]
+        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_000)
+        #expect(disk.text("/t/swarm/state.json")?.contains("\"id\":\"a\"") == true)
+        records.persist("a")
+        disk.files["/t/swarm/state.json"] = nil
+        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_100)
+        #expect(disk.files["/t/swarm/state.json"] == nil, "not again within 250 ms")
+        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_250)
+        #expect(disk.files["/t/swarm/state.json"] != nil)
+    }
+
+    @Test func aStartWhoseRecordCannotLandSpawnsNothing() {
+        let disk = Self.disk()
+        var writer = TreeWriter(storage: disk)
+        var records = RecordWriter(workspace: Self.workspace)
+        disk.full = true
+        let landed = records.beforeSpawn(
+            Self.running("a"), writeOwn: true, records: ["a": Self.running("a")], writer: &writer, now: 0)
+        #expect(!landed && writer.isStalled)
+        disk.full = false
+        writer.retryOwed(now: 1_000)
+        #expect(disk.files["/t/swarm/agents/a/meta.json"] != nil, "the owed record lands once space returns")
+    }
+}
