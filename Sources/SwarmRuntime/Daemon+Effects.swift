@@ -259,8 +259,7 @@ extension Daemon {
         summary["settled"] = .bool(true)
         summary["updated"] = .string(Timestamp.iso8601(milliseconds: now))
         summary["children"] = .array(list)
-        let text = JSON.encode(.object(summary), pretty: true, sortKeys: false)
-        writer.replace(workspace.agentFiles(parent).fanIn, with: Array(text.utf8), now: now)
+        records.fanIn(parent, Array(JSON.encode(.object(summary), pretty: true, sortKeys: false).utf8))
     }
 
     /// Writes what is due: meta.json of every changed agent at once, state.json at most every

@@ -80,7 +80,9 @@ extension Daemon {
                 log.info("adopted \(id), still running (pid \(pid))")
             }
         }
-        for ended in endedWhileDown {
+        // deepest first: a child's end came before its orchestrator could read of it
+        let depth = { (id: String) in self.scheduler.agents[id]?.depth ?? 0 }
+        for ended in endedWhileDown.sorted(by: { depth($0.id) > depth($1.id) }) {
             log.info("\(ended.id) ended while no daemon watched; reading what it left")
             finishRun(ended.id, status: ended.status, launcherProblem: ended.problem)
         }

@@ -18,7 +18,10 @@ import SwarmSystem
 ///    that ends sooner is written once, when it ends. Every other change is written at the
 ///    next turn of the loop (`flush`), one meta.json per changed agent.
 /// 4. **The relation of parent and children** is written once, in each child's `parent`;
-///    a parent's list of children is derived (`Scheduler.init`), never stored.
+///    a parent's list of children is derived (`Scheduler.init`), never stored. A parent's
+///    children.json, derived from its children's records, is written after them (at the same
+///    flush, and before any spawn), so an orchestrator never reads of a child's end that its
+///    record does not hold yet.
 /// 5. **state.json** is a cache of every record, rewritten at most every
 ///    `stateWriteInterval`; nothing reads it back.
 ///
@@ -38,6 +41,8 @@ struct RecordWriter {
     private(set) var dirty: Set<String> = []
     /// First runs whose pid is not in meta.json yet, with the time they started (rule 3).
     private(set) var deferredStarts: [String: Millis] = [:]
+    /// children.json of each orchestrator whose fan-in waits for its children's records.
+    private var fanIns: [String: [UInt8]] = [:]
     /// Each agent's line of state.json, until the agent changes.
     private var stateLines: [String: String] = [:]
     private(set) var stateDirty = true
@@ -118,7 +123,13 @@ struct RecordWriter {
         if stateDirty && (due || force) { writeState(records: records, limits: limits, router: router, writer: &writer, now: now) }
     }
 
-    /// Writes every meta.json that changed, in id order.
+    /// Rule 4: `parent`'s children.json, written with the next flush, after the records of
+    /// the children it reports.
+    mutating func fanIn(_ parent: String, _ bytes: [UInt8]) {
+        fanIns[parent] = bytes
+    }
+
+    /// Writes every meta.json that changed, in id order, then the fan-ins derived from them.
     private mutating func flushMeta(records: [String: AgentRecord], writer: inout TreeWriter, now: Millis) {
         for id in dirty.sorted() {
             deferredStarts[id] = nil
@@ -126,6 +137,10 @@ struct RecordWriter {
             writer.replace(workspace.agentFiles(id).meta, with: MetaStore.encode(record), now: now)
         }
         dirty.removeAll()
+        for (parent, bytes) in fanIns.sorted(by: { $0.key < $1.key }) {
+            writer.replace(workspace.agentFiles(parent).fanIn, with: bytes, now: now)
+        }
+        fanIns.removeAll()
     }
 
     /// state.json: one compact line per agent (cached until the agent changes), so that a

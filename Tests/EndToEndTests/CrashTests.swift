@@ -238,6 +238,30 @@ struct CrashTests {
         }
     }
 
+    /// An orchestrator read its children.json, wrote its result and ended, and so did its
+    /// child; the daemon died before writing either end. The next daemon judges the child's
+    /// end first (it came first): both end done, the child not killed for an orchestrator
+    /// that "ended first".
+    @Test("ends seen after a restart are judged children first: a finished tree stays done")
+    func endsAfterARestartAreJudgedChildrenFirst() async throws {
+        try await withWorkspace { ws in
+            try ws.drop(
+                "boss.md",
+                TestWorkspace.simTask("boss", [("slots", "2"), ("sim.children", "1"), ("sim.child-steps", "2")], kind: "orchestrator"))
+            #expect(try await ws.runUntilIdle().status == 0)
+            let child = try #require(try await ws.agents().first { $0.parent == "boss" })
+            #expect(try await ws.agents().allSatisfy { $0.state == "done" })
+            try Self.rewindToStart(ws, "boss")
+            try Self.rewindToStart(ws, child.id)
+            #expect(try await ws.state(child.id) == "running")
+            let run = try await ws.runUntilIdle()
+            #expect(run.status == 0, "\(run)")
+            let agents = try await ws.agents()
+            #expect(agents.map(\.state) == ["done", "done"], "\(agents.map { ($0.id, $0.state, $0.reason ?? "") })\n\(run)")
+            #expect(agents.allSatisfy { $0.attempts == 1 })
+        }
+    }
+
     /// Rewrites an agent's meta.json to the record a crash at its first start can leave:
     /// the one written just before the spawn (running, active, no pid and no end) or, with
     /// `queued`, the queued record a waiting agent keeps until its run has lasted a moment.
