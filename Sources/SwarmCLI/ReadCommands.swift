@@ -10,7 +10,9 @@ enum StatusCommand {
         var records = MetaStore.loadAll(workspace).records
         if let id = context.positionals.first {
             records = records.filter { $0.id == id }
-            if records.isEmpty { throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them") }
+            if records.isEmpty {
+                throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them")
+            }
         }
         let summaries = StatusView.summaries(records, workspace: workspace)
         if context.has("--json") {
@@ -22,14 +24,23 @@ enum StatusCommand {
             return
         }
         let colour = Output.colourEnabled(context.environment)
-        let header = ["ID", "STATE", "ROLE", "KIND", "DEPTH", "SLOTS", "TRIES", "PID", "CONFINED", "OUT", "LAST PROGRESS", "STATUS"]
+        let header = [
+            "ID", "STATE", "ROLE", "KIND", "DEPTH", "SLOTS", "TRIES", "PID", "CONFINED", "OUT",
+            "LAST PROGRESS", "STATUS",
+        ]
         let rows = summaries.map { s -> [String] in
-            [s.id, s.state, s.role, s.kind, String(s.depth), s.kind == "orchestrator" ? String(s.slots) : "-",
-             String(s.attempts), s.pid.map(String.init) ?? s.job.map { "job " + $0 } ?? "-", s.confinement ?? "-", s.outputs.map(String.init) ?? "-",
-             s.lastProgress.map(shortTime) ?? "-",
-             String((s.reason ?? s.status ?? s.jobState.map { "Slurm: " + $0 } ?? "").prefix(60))]
+            [
+                s.id, s.state, s.role, s.kind, String(s.depth),
+                s.kind == "orchestrator" ? String(s.slots) : "-",
+                String(s.attempts), s.pid.map(String.init) ?? s.job.map { "job " + $0 } ?? "-",
+                s.confinement ?? "-", s.outputs.map(String.init) ?? "-",
+                s.lastProgress.map(shortTime) ?? "-",
+                String((s.reason ?? s.status ?? s.jobState.map { "Slurm: " + $0 } ?? "").prefix(60)),
+            ]
         }
-        Output.print(Table.render(header: header, rows: rows, colour: colour ? { row in StateColour.code(row[1]) } : nil))
+        Output.print(
+            Table.render(
+                header: header, rows: rows, colour: colour ? { row in StateColour.code(row[1]) } : nil))
     }
 
     static func shortTime(_ iso: String) -> String {
@@ -43,7 +54,9 @@ enum Table {
     static func render(header: [String], rows: [[String]], colour: (([String]) -> String?)? = nil) -> String {
         var widths = header.map(\.count)
         for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+            for (i, cell) in row.enumerated() where i < widths.count {
+                widths[i] = max(widths[i], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, cell in
@@ -80,16 +93,22 @@ enum TreeCommand {
     static func run(_ context: Context) throws {
         let workspace = try context.workspace()
         let records = MetaStore.loadAll(workspace).records
-        let config = (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map { ConfigParser.parse($0).config } ?? .standard
+        let config =
+            (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map {
+                ConfigParser.parse($0).config
+            } ?? .standard
         let limits = Limits(config)
-        let budgets = Dictionary(StatusView.budgets(records, limits: limits).map { ($0.holder, $0) }, uniquingKeysWith: { a, _ in a })
+        let budgets = Dictionary(
+            StatusView.budgets(records, limits: limits).map { ($0.holder, $0) },
+            uniquingKeysWith: { a, _ in a })
         let byParent = Dictionary(grouping: records, by: { $0.parent ?? "" })
         let top = budgets[""] ?? BudgetSummary(holder: "", used: 0, total: limits.maxSlots)
         if context.has("--json") {
             func node(_ r: AgentRecord) -> TreeNode {
                 TreeNode(
                     id: r.id, role: r.role, kind: r.kind.rawValue, state: r.state.rawValue, depth: r.depth,
-                    budget: r.kind == .orchestrator ? budgets[r.id].map { TreeBudget(used: $0.used, total: $0.total) } : nil,
+                    budget: r.kind == .orchestrator
+                        ? budgets[r.id].map { TreeBudget(used: $0.used, total: $0.total) } : nil,
                     children: (byParent[r.id] ?? []).map(node))
             }
             let tree = TreeDocument(
@@ -98,12 +117,18 @@ enum TreeCommand {
             Output.print(JSONText.encode(tree))
             return
         }
-        var out = "\(workspace.root)  [\(top.used)/\(top.total) slots, \(limits.reserve) reserved for urgent work]\n"
+        var out =
+            "\(workspace.root)  [\(top.used)/\(top.total) slots, \(limits.reserve) reserved for urgent work]\n"
         func walk(_ r: AgentRecord, _ prefix: String, _ last: Bool) {
-            let budget = r.kind == .orchestrator ? budgets[r.id].map { "  [\($0.used)/\($0.total) slots]" } ?? "" : ""
-            out += prefix + (last ? "└─ " : "├─ ") + "\(r.id)  \(r.state.rawValue)  \(r.role)/\(r.template)\(budget)\n"
+            let budget =
+                r.kind == .orchestrator ? budgets[r.id].map { "  [\($0.used)/\($0.total) slots]" } ?? "" : ""
+            out +=
+                prefix + (last ? "└─ " : "├─ ")
+                + "\(r.id)  \(r.state.rawValue)  \(r.role)/\(r.template)\(budget)\n"
             let kids = byParent[r.id] ?? []
-            for (i, kid) in kids.enumerated() { walk(kid, prefix + (last ? "   " : "│  "), i == kids.count - 1) }
+            for (i, kid) in kids.enumerated() {
+                walk(kid, prefix + (last ? "   " : "│  "), i == kids.count - 1)
+            }
         }
         let roots = byParent[""] ?? []
         for (i, r) in roots.enumerated() { walk(r, "", i == roots.count - 1) }
@@ -152,7 +177,9 @@ enum AlertsCommand {
                     Output.print(line)
                 } else if let value = try? JSON.parse(Array(line.utf8)) {
                     let agent = value["agent"]?.stringValue ?? "-"
-                    Output.print("\(value["time"]?.stringValue ?? "")  \(value["kind"]?.stringValue ?? "")  \(agent)  \(value["message"]?.stringValue ?? "")")
+                    Output.print(
+                        "\(value["time"]?.stringValue ?? "")  \(value["kind"]?.stringValue ?? "")  \(agent)  \(value["message"]?.stringValue ?? "")"
+                    )
                 }
             }
         }
@@ -168,9 +195,13 @@ enum LogsCommand {
     static func run(_ context: Context) throws {
         let workspace = try context.workspace()
         let id = context.positionals[0]
-        if let problem = AgentID.problem(with: id) { throw UsageError("\"\(id)\" is not an agent id: \(problem)") }
+        if let problem = AgentID.problem(with: id) {
+            throw UsageError("\"\(id)\" is not an agent id: \(problem)")
+        }
         let files = workspace.agentFiles(id)
-        guard FileSystem.exists(files.meta) else { throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them") }
+        guard FileSystem.exists(files.meta) else {
+            throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them")
+        }
         let sources = [("progress", files.progress), ("stdout", files.stdout), ("stderr", files.stderr)]
         var offsets = [Int64](repeating: 0, count: sources.count)
         func emit(headers: Bool) {

@@ -39,7 +39,8 @@ extension AgentRecord {
         if let lastFailure { o["lastFailure"] = .string(lastFailure) }
         if let lastFailureKind { o["lastFailureKind"] = .string(lastFailureKind.rawValue) }
         o["pendingWakes"] = .array(pendingWakes.map { .string($0.description) })
-        o["refusals"] = .array(refusals.map { .object(["name": .string($0.name), "reason": .string($0.reason)]) })
+        o["refusals"] = .array(
+            refusals.map { .object(["name": .string($0.name), "reason": .string($0.reason)]) })
         if let deliveredAt { o["deliveredAt"] = .integer(deliveredAt) }
         o["consumed"] = .bool(consumed)
         if let confinement { o["confinement"] = .string(confinement.description) }
@@ -84,9 +85,12 @@ extension AgentRecord {
         finishedAt = value["finishedAt"]?.intValue
         lastFailure = value["lastFailure"]?.stringValue
         lastFailureKind = value["lastFailureKind"]?.stringValue.flatMap(FailureKind.init(rawValue:))
-        pendingWakes = value["pendingWakes"]?.arrayValue?.compactMap { $0.stringValue.flatMap(WakeReason.init) } ?? []
+        pendingWakes =
+            value["pendingWakes"]?.arrayValue?.compactMap { $0.stringValue.flatMap(WakeReason.init) } ?? []
         refusals = (value["refusals"]?.arrayValue ?? []).compactMap { item in
-            guard let name = item["name"]?.stringValue, let reason = item["reason"]?.stringValue else { return nil }
+            guard let name = item["name"]?.stringValue, let reason = item["reason"]?.stringValue else {
+                return nil
+            }
             return Refusal(name: name, reason: reason)
         }
         deliveredAt = value["deliveredAt"]?.intValue
@@ -106,7 +110,10 @@ extension FailurePolicy {
     public var json: JSONValue {
         var actions = JSONObject()
         for kind in FailureKind.allCases { actions[kind.rawValue] = .string(action(for: kind).text) }
-        return .object(["actions": .object(actions), "backoff": .array([.integer(backoffBaseMilliseconds), .integer(backoffCapMilliseconds)])])
+        return .object([
+            "actions": .object(actions),
+            "backoff": .array([.integer(backoffBaseMilliseconds), .integer(backoffCapMilliseconds)]),
+        ])
     }
 
     /// The policy in a meta.json; unknown or missing rules keep the standard ones.

@@ -91,7 +91,9 @@ extension Scheduler {
     /// its role's cap) now.
     public func fits(_ r: AgentRecord) -> Bool {
         if let parentID = r.parent {
-            guard let parent = agents[parentID], parent.holdsSlots, parent.stopping == nil else { return false }
+            guard let parent = agents[parentID], parent.holdsSlots, parent.stopping == nil else {
+                return false
+            }
             return used[parentID, default: 0] + r.footprint <= parent.slots
         }
         if used["", default: 0] + r.footprint > limits.topCapacity(for: r.priority) { return false }
@@ -138,7 +140,8 @@ extension Scheduler {
                 continue
             }
             if !router.isEmpty
-                && router.candidate(preferred: r.preferredUpstream, minimumContext: r.minimumContext, now: now) == nil
+                && router.candidate(
+                    preferred: r.preferredUpstream, minimumContext: r.minimumContext, now: now) == nil
             {
                 continue
             }
@@ -173,7 +176,8 @@ extension Scheduler {
             let avoid = r?.lastFailureKind == .upstream ? r?.upstream : nil
             guard
                 let chosen = router.acquire(
-                    preferred: r?.preferredUpstream, avoiding: avoid, minimumContext: r?.minimumContext, agent: id,
+                    preferred: r?.preferredUpstream, avoiding: avoid, minimumContext: r?.minimumContext,
+                    agent: id,
                     now: now)
             else { return false }
             upstream = chosen

@@ -78,7 +78,9 @@ extension Scheduler {
         guard let before = agents[id], before.active else { return }
         update(id, persist: false) { $0.endRun() }
         let probe = before.upstream.map { router.isProbe($0, agent: id) } ?? false
-        if let upstream = before.upstream { report(outcome, of: id, on: upstream, stopped: before.stopping != nil) }
+        if let upstream = before.upstream {
+            report(outcome, of: id, on: upstream, stopped: before.stopping != nil)
+        }
         switch before.stopping {
         case .operatorKill?:
             settle(id, .killed, reason: "killed by a person (swarm kill)")
@@ -142,7 +144,8 @@ extension Scheduler {
                         + "\((until - now + 999) / 1000)s and runs go to "
                         + (fallback.map { "upstream \($0)" } ?? "no other upstream: work waits in the queue"))
             case .closed(let domain):
-                emitAlert(.upstreamRecovered, nil, "upstream domain \(domain) answers again; its breaker is closed")
+                emitAlert(
+                    .upstreamRecovered, nil, "upstream domain \(domain) answers again; its breaker is closed")
             case .disabled(let name, let reason):
                 emitAlert(
                     .upstreamDisabled, nil,
@@ -157,7 +160,9 @@ extension Scheduler {
     /// An attempt failed because of its upstream. Auth, bad or oversized requests are not
     /// retried on any upstream; rate limits wait (retry-after honoured, capped); outages retry at once
     /// when another upstream is healthy, else after the backoff.
-    mutating func failUpstream(_ id: String, _ errorClass: UpstreamErrorClass, _ reason: String, retryAfter: Millis?) {
+    mutating func failUpstream(
+        _ id: String, _ errorClass: UpstreamErrorClass, _ reason: String, retryAfter: Millis?
+    ) {
         guard let r = agents[id] else { return }
         let text = "\(errorClass.rawValue): \(reason)"
         switch errorClass {
@@ -173,7 +178,9 @@ extension Scheduler {
         case .auth, .badOutput, .unknown:
             fail(id, .error, text)
         case .rateLimited:
-            let wait = min(max(retryAfter ?? 0, backoff(after: r.attempts, policy: r.policy)), router.policy.maxRetryAfter)
+            let wait = min(
+                max(retryAfter ?? 0, backoff(after: r.attempts, policy: r.policy)),
+                router.policy.maxRetryAfter)
             fail(id, .upstream, text, delay: wait)
         case .quotaExhausted, .overloaded, .connection:
             let elsewhere = router.alternative(to: r.upstream, now: now) != nil
@@ -254,7 +261,8 @@ extension Scheduler {
         if children.allSatisfy(\.state.isSettled) {
             var summary = children.map { c in
                 Settlement(
-                    id: c.id, status: c.state == .done ? .fulfilled : c.state == .skipped ? .skipped : .rejected,
+                    id: c.id,
+                    status: c.state == .done ? .fulfilled : c.state == .skipped ? .skipped : .rejected,
                     reason: c.state == .done ? nil : (c.lastFailure ?? c.state.rawValue),
                     state: c.state.rawValue)
             }

@@ -67,31 +67,39 @@ extension Scheduler {
         if live.stalledOutputBeats >= limits.spinAfter && !live.spinningReported {
             live.spinningReported = true
             alerts.append(
-                (.spinning,
+                (
+                    .spinning,
                     "\(id) keeps reporting progress but outputs=\(live.outputs ?? 0) has not moved "
-                        + "for \(live.stalledOutputBeats) heartbeats"))
+                        + "for \(live.stalledOutputBeats) heartbeats"
+                ))
         }
         if live.repeatedStatus >= limits.loopAfter && !live.loopingReported {
             live.loopingReported = true
             alerts.append(
-                (.looping,
+                (
+                    .looping,
                     "\(id) wrote the same status \(live.repeatedStatus) times in a row: "
-                        + "\"\(live.lastStatus ?? "")\""))
+                        + "\"\(live.lastStatus ?? "")\""
+                ))
         }
         let silence = live.silentBeats
         var stop = false
         if silence >= limits.killAfter {
             stop = true
             alerts.append(
-                (.killed,
+                (
+                    .killed,
                     "\(id) showed no sign of life for \(silence) heartbeats "
-                        + "(no progress, output, CPU time or file change); killing its process tree"))
+                        + "(no progress, output, CPU time or file change); killing its process tree"
+                ))
         } else if silence >= limits.investigateAfter && !live.investigated {
             live.investigated = true
             alerts.append(
-                (.investigate,
+                (
+                    .investigate,
                     "\(id) showed no sign of life for \(silence) heartbeats; "
-                        + "it is killed after \(limits.killAfter)"))
+                        + "it is killed after \(limits.killAfter)"
+                ))
         }
         live.evidence = seen
         let newLiveness = live

@@ -95,7 +95,9 @@ public struct Scheduler: Sendable {
         if newLimits.upstreams != limits.upstreams || newLimits.breaker != limits.breaker {
             router = UpstreamRouter(newLimits.upstreams, policy: newLimits.breaker)
             var inFlight: [String: Int] = [:]
-            for record in agents.values where record.active { inFlight[record.upstream ?? "", default: 0] += 1 }
+            for record in agents.values where record.active {
+                inFlight[record.upstream ?? "", default: 0] += 1
+            }
             router.restore(inFlight: inFlight)
         }
         limits = newLimits

@@ -70,9 +70,12 @@ private struct ConfigReader {
                     + Suggestion.phrase(for: key, among: ConfigParser.knownKeys))
         }
         func count(_ key: String, minimum: Int, into target: inout Int) {
-            guard let value = object[key], let number = integer(value, key: key, minimum: minimum) else { return }
+            guard let value = object[key], let number = integer(value, key: key, minimum: minimum) else {
+                return
+            }
             if number > ConfigParser.largestCount {
-                report(key, "\(key) is \(number); counts above \(ConfigParser.largestCount) make no sense here")
+                report(
+                    key, "\(key) is \(number); counts above \(ConfigParser.largestCount) make no sense here")
                 return
             }
             target = number
@@ -104,7 +107,9 @@ private struct ConfigReader {
         if let value = object["roleSlots"] { config.roleSlots = roleSlots(value) }
         if let value = object["upstreams"] { config.upstreams = upstreams(value) }
         count("breakerFailures", minimum: 1, into: &config.breakerFailures)
-        if let value = object["breakerOpenFor"], let duration = duration(value, key: "breakerOpenFor", minimum: 1) {
+        if let value = object["breakerOpenFor"],
+            let duration = duration(value, key: "breakerOpenFor", minimum: 1)
+        {
             config.breakerOpenForMilliseconds = duration
         }
         if let value = object["breakerMaxOpenFor"],
@@ -245,21 +250,32 @@ private struct ConfigReader {
 
     private mutating func slurmArguments(_ value: JSONValue) -> [String] {
         guard let object = value.objectValue else {
-            report("slurm", "slurm must be an object such as {\"arguments\": [\"--partition=batch\"]}, not \(value.typeName)")
+            report(
+                "slurm",
+                "slurm must be an object such as {\"arguments\": [\"--partition=batch\"]}, not \(value.typeName)"
+            )
             return []
         }
         for key in object.keys where !ConfigParser.slurmKeys.contains(key) {
-            report("slurm." + key, "unknown key \(Quote.show(key)) in slurm; " + Suggestion.phrase(for: key, among: ConfigParser.slurmKeys))
+            report(
+                "slurm." + key,
+                "unknown key \(Quote.show(key)) in slurm; "
+                    + Suggestion.phrase(for: key, among: ConfigParser.slurmKeys))
         }
         guard let list = object["arguments"] else { return [] }
         guard let elements = list.arrayValue,
             let words = Optional(elements.compactMap(\.stringValue)), words.count == elements.count
         else {
-            report("slurm.arguments", "slurm.arguments must be an array of strings such as [\"--time=60\"], not \(describe(list))")
+            report(
+                "slurm.arguments",
+                "slurm.arguments must be an array of strings such as [\"--time=60\"], not \(describe(list))")
             return []
         }
         for word in words where !word.hasPrefix("-") {
-            report("slurm.arguments", "slurm.arguments holds \(Quote.show(word)), which is not an option; write each as --name=value")
+            report(
+                "slurm.arguments",
+                "slurm.arguments holds \(Quote.show(word)), which is not an option; write each as --name=value"
+            )
             return []
         }
         return words

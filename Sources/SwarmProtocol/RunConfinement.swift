@@ -20,7 +20,8 @@ public enum RunConfinement: Sendable, Equatable, CustomStringConvertible {
         case "off": self = .off
         case "none": self = .none
         default:
-            guard text.hasPrefix("landlock:"), let abi = Int(text.dropFirst("landlock:".count)), abi > 0 else {
+            guard text.hasPrefix("landlock:"), let abi = Int(text.dropFirst("landlock:".count)), abi > 0
+            else {
                 return nil
             }
             self = .landlock(abi: abi)

@@ -45,7 +45,9 @@ extension Daemon {
                 claimedPath: task.claimedPath, fileName: task.fileName, parent: record.parent,
                 reason: reason)
             log.info("refused \(task.fileName): \(reason) (kept as \(kept))")
-            if scheduler.agents[record.id] == nil { try? FileSystem.remove(workspace.agentFiles(record.id).directory) }
+            if scheduler.agents[record.id] == nil {
+                try? FileSystem.remove(workspace.agentFiles(record.id).directory)
+            }
         case .start(let id, let wake):
             if let event = start(id, wake: wake) { queue.append(event) }
         case .stop(let id):
@@ -65,7 +67,8 @@ extension Daemon {
         guard let task = queue.decided(id), let record = scheduler.agents[id] else { return }
         do {
             try intake.materialize(
-                task, record: record, meta: record.active ? nil : MetaStore.encode(record), writer: &writer, now: now)
+                task, record: record, meta: record.active ? nil : MetaStore.encode(record), writer: &writer,
+                now: now)
             log.debug("accepted \(task.fileName) as \(id)")
         } catch {
             log.error("cannot create the folder of \(id): \(error); its start will fail")
@@ -99,7 +102,9 @@ extension Daemon {
         }
         let writeOwn = records.writesBeforeSpawn(
             record, local: kind == .local, queuedRecordOnDisk: FileSystem.exists(files.meta))
-        guard records.beforeSpawn(record, writeOwn: writeOwn, records: scheduler.agents, writer: &writer, now: now)
+        guard
+            records.beforeSpawn(
+                record, writeOwn: writeOwn, records: scheduler.agents, writer: &writer, now: now)
         else {
             reportWrites()
             return .notStarted(id: id, wake: wake, reason: "\(files.meta) cannot be written")
@@ -107,7 +112,8 @@ extension Daemon {
         progressOffsets[id] = progressOffsets[id] ?? 0
         if kind.isSlurm { pollForSlurm() }
         let outcome =
-            kind == .local ? local.start(plan.spec, as: kind, now: now) : slurm.start(plan.spec, as: kind, now: now)
+            kind == .local
+            ? local.start(plan.spec, as: kind, now: now) : slurm.start(plan.spec, as: kind, now: now)
         raiseSlurmNotes()
         let why = "run \(record.runs), wake \(wake.words)"
         switch outcome {
@@ -132,7 +138,9 @@ extension Daemon {
     /// hold the runtime's own tree.
     private func warnAboutWrites(_ granted: [String], template: String) {
         for path in granted where !FileSystem.exists(path) {
-            log.warning("template \(template) lets its agents write \(path), which does not exist; they cannot create it")
+            log.warning(
+                "template \(template) lets its agents write \(path), which does not exist; they cannot create it"
+            )
         }
         let runtime = FileSystem.realPath(workspace.swarmDirectory) ?? workspace.swarmDirectory
         for path in granted {
@@ -140,7 +148,8 @@ extension Daemon {
             if runtime == real || runtime.hasPrefix(real.hasSuffix("/") ? real : real + "/") {
                 log.warning(
                     "template \(template) lets its agents write \(path), which holds swarm/: they can write the "
-                        + "inbox, other agents' folders and the runtime's files; point workdir and writes outside swarm/")
+                        + "inbox, other agents' folders and the runtime's files; point workdir and writes outside swarm/"
+                )
             }
         }
     }
@@ -163,10 +172,14 @@ extension Daemon {
             let descriptor = try Processes.pidfd(pid)
             let raw = descriptor.rawValue
             try? epoll.add(raw, token: token)
-            runs.watch(ProcessWatch(id: id, pid: pid, raw: raw, descriptor: descriptor, ownChild: ownChild), token: token)
+            runs.watch(
+                ProcessWatch(id: id, pid: pid, raw: raw, descriptor: descriptor, ownChild: ownChild),
+                token: token)
         } catch {
-            log.warning("cannot open a pidfd for \(id) (pid \(pid)): \(error); its end is noticed at a heartbeat")
-            runs.watch(ProcessWatch(id: id, pid: pid, raw: -1, descriptor: nil, ownChild: ownChild), token: token)
+            log.warning(
+                "cannot open a pidfd for \(id) (pid \(pid)): \(error); its end is noticed at a heartbeat")
+            runs.watch(
+                ProcessWatch(id: id, pid: pid, raw: -1, descriptor: nil, ownChild: ownChild), token: token)
         }
     }
 
@@ -202,7 +215,10 @@ extension Daemon {
             let pid = scheduler.agents[id]?.pid
             let signalled = local.signalTree(id: id, pid: pid, Signal.terminate)
             deadlines.stopping(
-                id, PendingStop(due: now + config.killGraceMilliseconds, launcher: .local, handle: pid.map(RunHandle.process)))
+                id,
+                PendingStop(
+                    due: now + config.killGraceMilliseconds, launcher: .local,
+                    handle: pid.map(RunHandle.process)))
             log.info("\(id) ended but left \(signalled) process(es) behind; SIGTERM to them")
         }
         let contract: ResultContract?
@@ -235,7 +251,8 @@ extension Daemon {
         let run = runs[id]
         let kind = run?.launcher ?? .local
         let done = stopper(for: kind).stop(id: id, run: run, force: false)
-        deadlines.stopping(id, PendingStop(due: now + config.killGraceMilliseconds, launcher: kind, handle: run?.handle))
+        deadlines.stopping(
+            id, PendingStop(due: now + config.killGraceMilliseconds, launcher: kind, handle: run?.handle))
         log.info("stopping \(id): \(done)")
     }
 
@@ -266,7 +283,8 @@ extension Daemon {
     /// `stateWriteInterval` (or now, with `force`).
     func flush(force: Bool = false) {
         records.flush(
-            records: scheduler.agents, limits: scheduler.limits, router: scheduler.router, writer: &writer, now: now,
+            records: scheduler.agents, limits: scheduler.limits, router: scheduler.router, writer: &writer,
+            now: now,
             force: force)
         reportWrites()
     }
@@ -289,14 +307,19 @@ extension Daemon {
                 raise(
                     kind,
                     "the tree takes no writes (\(path): \(error)); no agent starts and no task is taken in until it "
-                        + "does" + (error.meansFull ? "; free space on the file system that holds swarm/" : ""))
+                        + "does"
+                        + (error.meansFull ? "; free space on the file system that holds swarm/" : ""))
                 feed(.storage(writable: false))
             case .recovered(let owed, let duration):
                 log.info("the tree takes writes again: \(owed) owed write(s) landed after \(duration) ms")
                 if writer.droppedAppends > 0 {
-                    log.warning("\(writer.droppedAppends) alert line(s) could not be kept while the tree took no writes")
+                    log.warning(
+                        "\(writer.droppedAppends) alert line(s) could not be kept while the tree took no writes"
+                    )
                 }
-                raise(.diskRecovered, "the tree takes writes again; \(owed) owed write(s) landed after \(duration) ms")
+                raise(
+                    .diskRecovered,
+                    "the tree takes writes again; \(owed) owed write(s) landed after \(duration) ms")
                 feed(.storage(writable: true))
                 for leftover in claimedLeftovers() {
                     process(claimedPath: leftover.path, fileName: leftover.name, parent: leftover.parent)
@@ -310,6 +333,7 @@ extension Daemon {
     /// Records an alert the daemon itself raises (not the scheduler): alerts.jsonl, the log
     /// and the alert command.
     func raise(_ kind: AlertKind, agent: String? = nil, _ message: String) {
-        alerts.record(Alert(time: now, kind: kind, agent: agent, message: message), writer: &writer, log: log, now: now)
+        alerts.record(
+            Alert(time: now, kind: kind, agent: agent, message: message), writer: &writer, log: log, now: now)
     }
 }

@@ -67,7 +67,8 @@ extension Daemon {
     private func gather(_ record: AgentRecord, cpu: [Int32: UInt64]) -> Evidence {
         let files = workspace.agentFiles(record.id)
         let progressSize = FileSystem.status(files.progress)?.size ?? 0
-        let outputs = (FileSystem.status(files.stdout)?.size ?? 0) + (FileSystem.status(files.stderr)?.size ?? 0)
+        let outputs =
+            (FileSystem.status(files.stdout)?.size ?? 0) + (FileSystem.status(files.stderr)?.size ?? 0)
         var newest: Int64 = 0
         let entries = ((try? FileSystem.entries(of: files.directory)) ?? []).filter {
             !Self.runtimeFiles.contains($0.name)
@@ -80,7 +81,8 @@ extension Daemon {
         return Evidence(
             progressBytes: progressSize, outputBytes: outputs,
             cpuTicks: record.pid.flatMap { cpu[$0] } ?? 0, newestModification: newest,
-            newLines: newProgressLines(record.id, size: progressSize), held: slurm.isHeld(record.id, run: runs[record.id]))
+            newLines: newProgressLines(record.id, size: progressSize),
+            held: slurm.isHeld(record.id, run: runs[record.id]))
     }
 
     /// The progress lines appended since the last beat.

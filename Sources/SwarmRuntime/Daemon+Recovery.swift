@@ -54,7 +54,13 @@ extension Daemon {
                     self.records.persist(id)
                 }
                 let kind = launcherKind(of: records[index])
-                adopted.append((id, records[index].pid.map { Run(launcher: kind == .slurm ? .local : kind, handle: .process($0)) }))
+                adopted.append(
+                    (
+                        id,
+                        records[index].pid.map {
+                            Run(launcher: kind == .slurm ? .local : kind, handle: .process($0))
+                        }
+                    ))
             case .neverStarted:
                 log.info("\(id) was about to start when the daemon stopped; it starts again (same attempt)")
                 RecordWriter.undoStart(&records[index])
@@ -96,8 +102,9 @@ extension Daemon {
         }
         feed(.recovered)
         if !loaded.isEmpty {
-            log.info("recovered \(loaded.count) agent(s) from the tree: \(adopted.count) adopted, "
-                + "\(endedWhileDown.count) ended while down")
+            log.info(
+                "recovered \(loaded.count) agent(s) from the tree: \(adopted.count) adopted, "
+                    + "\(endedWhileDown.count) ended while down")
         }
         feed(.tick)
     }
@@ -126,8 +133,11 @@ extension Daemon {
         try? FileSystem.makeDirectory(claimedFolder)
         let name = id + (source.name.hasSuffix(".json") ? ".json" : ".md")
         do {
-            try FileSystem.rename(files.directory + "/" + source.name, to: claimedFolder + "/" + name, replace: false)
-            log.info("intake of \(id) was cut short; taking it in again" + (parent.map { " (requested by \($0))" } ?? ""))
+            try FileSystem.rename(
+                files.directory + "/" + source.name, to: claimedFolder + "/" + name, replace: false)
+            log.info(
+                "intake of \(id) was cut short; taking it in again"
+                    + (parent.map { " (requested by \($0))" } ?? ""))
         } catch {
             log.warning("cannot take agents/\(id)/\(source.name) in again: \(error)")
         }

@@ -14,7 +14,9 @@ extension Daemon {
 
     /// The launcher `record`'s template names now (swarm.json's when it cannot be read).
     func launcherKind(of record: AgentRecord) -> LauncherKind {
-        guard let template = try? intake.catalog.template(record.template) else { return launcherOverride ?? config.launcher }
+        guard let template = try? intake.catalog.template(record.template) else {
+            return launcherOverride ?? config.launcher
+        }
         return launcherKind(for: template)
     }
 
@@ -46,7 +48,8 @@ extension Daemon {
                 raise(
                     .slurmUnavailable,
                     "Slurm's controller does not answer (\(reason)); batch jobs wait in the queue without "
-                        + "spending attempts and are tried again from \(Timestamp.iso8601(milliseconds: until))")
+                        + "spending attempts and are tried again from \(Timestamp.iso8601(milliseconds: until))"
+                )
             case .recovered:
                 raise(.slurmRecovered, "Slurm's controller answers again")
             }

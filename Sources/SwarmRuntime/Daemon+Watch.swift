@@ -119,7 +119,8 @@ extension Daemon {
     func rescan() {
         scanInbox()
         scanControl()
-        for record in scheduler.agents.values.sorted(by: { $0.sequence < $1.sequence }) where !record.state.isSettled {
+        for record in scheduler.agents.values.sorted(by: { $0.sequence < $1.sequence })
+        where !record.state.isSettled {
             let files = workspace.agentFiles(record.id)
             if FileSystem.status(files.spawn)?.kind == .directory { scanSpawnFolder(record.id) }
             let asked = FileSystem.exists(files.question)
@@ -250,7 +251,8 @@ extension Daemon {
             let kept = intake.reject(
                 claimedPath: claimedPath, fileName: fileName, parent: parent, reason: error.message)
             feed(.rejected(parent: parent ?? "", name: fileName, reason: error.message))
-            raise(.rejectedTask, agent: parent, "\(fileName) was rejected: \(error.message) (kept as \(kept))")
+            raise(
+                .rejectedTask, agent: parent, "\(fileName) was rejected: \(error.message) (kept as \(kept))")
         }
     }
 

@@ -99,7 +99,8 @@ public final class Daemon {
         try? FileSystem.markTopOfHierarchies(workspace.agentsDirectory)
         do {
             guard let lock = try Flock.tryLock(workspace.daemonLockPath) else {
-                let holder = (try? FileSystem.readFile(workspace.daemonLockPath + ".pid", limit: 64))
+                let holder =
+                    (try? FileSystem.readFile(workspace.daemonLockPath + ".pid", limit: 64))
                     .map { String(decoding: $0, as: UTF8.self).trimmingTrailingNewlines() } ?? "?"
                 throw SwarmError(
                     "another swarm daemon (pid \(holder)) already runs on \(workspace.root); "
@@ -205,7 +206,9 @@ public final class Daemon {
                 + "reserve \(config.reserve), heartbeat \(DurationText.format(heartbeatInterval))")
         logConfinement()
         if let pollInterval = deadlines.pollInterval {
-            log.info("poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched")
+            log.info(
+                "poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched"
+            )
         }
         if slurmByDefault {
             try checkSlurm()
@@ -219,7 +222,8 @@ public final class Daemon {
         while !stopRequested {
             flush()
             if options.untilIdle && deadlines.settledIdle(isIdle(), now: now) { break }
-            let left = drainBacklog(limit: runs.hasNoProcesses ? IntakeQueue.batch : IntakeQueue.batchWhileRunning)
+            let left = drainBacklog(
+                limit: runs.hasNoProcesses ? IntakeQueue.batch : IntakeQueue.batchWhileRunning)
             let tokens: [UInt64]
             do {
                 tokens = try epoll.wait(timeoutMilliseconds: left > 0 ? 0 : timeout())
@@ -244,10 +248,12 @@ public final class Daemon {
     }
 
     private func timeout() -> Int32 {
-        let stateDue = records.stateDirty
+        let stateDue =
+            records.stateDirty
             ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
         let due = deadlines.next(
-            logChecks.next, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite, writer.retryAt)
+            logChecks.next, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite,
+            writer.retryAt)
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -313,8 +319,12 @@ public final class Daemon {
                     broken.append(error.message)
                 }
             }
-            for problem in broken { log.error("after reload: \(problem); tasks naming it are rejected until it is fixed") }
-            log.info("swarm.json reloaded; templates checked (\(broken.count) broken); roles and templates are read again at every spawn")
+            for problem in broken {
+                log.error("after reload: \(problem); tasks naming it are rejected until it is fixed")
+            }
+            log.info(
+                "swarm.json reloaded; templates checked (\(broken.count) broken); roles and templates are read again at every spawn"
+            )
             feed(.tick)
         } catch {
             log.error("reload refused, keeping the previous configuration: \(error.message)")

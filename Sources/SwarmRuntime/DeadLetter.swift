@@ -15,13 +15,16 @@ enum DeadLetter {
 
     /// Fills `dead-letter/<id>/` through `writer`: a full disk delays the copy, it never
     /// loses it (each file is owed until it lands).
-    static func keep(_ id: String, reason: String, workspace: Workspace, writer: inout TreeWriter, now: Millis) {
+    static func keep(
+        _ id: String, reason: String, workspace: Workspace, writer: inout TreeWriter, now: Millis
+    ) {
         let source = workspace.agentFiles(id)
         let target = workspace.deadLetter + "/" + id
         for name in kept {
             let path = source.directory + "/" + name
             guard let status = FileSystem.status(path), status.kind == .regular else { continue }
-            writer.replace(target + "/" + name, with: tail(path, size: status.size), makeParent: true, now: now)
+            writer.replace(
+                target + "/" + name, with: tail(path, size: status.size), makeParent: true, now: now)
         }
         let text = """
             # \(id) failed for good

@@ -58,7 +58,8 @@ struct LocalLauncher: AgentLauncher {
             guard let writable = spec.writable else { return try Spawner.spawn(request) }
             // confined between fork and exec: the ruleset is built here and applied by the
             // child before /bin/sh runs its first instruction
-            let ruleset = try Landlock.ruleset(writablePaths: writable, abi: spec.landlockABI, shared: devices)
+            let ruleset = try Landlock.ruleset(
+                writablePaths: writable, abi: spec.landlockABI, shared: devices)
             return try Spawner.spawnConfined(request, ruleset: ruleset)
         } catch {
             throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")

@@ -99,7 +99,8 @@ struct RecordWriter {
     /// not hold the queued record then). False when something could not land: the run must
     /// not start.
     mutating func beforeSpawn(
-        _ record: AgentRecord, writeOwn: Bool, records: [String: AgentRecord], writer: inout TreeWriter, now: Millis
+        _ record: AgentRecord, writeOwn: Bool, records: [String: AgentRecord], writer: inout TreeWriter,
+        now: Millis
     ) -> Bool {
         let owed = dirty.remove(record.id) != nil
         flushMeta(records: records, writer: &writer, now: now)
@@ -120,7 +121,9 @@ struct RecordWriter {
         }
         flushMeta(records: records, writer: &writer, now: now)
         let due = now - lastStateWrite >= Self.stateWriteInterval(agents: records.count)
-        if stateDirty && (due || force) { writeState(records: records, limits: limits, router: router, writer: &writer, now: now) }
+        if stateDirty && (due || force) {
+            writeState(records: records, limits: limits, router: router, writer: &writer, now: now)
+        }
     }
 
     /// Rule 4: `parent`'s children.json, written with the next flush, after the records of
@@ -156,14 +159,18 @@ struct RecordWriter {
             if let cached = stateLines[record.id] {
                 line = cached
             } else {
-                line = JSON.encode(AgentSummary(record, workspace: workspace, progress: nil).json, pretty: false)
+                line = JSON.encode(
+                    AgentSummary(record, workspace: workspace, progress: nil).json, pretty: false)
                 stateLines[record.id] = line
             }
             text += (index == 0 ? "\n    " : ",\n    ") + line
         }
         text += records.isEmpty ? "],\n" : "\n  ],\n"
         let budgets = StatusView.budgets(records, limits: limits).map { b -> JSONValue in
-            .object(["holder": .string(b.holder), "used": .integer(Int64(b.used)), "total": .integer(Int64(b.total))])
+            .object([
+                "holder": .string(b.holder), "used": .integer(Int64(b.used)),
+                "total": .integer(Int64(b.total)),
+            ])
         }
         text += "  \"budgets\": " + JSON.encode(.array(budgets), pretty: false) + ",\n"
         text += "  \"daemon_pid\": \(Processes.currentID),\n"

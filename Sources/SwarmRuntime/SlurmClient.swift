@@ -52,7 +52,8 @@ struct SlurmClient: Sendable {
     /// task, its whole environment (whatever a site's defaults say), then swarm.json's
     /// `slurm.arguments`, which may override any of them.
     private func jobOptions(_ spec: LaunchSpec) -> [String] {
-        ["--job-name=" + spec.id, "--chdir=" + spec.workingDirectory, "--ntasks=1", "--export=ALL"] + arguments
+        ["--job-name=" + spec.id, "--chdir=" + spec.workingDirectory, "--ntasks=1", "--export=ALL"]
+            + arguments
     }
 
     /// Submits the agent as a batch job; returns its job id. The job's environment is the
@@ -64,8 +65,11 @@ struct SlurmClient: Sendable {
         // --no-requeue: a job that lost its node ends, and the template's failure policy (not
         // Slurm) decides whether the agent runs again
         let options =
-            ["--parsable", "--output=" + spec.files.stdout, "--error=" + spec.files.stderr, "--open-mode=append",
-             "--no-requeue"]
+            [
+                "--parsable", "--output=" + spec.files.stdout, "--error=" + spec.files.stderr,
+                "--open-mode=append",
+                "--no-requeue",
+            ]
             + jobOptions(spec)
         let output: CommandOutput
         do {
@@ -81,7 +85,8 @@ struct SlurmClient: Sendable {
         guard output.succeeded, !job.isEmpty, job.allSatisfy(\.isNumber) else {
             if output.status == nil {
                 throw SwarmError(
-                    "sbatch for \(spec.id) got no answer within \(Self.commandTimeout / 1000) s", transient: true)
+                    "sbatch for \(spec.id) got no answer within \(Self.commandTimeout / 1000) s",
+                    transient: true)
             }
             let complaint = output.complaint.isEmpty ? "no job id printed" : output.complaint
             throw SwarmError("sbatch refused \(spec.id): \(complaint)", transient: Self.isOutage(complaint))
@@ -101,14 +106,16 @@ struct SlurmClient: Sendable {
 
     /// True when the controller answers `scontrol ping` within a few seconds.
     func controllerAnswers() -> Bool {
-        let ping = try? CommandRunner.run("scontrol", ["ping"], environment: environment, timeoutMilliseconds: 5_000)
+        let ping = try? CommandRunner.run(
+            "scontrol", ["ping"], environment: environment, timeoutMilliseconds: 5_000)
         return ping.map { $0.succeeded && $0.text.contains("is UP") } ?? false
     }
 
     /// The command the local launcher runs for a job step: `srun` with the agent's options,
     /// in the foreground, so that its exit status is the command's.
     func srunCommand(_ spec: LaunchSpec) -> String {
-        let words = ["srun", "--quiet"] + jobOptions(spec) + ["/bin/sh", "-c", script(for: spec, batch: false)]
+        let words =
+            ["srun", "--quiet"] + jobOptions(spec) + ["/bin/sh", "-c", script(for: spec, batch: false)]
         return "exec " + words.map(Shell.quote).joined(separator: " ")
     }
 
@@ -147,7 +154,9 @@ struct SlurmClient: Sendable {
 
     /// The job id an srun step wrote into the agent's folder.
     func stepJob(_ id: String) -> String? {
-        guard let bytes = try? FileSystem.readFile(workspace.agentFiles(id).slurmJob, limit: 64) else { return nil }
+        guard let bytes = try? FileSystem.readFile(workspace.agentFiles(id).slurmJob, limit: 64) else {
+            return nil
+        }
         let text = String(decoding: bytes, as: UTF8.self).trimmingTrailingNewlines()
         return !text.isEmpty && text.allSatisfy(\.isNumber) ? text : nil
     }

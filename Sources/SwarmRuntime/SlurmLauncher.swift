@@ -129,7 +129,8 @@ struct SlurmLauncher: AgentLauncher {
                 reports.append(
                     ended(
                         id, job: job, status: recorded,
-                        problem: recorded == nil ? "is no longer known to Slurm and left no exit status" : nil))
+                        problem: recorded == nil ? "is no longer known to Slurm and left no exit status" : nil
+                    ))
                 continue
             }
             switch info.phase {
@@ -140,7 +141,9 @@ struct SlurmLauncher: AgentLauncher {
                 held.remove(id)
                 reports.append(.state(id: id, words: "\(info.state) on \(info.nodes)"))
             case .ended(let problem):
-                let status = client.recordedExit(id) ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
+                let status =
+                    client.recordedExit(id)
+                    ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
                 reports.append(ended(id, job: job, status: status, problem: problem))
             }
         }
@@ -152,7 +155,8 @@ struct SlurmLauncher: AgentLauncher {
         ended(id, job: job, status: client.recordedExit(id), problem: nil)
     }
 
-    private mutating func ended(_ id: String, job: String, status: ExitStatus?, problem: String?) -> JobReport {
+    private mutating func ended(_ id: String, job: String, status: ExitStatus?, problem: String?) -> JobReport
+    {
         held.remove(id)
         return .ended(id: id, job: job, status: status, problem: problem.map { "Slurm job \(job) \($0)" })
     }
@@ -160,12 +164,15 @@ struct SlurmLauncher: AgentLauncher {
     /// An srun step that failed before Slurm gave it a node (it never wrote `slurm-job`)
     /// because the controller did not answer: srun's complaint, else nil. Nothing of the
     /// agent ran, so this is an outage, not a failed attempt.
-    mutating func stepNeverAllocated(_ id: String, status: ExitStatus?, now: Millis) -> (until: Millis, reason: String)? {
+    mutating func stepNeverAllocated(_ id: String, status: ExitStatus?, now: Millis) -> (
+        until: Millis, reason: String
+    )? {
         let files = client.workspace.agentFiles(id)
         guard status != .exited(0), !FileSystem.exists(files.slurmJob),
             let tail = try? FileSystem.readTail(files.stderr, maxBytes: 4_096)
         else { return nil }
-        let complaint = String(decoding: tail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        let complaint =
+            String(decoding: tail, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
         guard SlurmClient.isOutage(complaint), case .deferred(let until, _) = unavailable(complaint, now: now)
         else { return nil }
         return (until, complaint)
@@ -202,7 +209,9 @@ struct SlurmLauncher: AgentLauncher {
         if now < outage.until {
             return .deferred(
                 until: outage.until,
-                reason: "Slurm's controller does not answer; next try at \(Timestamp.iso8601(milliseconds: outage.until))")
+                reason:
+                    "Slurm's controller does not answer; next try at \(Timestamp.iso8601(milliseconds: outage.until))"
+            )
         }
         if client.controllerAnswers() { return nil }
         return unavailable("`scontrol ping` says the controller is down", now: now)
@@ -219,11 +228,14 @@ struct SlurmLauncher: AgentLauncher {
         switch known?[job]?.phase {
         case .ended(let problem)?:
             let info = known![job]!
-            let status = client.recordedExit(record.id) ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
+            let status =
+                client.recordedExit(record.id)
+                ?? (info.signal != 0 ? .signaled(info.signal) : .exited(info.exitCode))
             return .ended(job: job, status: status, problem: problem.map { "Slurm job \(job) \($0)" })
         case nil where known != nil:
             let recorded = client.recordedExit(record.id)
-            let problem = recorded == nil ? "Slurm job \(job) is no longer known to Slurm and left no exit status" : nil
+            let problem =
+                recorded == nil ? "Slurm job \(job) is no longer known to Slurm and left no exit status" : nil
             return .ended(job: job, status: recorded, problem: problem)
         case .held?:
             held.insert(record.id)
@@ -254,16 +266,21 @@ struct SlurmLauncher: AgentLauncher {
         if !missing.isEmpty {
             throw SwarmError(
                 "the launcher is \(kind.rawValue), but \(missing.joined(separator: ", ")) cannot be found on PATH; "
-                    + "install Slurm's client commands (Debian: slurm-client), or set \"launcher\": \"local\"")
+                    + "install Slurm's client commands (Debian: slurm-client), or set \"launcher\": \"local\""
+            )
         }
         let ping = try? CommandRunner.run(
             "scontrol", ["ping"], environment: client.environment, timeoutMilliseconds: 5_000)
         if let ping, ping.succeeded {
-            return ("launcher: \(kind.rawValue); agents run as Slurm jobs (\(ping.text.trimmingTrailingNewlines()))", false)
+            return (
+                "launcher: \(kind.rawValue); agents run as Slurm jobs (\(ping.text.trimmingTrailingNewlines()))",
+                false
+            )
         }
         return (
             "launcher: \(kind.rawValue), but `scontrol ping` failed (\(ping?.complaint ?? "no answer")); "
-                + "agents are submitted anyway and fail with sbatch's message while Slurm is unreachable", true
+                + "agents are submitted anyway and fail with sbatch's message while Slurm is unreachable",
+            true
         )
     }
 }

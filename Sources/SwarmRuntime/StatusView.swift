@@ -116,7 +116,9 @@ public enum StatusView {
     }
 
     public static func summaries(_ records: [AgentRecord], workspace: Workspace) -> [AgentSummary] {
-        records.map { AgentSummary($0, workspace: workspace, progress: lastProgress(workspace.agentFiles($0.id))) }
+        records.map {
+            AgentSummary($0, workspace: workspace, progress: lastProgress(workspace.agentFiles($0.id)))
+        }
     }
 
     /// Used and total slots of the top budget and of every orchestrator.

@@ -91,7 +91,8 @@ struct TreeWriter {
     /// Replaces `path` with `bytes` (creating its folder first with `makeParent`); true when
     /// the bytes landed now, false when they are owed (or dropped: the folder is gone).
     @discardableResult
-    mutating func replace(_ path: String, with bytes: [UInt8], makeParent: Bool = false, now: Millis) -> Bool {
+    mutating func replace(_ path: String, with bytes: [UInt8], makeParent: Bool = false, now: Millis) -> Bool
+    {
         land(path, OwedFile(bytes: bytes, makeParent: makeParent), now: now)
     }
 

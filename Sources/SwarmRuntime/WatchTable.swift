@@ -43,7 +43,8 @@ struct WatchTable {
 
     /// Forgets both watches of agent `id`; returns their descriptors, for the kernel.
     mutating func removeAgent(_ id: String) -> [Int32] {
-        let removed = [agentFolders.removeValue(forKey: id), spawnFolders.removeValue(forKey: id)].compactMap { $0 }
+        let removed = [agentFolders.removeValue(forKey: id), spawnFolders.removeValue(forKey: id)].compactMap
+        { $0 }
         for wd in removed { targets[wd] = nil }
         return removed
     }

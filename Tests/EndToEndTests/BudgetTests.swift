@@ -12,8 +12,10 @@ struct BudgetTests {
                 "spender.md",
                 TestWorkspace.simTask(
                     "spender",
-                    [("budget.tokens", "100"), ("sim.tokens-per-step", "60"), ("sim.steps", "20"),
-                     ("sim.interval", "100ms")]))
+                    [
+                        ("budget.tokens", "100"), ("sim.tokens-per-step", "60"), ("sim.steps", "20"),
+                        ("sim.interval", "100ms"),
+                    ]))
             #expect(try await ws.runUntilIdle().status == 0)
             let agent = try #require(try await ws.agent("spender"))
             #expect(agent.state == "dead-letter", "\(ws.diagnostics())")
@@ -33,8 +35,11 @@ struct BudgetTests {
                 "boss.md",
                 TestWorkspace.simTask(
                     "boss",
-                    [("slots", "3"), ("budget.tokens", "500"), ("sim.children", "3"), ("sim.child-steps", "20"),
-                     ("sim.interval", "100ms"), ("sim.tokens-per-step", "50")],
+                    [
+                        ("slots", "3"), ("budget.tokens", "500"), ("sim.children", "3"),
+                        ("sim.child-steps", "20"),
+                        ("sim.interval", "100ms"), ("sim.tokens-per-step", "50"),
+                    ],
                     kind: "orchestrator"))
             let run = try await ws.runUntilIdle()
             #expect(run.status == 0)

@@ -228,7 +228,9 @@ struct CrashTests {
             #expect(try await ws.agent("long")?.pid == nil)
 
             let second = try await ws.startDaemon()
-            #expect(await eventually { second.logText.contains("adopted long, still running (pid \(pid))") }, "\(second.logText)")
+            #expect(
+                await eventually { second.logText.contains("adopted long, still running (pid \(pid))") },
+                "\(second.logText)")
             #expect(try await ws.waitForState("long", ["done"]), "\(ws.diagnostics())")
             let agent = try #require(try await ws.agent("long"))
             #expect(agent.attempts == 1, "adopted, not started again")
@@ -247,7 +249,9 @@ struct CrashTests {
         try await withWorkspace { ws in
             try ws.drop(
                 "boss.md",
-                TestWorkspace.simTask("boss", [("slots", "2"), ("sim.children", "1"), ("sim.child-steps", "2")], kind: "orchestrator"))
+                TestWorkspace.simTask(
+                    "boss", [("slots", "2"), ("sim.children", "1"), ("sim.child-steps", "2")],
+                    kind: "orchestrator"))
             #expect(try await ws.runUntilIdle().status == 0)
             let child = try #require(try await ws.agents().first { $0.parent == "boss" })
             #expect(try await ws.agents().allSatisfy { $0.state == "done" })
@@ -257,7 +261,9 @@ struct CrashTests {
             let run = try await ws.runUntilIdle()
             #expect(run.status == 0, "\(run)")
             let agents = try await ws.agents()
-            #expect(agents.map(\.state) == ["done", "done"], "\(agents.map { ($0.id, $0.state, $0.reason ?? "") })\n\(run)")
+            #expect(
+                agents.map(\.state) == ["done", "done"],
+                "\(agents.map { ($0.id, $0.state, $0.reason ?? "") })\n\(run)")
             #expect(agents.allSatisfy { $0.attempts == 1 })
         }
     }

@@ -261,7 +261,10 @@ struct DiskFullTests {
         defer { try? FileSystem.removeTree(outside) }
         let gate = outside + "/gate"
         let runs = outside + "/runs"
-        let config = ["maxSlots": "4", "reserve": "0", "confinement": "\"off\"", "investigateAfter": "50", "killAfter": "60"]
+        let config = [
+            "maxSlots": "4", "reserve": "0", "confinement": "\"off\"", "investigateAfter": "50",
+            "killAfter": "60",
+        ]
         let files = [
             "templates/gated-shell.md": Self.template,
             "templates/shell-orchestrator.md": Self.orchestrator,
@@ -397,11 +400,12 @@ struct CappedLogTests {
             try await ws.startDaemon(["--heartbeat", "1m"])
             let quiet = "printf 'starting\\n'; sleep 3\n"
             let total = 48 << 20 + (quietFirst ? 9 : 0)
-            let script = (quietFirst ? quiet : "") + """
-                yes 'a chatty agent says this again and again' | head -c \(48 << 20)
-                swarm result --json '{}'
-                while [ ! -e '\(ws.path("gate"))' ]; do sleep 0.02; done
-                """
+            let script =
+                (quietFirst ? quiet : "") + """
+                    yes 'a chatty agent says this again and again' | head -c \(48 << 20)
+                    swarm result --json '{}'
+                    while [ ! -e '\(ws.path("gate"))' ]; do sleep 0.02; done
+                    """
             try ws.drop("chatty.md", DiskFullTests.task("chatty", script))
             let printed = await eventually(timeout: 15) { ws.exists("swarm/agents/chatty/results.json") }
             try #require(printed, "the agent printed its \(total) bytes: \(ws.diagnostics())")

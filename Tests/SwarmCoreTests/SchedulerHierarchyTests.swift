@@ -259,7 +259,8 @@ enum RefusalCase: String, CaseIterable, Sendable, CustomTestStringConvertible {
         h.exit("c")
         let c = try #require(h["c"])
         #expect(c.state == .killed && !c.active && c.finishedAt == h.now)
-        #expect(c.lastFailure?.contains("its orchestrator boss ended first") == true, "\(c.lastFailure ?? "")")
+        #expect(
+            c.lastFailure?.contains("its orchestrator boss ended first") == true, "\(c.lastFailure ?? "")")
         #expect(h.scheduler.queue.isEmpty && h.topUsed == 0)
         h.advance(3_600_000)
         #expect(h.scheduler.isIdle)

@@ -75,7 +75,9 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         #expect(h.beat(["a": e]).isEmpty)
         #expect(h["a"]?.liveness.silentBeats == 0 && h["a"]?.liveness.investigated == false)
         #expect(h.beat(["a": e]).isEmpty)
-        #expect(h.beat(["a": e]).alerts.map(\.kind.rawValue) == ["investigate"], "a new silence is reported again")
+        #expect(
+            h.beat(["a": e]).alerts.map(\.kind.rawValue) == ["investigate"], "a new silence is reported again"
+        )
         #expect(h["a"]?.stopping == nil)
     }
 
@@ -85,7 +87,8 @@ enum Growth: String, CaseIterable, Sendable, CustomTestStringConvertible {
         h.beat(["a": evidence(1)])
         h.beat(["a": evidence(1)])
         let asked = h.send(.asked(id: "a"))
-        #expect(asked.alerts.map(\.kind.rawValue) == ["waiting-for-human"] && asked.alerts.first?.agent == "a")
+        #expect(
+            asked.alerts.map(\.kind.rawValue) == ["waiting-for-human"] && asked.alerts.first?.agent == "a")
         #expect(h["a"]?.state == .waiting && h.topUsed == 1)
         for _ in 0..<6 { #expect(h.beat(["a": evidence(1)]).isEmpty) }
         h.send(.answered(id: "a"))

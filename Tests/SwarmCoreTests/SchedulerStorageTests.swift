@@ -10,7 +10,8 @@ import Testing
         h.arrive("a")
         #expect(h["a"]?.active == true && h["a"]?.attempts == 1)
         h.send(.notStarted(id: "a", wake: [.start], reason: "no space"))
-        #expect(h["a"]?.state == .queued && h["a"]?.attempts == 0 && h["a"]?.runs == 0 && h["a"]?.active == false)
+        #expect(
+            h["a"]?.state == .queued && h["a"]?.attempts == 0 && h["a"]?.runs == 0 && h["a"]?.active == false)
         #expect(h.scheduler.startsHeld)
         #expect(h.arrive("b").isEmpty == false)
         #expect(h["b"]?.state == .queued)
@@ -40,30 +41,10 @@ import Testing
         let effects = h.send(.storage(writable: true))
         #expect(effects.contains(.start(id: "boss", wake: [.childSettled("c")])))
         h.send(.notStarted(id: "boss", wake: [.childSettled("c")], reason: "no space"))
-        #expect(h["boss"]?.state == .running && h["boss"]?.runs == 1 && h["boss"]?.pendingWakes == [.childSettled("c")])
+        #expect(
+            h["boss"]?.state == .running && h["boss"]?.runs == 1
+                && h["boss"]?.pendingWakes == [.childSettled("c")])
         let again = h.send(.storage(writable: true))
         #expect(again.contains(.start(id: "boss", wake: [.childSettled("c")])))
-    }
-}
-
-/// The words of the typed vocabularies read back as the same values.
-@Suite struct VocabularyTests {
-    @Test(arguments: [
-        WakeReason.start, .childSettled("a-1"), .refused("deep.md"), .answered, .heartbeat, .recovered,
-    ])
-    func aWakeReasonReadsBackFromItsWord(_ reason: WakeReason) {
-        #expect(WakeReason(reason.description) == reason)
-    }
-
-    @Test func wordsThatAreNoWakeReasonAreNone() {
-        #expect(WakeReason("child-settled") == nil && WakeReason("Heartbeat") == nil && WakeReason("") == nil)
-        #expect([WakeReason.childSettled("a"), .heartbeat].words == "child-settled:a heartbeat")
-    }
-
-    @Test func aRunConfinementReadsBackFromItsWord() {
-        for confinement in [RunConfinement.landlock(abi: 4), .off, .none] {
-            #expect(RunConfinement(confinement.description) == confinement)
-        }
-        #expect(RunConfinement("landlock:") == nil && RunConfinement("landlock:0") == nil)
     }
 }

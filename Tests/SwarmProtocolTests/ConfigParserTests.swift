@@ -88,10 +88,24 @@ import Testing
                 (5, "upstreams[0].concurrency must be 1 or more"),
             ]
         ),
-        ("{\n\"logHead\": \"1.5MB\"}", [(2, "logHead must be a size such as \"512KB\", \"16MB\", \"1GB\" or a number of bytes, not \"1.5MB\"")]),
-        ("{\"logHead\": true,\n\"logTail\": [1]}", [(1, "logHead must be a size"), (2, "logTail must be a size")]),
+        (
+            "{\n\"logHead\": \"1.5MB\"}",
+            [
+                (
+                    2,
+                    "logHead must be a size such as \"512KB\", \"16MB\", \"1GB\" or a number of bytes, not \"1.5MB\""
+                )
+            ]
+        ),
+        (
+            "{\"logHead\": true,\n\"logTail\": [1]}",
+            [(1, "logHead must be a size"), (2, "logTail must be a size")]
+        ),
         ("{\"logHead\": -1}", [(1, "logHead must be 0 or more, not -1")]),
-        ("{\"logTail\": \"16KB\"}", [(1, "logTail must be at least 64KB, not 16KB; the runtime reads the last 64KB")]),
+        (
+            "{\"logTail\": \"16KB\"}",
+            [(1, "logTail must be at least 64KB, not 16KB; the runtime reads the last 64KB")]
+        ),
         ("{\"logTail\": \"2TB\"}", [(1, "logTail is 2TB; sizes above 1TB make no sense here")]),
         ("[]", [(1, "must hold a JSON object, not array")]),
         ("{\n\"maxSlots\": 4,,\n}", [(2, "expected an object key")]),
@@ -140,7 +154,8 @@ func reportsConfigProblemsWithLines(_ json: String, _ expected: [(Int, String)])
 
 @Test func rejectsABadLauncherOrSlurmOptions() {
     let (config, problems) = ConfigParser.parse(
-        utf8("{\n\"launcher\": \"kubernetes\",\n\"slurm\": {\"argumets\": [], \"arguments\": [\"batch\"]}\n}"))
+        utf8("{\n\"launcher\": \"kubernetes\",\n\"slurm\": {\"argumets\": [], \"arguments\": [\"batch\"]}\n}")
+    )
     #expect(config.launcher == .local && config.slurmArguments.isEmpty)
     let text = problems.map(\.description).joined(separator: "\n")
     #expect(text.contains("launcher must be \"local\", \"slurm\" or \"slurm-srun\""))

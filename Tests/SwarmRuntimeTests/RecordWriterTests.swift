@@ -8,11 +8,13 @@ import Testing
 @Suite("RecordWriter: recovery judges a record by its fields and the run's trace")
 struct RecordWriterTests {
     static func record(
-        state: AgentState = .running, active: Bool = true, runs: Int = 1, attempts: Int = 1, pid: Int32? = nil,
+        state: AgentState = .running, active: Bool = true, runs: Int = 1, attempts: Int = 1,
+        pid: Int32? = nil,
         kind: AgentKind = .worker
     ) -> AgentRecord {
         var r = AgentRecord(
-            id: "a", parent: nil, depth: 1, kind: kind, role: "worker", template: "sim-worker", priority: .normal,
+            id: "a", parent: nil, depth: 1, kind: kind, role: "worker", template: "sim-worker",
+            priority: .normal,
             slots: 0, policy: .standard, createdAt: 1_000)
         r.state = state
         r.active = active
@@ -27,17 +29,38 @@ struct RecordWriterTests {
 
     @Test(arguments: [
         // a queued record whose first run made its stdout.log: it had started (rule 2's exception)
-        (record(state: .queued, active: false, runs: 0, attempts: 0), RunTrace(lockHeld: true, outputModified: 2_100, hasResults: false, hasProgress: false), RecordWriter.RecoveredRun.startedWhileQueued),
+        (
+            record(state: .queued, active: false, runs: 0, attempts: 0),
+            RunTrace(lockHeld: true, outputModified: 2_100, hasResults: false, hasProgress: false),
+            RecordWriter.RecoveredRun.startedWhileQueued
+        ),
         (record(state: .queued, active: false, runs: 0, attempts: 0), nothing, .asRecorded),
         // a live process holds the lock
-        (record(pid: 42), RunTrace(lockHeld: true, outputModified: 2_100, hasResults: false, hasProgress: true), .running),
+        (
+            record(pid: 42),
+            RunTrace(lockHeld: true, outputModified: 2_100, hasResults: false, hasProgress: true), .running
+        ),
         // the start was written, the spawn never happened
         (record(), nothing, .neverStarted),
-        (record(runs: 2, attempts: 2), RunTrace(lockHeld: false, outputModified: 1_500, hasResults: false, hasProgress: true), .neverStarted),
+        (
+            record(runs: 2, attempts: 2),
+            RunTrace(lockHeld: false, outputModified: 1_500, hasResults: false, hasProgress: true),
+            .neverStarted
+        ),
         // it ran and ended while down
-        (record(), RunTrace(lockHeld: false, outputModified: 2_010, hasResults: true, hasProgress: true), .endedWhileDown),
-        (record(pid: 42), RunTrace(lockHeld: false, outputModified: 2_010, hasResults: false, hasProgress: false), .endedWhileDown),
-        (record(), RunTrace(lockHeld: false, outputModified: 1_990, hasResults: false, hasProgress: false), .endedWhileDown),
+        (
+            record(), RunTrace(lockHeld: false, outputModified: 2_010, hasResults: true, hasProgress: true),
+            .endedWhileDown
+        ),
+        (
+            record(pid: 42),
+            RunTrace(lockHeld: false, outputModified: 2_010, hasResults: false, hasProgress: false),
+            .endedWhileDown
+        ),
+        (
+            record(), RunTrace(lockHeld: false, outputModified: 1_990, hasResults: false, hasProgress: false),
+            .endedWhileDown
+        ),
     ])
     func judge(_ record: AgentRecord, _ trace: RunTrace, _ expected: RecordWriter.RecoveredRun) {
         #expect(RecordWriter.judge(record, trace) == expected)
@@ -57,7 +80,9 @@ struct RecordWriterTests {
         #expect(!writer.writesBeforeSpawn(Self.record(), local: true, queuedRecordOnDisk: true))
         #expect(writer.writesBeforeSpawn(Self.record(), local: true, queuedRecordOnDisk: false))
         #expect(writer.writesBeforeSpawn(Self.record(), local: false, queuedRecordOnDisk: true))
-        #expect(writer.writesBeforeSpawn(Self.record(runs: 2, attempts: 2), local: true, queuedRecordOnDisk: true))
+        #expect(
+            writer.writesBeforeSpawn(Self.record(runs: 2, attempts: 2), local: true, queuedRecordOnDisk: true)
+        )
     }
 
     @Test func onlyTheFirstRunsPidWriteWaits() {
@@ -65,7 +90,8 @@ struct RecordWriterTests {
         let records = ["a": Self.record()]
         #expect(writer.deferredWrite(of: .started(id: "a", pid: 7), records: records) == "a")
         #expect(writer.deferredWrite(of: .started(id: "a", pid: nil, job: "12"), records: records) == nil)
-        #expect(writer.deferredWrite(of: .started(id: "a", pid: 7), records: ["a": Self.record(runs: 2)]) == nil)
+        #expect(
+            writer.deferredWrite(of: .started(id: "a", pid: 7), records: ["a": Self.record(runs: 2)]) == nil)
         writer.persist("a")
         #expect(writer.deferredWrite(of: .started(id: "a", pid: 7), records: records) == nil)
     }
@@ -109,13 +135,16 @@ struct RecordWriterFlushTests {
         var writer = TreeWriter(storage: disk)
         var records = RecordWriter(workspace: Self.workspace)
         let all = ["a": Self.running("a")]
-        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_000)
+        records.flush(
+            records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_000)
         #expect(disk.text("/t/swarm/state.json")?.contains("\"id\":\"a\"") == true)
         records.persist("a")
         disk.files["/t/swarm/state.json"] = nil
-        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_100)
+        records.flush(
+            records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_100)
         #expect(disk.files["/t/swarm/state.json"] == nil, "not again within 250 ms")
-        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_250)
+        records.flush(
+            records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_250)
         #expect(disk.files["/t/swarm/state.json"] != nil)
     }
 

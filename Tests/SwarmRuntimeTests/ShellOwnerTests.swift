@@ -78,31 +78,41 @@ struct ShellOwnerTests {
         config.confinement = confinement
         config.upstreams = [Upstream(name: "fallback", env: ["API": "b"], unset: ["OLD"])]
         return LaunchContext(
-            workspace: Workspace(root: "/w"), config: config, baseEnvironment: ["OLD=1", "API=a", "HOME=/root"],
+            workspace: Workspace(root: "/w"), config: config,
+            baseEnvironment: ["OLD=1", "API=a", "HOME=/root"],
             landlockABI: abi, home: "/root")
     }
 
     @Test func aLaunchPlanCarriesTheEnvironmentOfTheContractAndTheConfinement() throws {
         var record = AgentRecord(
-            id: "w1", parent: "boss", depth: 2, kind: .worker, role: "worker", template: "t", priority: .normal,
+            id: "w1", parent: "boss", depth: 2, kind: .worker, role: "worker", template: "t",
+            priority: .normal,
             slots: 0, policy: .standard, createdAt: 0)
         record.upstream = "fallback"
         record.attempts = 2
         let template = Template(
             name: "t", command: "run it", workdir: "src", writes: ["~/.cache", "/abs"], privateHome: true)
-        let plan = try LaunchPlanner.plan(record, template: template, wake: [.start], context: Self.context()).get()
+        let plan = try LaunchPlanner.plan(record, template: template, wake: [.start], context: Self.context())
+            .get()
         let environment = Set(plan.spec.environment)
-        #expect(environment.isSuperset(of: [
-            "API=b", "SWARM_AGENT_ID=w1", "SWARM_PARENT_ID=boss", "SWARM_DEPTH=2", "SWARM_SLOTS=0",
-            "SWARM_UPSTREAM=fallback", "SWARM_ATTEMPT=2", "SWARM_WAKE=start", "HOME=/w/swarm/agents/w1/home",
-        ]))
-        #expect(!environment.contains("OLD=1") && !environment.contains("API=a") && !environment.contains("HOME=/root"))
+        #expect(
+            environment.isSuperset(of: [
+                "API=b", "SWARM_AGENT_ID=w1", "SWARM_PARENT_ID=boss", "SWARM_DEPTH=2", "SWARM_SLOTS=0",
+                "SWARM_UPSTREAM=fallback", "SWARM_ATTEMPT=2", "SWARM_WAKE=start",
+                "HOME=/w/swarm/agents/w1/home",
+            ]))
+        #expect(
+            !environment.contains("OLD=1") && !environment.contains("API=a")
+                && !environment.contains("HOME=/root"))
         #expect(plan.spec.workingDirectory == "/w/src")
         #expect(plan.confinement == .landlock(abi: 3))
         #expect(plan.spec.writable == ["/w/swarm/agents/w1", "/w/src", "/root/.cache", "/abs"])
-        let off = try LaunchPlanner.plan(record, template: template, wake: [], context: Self.context(confinement: .off)).get()
+        let off = try LaunchPlanner.plan(
+            record, template: template, wake: [], context: Self.context(confinement: .off)
+        ).get()
         #expect(off.spec.writable == nil && off.confinement == .off)
-        let required = LaunchPlanner.plan(record, template: template, wake: [], context: Self.context(confinement: .require, abi: 0))
+        let required = LaunchPlanner.plan(
+            record, template: template, wake: [], context: Self.context(confinement: .require, abi: 0))
         #expect(throws: SwarmError.self) { try required.get() }
     }
 }
@@ -112,7 +122,9 @@ struct ShellOwnerTests {
     @Test(arguments: AlertKind.allCases)
     func heartbeatMDExplainsEveryAlertKind(_ kind: AlertKind) throws {
         let heartbeat = try #require(Scaffold.files.first { $0.path == "HEARTBEAT.md" })
-        #expect(heartbeat.contents.contains("| `\(kind.rawValue)` |"), "HEARTBEAT.md's table lacks \(kind.rawValue)")
+        #expect(
+            heartbeat.contents.contains("| `\(kind.rawValue)` |"),
+            "HEARTBEAT.md's table lacks \(kind.rawValue)")
     }
 }
 

@@ -9,7 +9,8 @@ import Testing
 struct SlurmClientTests {
     func launcher(_ root: String) -> SlurmClient {
         SlurmClient(
-            workspace: Workspace(root: root), swarmExecutable: "/opt/it's here/swarm", arguments: ["--time=5"],
+            workspace: Workspace(root: root), swarmExecutable: "/opt/it's here/swarm",
+            arguments: ["--time=5"],
             environment: [])
     }
 
@@ -25,7 +26,8 @@ struct SlurmClientTests {
     /// Runs `script` with /bin/sh in the agent's folder, as the job would.
     func runScript(_ script: String, in folder: String) throws -> CommandOutput {
         try CommandRunner.run(
-            "/bin/sh", [], environment: ["PATH=/usr/bin:/bin", "SLURM_JOB_ID=4711"], input: Array(script.utf8),
+            "/bin/sh", [], environment: ["PATH=/usr/bin:/bin", "SLURM_JOB_ID=4711"],
+            input: Array(script.utf8),
             workingDirectory: folder)
     }
 
@@ -59,7 +61,10 @@ struct SlurmClientTests {
         try withTemporaryFolder { root in
             let spec = try spec(root, command: "true", writable: ["/srv/a b", "/tmp"])
             let script = launcher(root).script(for: spec, batch: true)
-            #expect(script.contains(#"'/opt/it'\''s here/swarm' confine --write '/srv/a b' --write '/tmp' -- /bin/sh -c 'true'"#))
+            #expect(
+                script.contains(
+                    #"'/opt/it'\''s here/swarm' confine --write '/srv/a b' --write '/tmp' -- /bin/sh -c 'true'"#
+                ))
         }
     }
 
@@ -67,7 +72,10 @@ struct SlurmClientTests {
         try withTemporaryFolder { root in
             let spec = try spec(root, command: "echo hi")
             let command = launcher(root).srunCommand(spec)
-            #expect(command.hasPrefix("exec 'srun' '--quiet' '--job-name=a1' '--chdir=\(spec.workingDirectory)' '--ntasks=1' '--export=ALL' '--time=5' '/bin/sh' '-c' '#!/bin/sh"))
+            #expect(
+                command.hasPrefix(
+                    "exec 'srun' '--quiet' '--job-name=a1' '--chdir=\(spec.workingDirectory)' '--ntasks=1' '--export=ALL' '--time=5' '/bin/sh' '-c' '#!/bin/sh"
+                ))
         }
     }
 

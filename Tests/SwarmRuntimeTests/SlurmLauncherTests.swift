@@ -12,8 +12,13 @@ struct SlurmLauncherTests {
     /// Writes `sbatch` and `scontrol` into `bin`: sbatch prints `sbatchOutput` and exits
     /// `sbatchStatus`; `scontrol ping` says UP or DOWN.
     static func commands(in bin: String, sbatchOutput: String, sbatchStatus: Int, controllerUp: Bool) throws {
-        try write(bin + "/sbatch", "#!/bin/sh\ncat >/dev/null\necho '\(sbatchOutput)' >&\(sbatchStatus == 0 ? 1 : 2)\nexit \(sbatchStatus)\n")
-        try write(bin + "/scontrol", "#!/bin/sh\necho 'Slurmctld(primary) at ctl is \(controllerUp ? "UP" : "DOWN")'\n")
+        try write(
+            bin + "/sbatch",
+            "#!/bin/sh\ncat >/dev/null\necho '\(sbatchOutput)' >&\(sbatchStatus == 0 ? 1 : 2)\nexit \(sbatchStatus)\n"
+        )
+        try write(
+            bin + "/scontrol",
+            "#!/bin/sh\necho 'Slurmctld(primary) at ctl is \(controllerUp ? "UP" : "DOWN")'\n")
         for name in ["sbatch", "scontrol"] { _ = chmodExecutable(bin + "/" + name) }
     }
 
@@ -24,8 +29,10 @@ struct SlurmLauncherTests {
         let files = workspace.agentFiles("a1")
         try FileSystem.makeDirectory(files.directory)
         let spec = LaunchSpec(
-            id: "a1", command: "true", workingDirectory: files.directory, environment: environment, files: files)
-        let client = SlurmClient(workspace: workspace, swarmExecutable: "/bin/true", arguments: [], environment: environment)
+            id: "a1", command: "true", workingDirectory: files.directory, environment: environment,
+            files: files)
+        let client = SlurmClient(
+            workspace: workspace, swarmExecutable: "/bin/true", arguments: [], environment: environment)
         return (SlurmLauncher(client: client, local: LocalLauncher(workspace: workspace)), spec)
     }
 
@@ -41,7 +48,13 @@ struct SlurmLauncherTests {
                 in: bin, sbatchOutput: "sbatch: error: Unable to contact slurm controller (connect failure)",
                 sbatchStatus: 1, controllerUp: false)
             let first = slurm.start(spec, as: .slurm, now: 1_000)
-            #expect(first == .deferred(until: 6_000, reason: "sbatch refused a1: sbatch: error: Unable to contact slurm controller (connect failure)"))
+            #expect(
+                first
+                    == .deferred(
+                        until: 6_000,
+                        reason:
+                            "sbatch refused a1: sbatch: error: Unable to contact slurm controller (connect failure)"
+                    ))
             let notes = slurm.takeNotes()
             #expect(notes.count == 1)
             if case .deferred(let until, _) = slurm.start(spec, as: .slurm, now: 2_000) {
@@ -58,7 +71,9 @@ struct SlurmLauncherTests {
             try Self.commands(in: bin, sbatchOutput: "4711", sbatchStatus: 0, controllerUp: true)
             #expect(slurm.start(spec, as: .slurm, now: 16_000) == .started(.job("4711")))
             #expect(slurm.takeNotes() == [.recovered])
-            #expect(slurm.isHeld("a1", run: Run(launcher: .slurm, handle: .job("4711"))), "a new job counts as held")
+            #expect(
+                slurm.isHeld("a1", run: Run(launcher: .slurm, handle: .job("4711"))),
+                "a new job counts as held")
             #expect(!slurm.isHeld("a1", run: Run(launcher: .local, handle: .process(1))))
         }
     }
@@ -70,7 +85,9 @@ struct SlurmLauncherTests {
             try Self.commands(
                 in: bin, sbatchOutput: "sbatch: error: invalid partition specified: nope", sbatchStatus: 1,
                 controllerUp: true)
-            #expect(slurm.start(spec, as: .slurm, now: 0) == .failed("sbatch refused a1: sbatch: error: invalid partition specified: nope"))
+            #expect(
+                slurm.start(spec, as: .slurm, now: 0)
+                    == .failed("sbatch refused a1: sbatch: error: invalid partition specified: nope"))
             #expect(slurm.takeNotes().isEmpty && slurm.outage == nil)
         }
     }
