@@ -131,8 +131,13 @@ struct IntakeTests {
         case .fifo: #expect(FileSystem.status(kept)?.kind == .fifo)
         case .directory: #expect(FileSystem.status(kept)?.kind == .directory)
         }
-        let alerts = try await ws.alerts("rejected-task")
-        #expect(alerts.contains { $0.message.contains(row.name) && $0.agent == nil }, "\(alerts)")
+        // the alert follows the .error file: wait for it
+        var alerts: [AlertLine] = []
+        let alerted = try await eventually {
+            alerts = try await ws.alerts("rejected-task")
+            return alerts.contains { $0.message.contains(row.name) && $0.agent == nil }
+        }
+        #expect(alerted, "\(alerts)")
 
         try ws.drop(good + ".md", goodTask(good))
         #expect(try await ws.waitForState(good, ["done"]), "\(ws.diagnostics())")
