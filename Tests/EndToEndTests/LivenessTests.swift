@@ -129,7 +129,8 @@ struct LivenessTests {
 
     @Test("a top-level result nobody reads raises orphaned-result; swarm ack marks it read")
     func orphanedResult() async throws {
-        try await withWorkspace { ws in
+        // 10 beats of 200 ms: time enough for `swarm ack` to land first on a loaded machine
+        try await withWorkspace(config: ["orphanAfter": "10"]) { ws in
             try await ws.startDaemon()
             try ws.drop("a.md", TestWorkspace.simTask("unread", [("sim.steps", "1")]))
             try ws.drop("b.md", TestWorkspace.simTask("read", [("sim.steps", "1")]))
