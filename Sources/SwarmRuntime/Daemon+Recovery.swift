@@ -19,7 +19,7 @@ extension Daemon {
             let id = records[index].id
             if records[index].active, runsAsBatchJob(records[index]) {
                 switch slurm.recover(records[index], known: known) {
-                case .adopt(let job, _):
+                case .adopt(let job):
                     records[index].job = job
                     adopted.append((id, Run(launcher: .slurm, handle: .job(job))))
                     continue

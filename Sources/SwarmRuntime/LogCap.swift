@@ -62,11 +62,6 @@ public struct LogCap: Sendable, Equatable {
         return start < end ? start..<end : nil
     }
 
-    /// Trims both logs of an agent (see `apply(to:)`); what is worth logging, in order.
-    public mutating func trim(_ files: AgentFiles) -> [LogCapResult] {
-        look(at: files).results
-    }
-
     /// Trims both logs of an agent, and says how many bytes they hold in all (their sizes, as
     /// seen by the one `lstat` each takes), so that a caller can tell whether they grow.
     public mutating func look(at files: AgentFiles) -> (results: [LogCapResult], bytes: Int64) {

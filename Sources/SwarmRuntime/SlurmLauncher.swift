@@ -20,8 +20,8 @@ enum JobReport: Equatable {
 
 /// How a batch run recorded in meta.json stands after a restart.
 enum RecoveredJob: Equatable {
-    /// It still runs (or waits in Slurm's queue): watch it again.
-    case adopt(job: String, held: Bool)
+    /// It still runs (or waits in Slurm's queue, noted in `held`): watch it again.
+    case adopt(job: String)
     /// It ended while no daemon watched.
     case ended(job: String, status: ExitStatus?, problem: String?)
     /// No job of it is known: judge it as a run that never started.
@@ -239,9 +239,9 @@ struct SlurmLauncher: AgentLauncher {
             return .ended(job: job, status: recorded, problem: problem)
         case .held?:
             held.insert(record.id)
-            return .adopt(job: job, held: true)
+            return .adopt(job: job)
         default:
-            return .adopt(job: job, held: false)
+            return .adopt(job: job)
         }
     }
 

@@ -149,7 +149,7 @@ struct LogCapTests {
             #expect(link(folder + "/precious", folder + "/stderr.log") == 0)
             #expect(cap.apply(to: folder + "/stderr.log") == .untouched)
             #expect(try FileSystem.extents(folder + "/precious").count == 1)
-            #expect(cap.trim(AgentFiles(folder)).isEmpty)
+            #expect(cap.look(at: AgentFiles(folder)).results.isEmpty)
         }
     }
 
@@ -167,7 +167,7 @@ struct LogCapTests {
             #expect(cap.apply(to: files.stdout, punch: refuse) == .unsupported(path: files.stdout))
             #expect(cap.unsupported)
             #expect(cap.apply(to: files.stderr, punch: refuse) == .untouched)
-            #expect(cap.trim(files).isEmpty)
+            #expect(cap.look(at: files).results.isEmpty)
             #expect(punches == 1, "after the first refusal nothing is tried")
             #expect(LogCapResult.unsupported(path: files.stdout).description.contains("cannot punch holes"))
         }
