@@ -44,6 +44,7 @@ extension AgentRecord {
         if let deliveredAt { o["deliveredAt"] = .integer(deliveredAt) }
         o["consumed"] = .bool(consumed)
         if let confinement { o["confinement"] = .string(confinement.description) }
+        if let git { o["git"] = git.json }
         if let tokenBudget { o["tokenBudget"] = .integer(tokenBudget) }
         if let costBudget { o["costBudget"] = .number(costBudget) }
         o["tokensUsed"] = .integer(totalTokens)
@@ -96,6 +97,7 @@ extension AgentRecord {
         deliveredAt = value["deliveredAt"]?.intValue
         consumed = value["consumed"]?.boolValue ?? false
         confinement = value["confinement"]?.stringValue.flatMap(RunConfinement.init)
+        git = value["git"].flatMap(GitBinding.init(json:))
         tokenBudget = value["tokenBudget"]?.intValue
         costBudget = value["costBudget"]?.doubleValue
         runTokens = value["runTokens"]?.intValue ?? 0

@@ -146,6 +146,8 @@ public struct AgentRecord: Sendable, Equatable {
     /// How the last run was confined: `landlock:ABI`, `off` (swarm.json), `none` (no Landlock
     /// in the kernel); nil before the first run.
     public var confinement: RunConfinement?
+    /// The repository the agent works on in a worktree of its own, if any.
+    public var git: GitBinding?
 
     public init(
         id: String, parent: String?, depth: Int, kind: AgentKind, role: String, template: String,

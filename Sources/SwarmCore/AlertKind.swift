@@ -21,6 +21,7 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable, CustomStringConv
     case diskFull = "disk-full"
     case writeFailed = "write-failed"
     case diskRecovered = "disk-recovered"
+    case mergeKept = "merge-kept"
 
     /// The kind's word, as alerts.jsonl writes it.
     public var description: String { rawValue }

@@ -12,6 +12,10 @@ public enum FailureKind: String, Sendable, CaseIterable {
     case upstream
     /// The agent ran over its token or cost budget.
     case budget
+    /// Its branch conflicts with the branch it merges into.
+    case conflict
+    /// The merged tree failed the `verify:` command.
+    case verify
 }
 
 /// What to do after a failure of some kind.
@@ -79,10 +83,11 @@ public struct FailurePolicy: Sendable, Equatable {
     }
 
     /// exit -> retry 2, contract -> retry 2, killed -> retry 1, error -> dead-letter,
-    /// upstream -> retry 5, budget -> dead-letter; backoff 500ms..30s.
+    /// upstream -> retry 5, budget -> dead-letter, conflict -> retry 2, verify -> retry 1;
+    /// backoff 500ms..30s.
     public static let standard = FailurePolicy(actions: [
         .exit: .retry(2), .contract: .retry(2), .killed: .retry(1), .error: .deadLetter,
-        .upstream: .retry(5), .budget: .deadLetter,
+        .upstream: .retry(5), .budget: .deadLetter, .conflict: .retry(2), .verify: .retry(1),
     ])
 
     /// The action for `kind`: this policy's, else the standard one.

@@ -62,7 +62,7 @@ public enum TemplateParser {
     public static let knownKeys =
         ["kind", "command", "workdir", "slots", "contract"]
         + FailureKind.allCases.map { "on." + $0.rawValue }
-        + ["backoff", "acceptance", "upstream", "writes", "home", "launcher"]
+        + ["backoff", "acceptance", "upstream", "writes", "home", "launcher", "repo", "base", "setup", "verify"]
     /// Keys that may repeat.
     public static let listKeys: Set<String> = ["acceptance", "writes"]
 

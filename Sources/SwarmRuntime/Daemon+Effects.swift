@@ -90,10 +90,15 @@ extension Daemon {
         }
         contracts[id] = template.contract
         if wake == [.start] { archivePreviousResult(record) }
+        let worktree: WorktreeGrant?
+        switch prepareWorktree(record, wake: wake) {
+        case .success(let grant): worktree = grant
+        case .failure(let error): return .startFailed(id: id, reason: error.message)
+        }
         watchAgent(id)
         let kind = launcherKind(for: template)
         let plan: LaunchPlan
-        switch LaunchPlanner.plan(record, template: template, wake: wake, context: context) {
+        switch LaunchPlanner.plan(record, template: template, wake: wake, context: context, worktree: worktree) {
         case .success(let made): plan = made
         case .failure(let error): return .startFailed(id: id, reason: error.message)
         }
@@ -237,8 +242,11 @@ extension Daemon {
         if let usage = UsageReader.usage(of: result, files: files) {
             feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
         }
+        let landed = outcome == .succeeded ? landResult(id, result: result) : nil
+        if let landed { outcome = landed.outcome }
         feed(.exited(id: id, outcome: outcome))
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
+        if let landed { afterLanding(id, landed) }
     }
 
     /// The launcher that stops runs of `kind`.
@@ -270,6 +278,7 @@ extension Daemon {
             } else {
                 object["reason"] = .string(child.reason ?? "")
             }
+            if let merge = mergeReport(of: child.id) { object["merge"] = merge }
             list.append(.object(object))
         }
         var summary = JSONObject()

@@ -6,7 +6,9 @@ import SwarmSystem
 /// apply HEARTBEAT.md's rules.
 extension Daemon {
     /// Files the runtime itself writes in an agent's folder: their changes are no sign of life.
-    static let runtimeFiles: Set<String> = ["meta.json", "task.md", "children.json", "slurm-job"]
+    static let runtimeFiles: Set<String> = [
+        "meta.json", "task.md", "children.json", "slurm-job", "merge.json", "verify.log", "verify", "setup.log",
+    ]
     /// Entries of an agent's folder whose times one beat looks at, at most (the first ones the
     /// folder lists): with the listing and the three files of the first signs, a beat costs an
     /// agent at most 36 metadata operations (plus reading what progress.md gained), however

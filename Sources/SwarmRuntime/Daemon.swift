@@ -66,6 +66,8 @@ public final class Daemon {
     /// each running agent's logs are looked at next.
     var logCap: LogCap
     var logChecks = LogCheckSchedule()
+    /// Agents' worktrees and the merges of their branches.
+    let codeFanIn: CodeFanIn
 
     /// The poll interval used when the kernel runs out of inotify watches.
     static let degradedPoll: Millis = 1_000
@@ -125,7 +127,9 @@ public final class Daemon {
         self.context = LaunchContext(
             workspace: workspace, config: config, baseEnvironment: baseEnvironment, landlockABI: landlockABI,
             home: inherited["HOME"])
-        self.intake = Intake(workspace: workspace)
+        let git = Git(environment: baseEnvironment)
+        self.intake = Intake(workspace: workspace, git: git)
+        self.codeFanIn = CodeFanIn(workspace: workspace, git: git)
         let local = LocalLauncher(workspace: workspace)
         self.local = local
         let override = inherited["SWARM_LAUNCHER"].flatMap { $0.isEmpty ? nil : $0 }

@@ -15,13 +15,16 @@ struct PreparedTask: Sendable {
 struct Intake: Sendable {
     let workspace: Workspace
     var catalog: Catalog
+    /// Runs git for the checks of `repo:` and `base:`.
+    let git: Git
 
     /// Largest task file accepted, in bytes.
     static let taskLimit = 1 << 20
 
-    init(workspace: Workspace) {
+    init(workspace: Workspace, git: Git) {
         self.workspace = workspace
         self.catalog = Catalog(workspace: workspace)
+        self.git = git
     }
 
     /// True for names intake leaves alone: dotfiles, editors' temporary files, and names that
@@ -119,6 +122,9 @@ struct Intake: Sendable {
             record.preferredUpstream = template.upstream
             record.tokenBudget = task.tokenBudget
             record.costBudget = task.costBudget
+            record.git = try RepoBinding.resolve(
+                task: task, template: template, parent: parent, workspace: workspace, git: git
+            ).get()
             let values = Brief.values(
                 record: record, task: task, template: template, role: role, sharedRules: shared,
                 workspace: workspace)

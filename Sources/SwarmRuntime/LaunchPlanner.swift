@@ -27,13 +27,18 @@ struct LaunchPlan: Sendable {
 /// No file is touched here.
 enum LaunchPlanner {
     /// The plan for one run of `record` woken for `wake`, or why it cannot run.
+    /// With a `worktree`, the run works there instead of the template's `workdir`, and may
+    /// write what a commit in it needs.
     static func plan(
-        _ record: AgentRecord, template: Template, wake: [WakeReason], context: LaunchContext
+        _ record: AgentRecord, template: Template, wake: [WakeReason], context: LaunchContext,
+        worktree: WorktreeGrant? = nil
     ) -> Result<LaunchPlan, SwarmError> {
         let files = context.workspace.agentFiles(record.id)
         let upstream = record.upstream.flatMap { context.config.upstream(named: $0) }
-        let workdir = template.workdir.map { resolve($0, root: context.workspace.root) }
-        let granted = (workdir.map { [$0] } ?? []) + template.writes.map { grantedPath($0, context: context) }
+        let workdir = worktree?.folder ?? template.workdir.map { resolve($0, root: context.workspace.root) }
+        let granted =
+            (worktree?.writable ?? workdir.map { [$0] } ?? [])
+            + template.writes.map { grantedPath($0, context: context) }
         let confinement: RunConfinement
         let writable: [String]?
         switch (context.config.confinement, context.landlockABI) {
@@ -47,6 +52,10 @@ enum LaunchPlanner {
             (confinement, writable) = (.landlock(abi: context.landlockABI), [files.directory] + granted)
         }
         var environment = environment(for: record, wake: wake, upstream: upstream, context: context)
+        if let worktree {
+            environment.append("SWARM_WORKTREE=" + worktree.folder)
+            environment.append("SWARM_BRANCH=" + GitBinding.branch(of: record.id))
+        }
         let privateHome = template.privateHome ? files.directory + "/home" : nil
         if let privateHome {
             // a HOME of its own; the XDG folders fall back to it (TMPDIR is private already)

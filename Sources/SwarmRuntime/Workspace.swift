@@ -100,6 +100,8 @@ public struct AgentFiles: Sendable, Equatable {
     public var exitStatus: String { directory + "/exit-status" }
     /// Written by a Slurm job step started with srun: the id of its job.
     public var slurmJob: String { directory + "/slurm-job" }
+    /// Runtime-owned: how the agent's branch last landed (code fan-in through git).
+    public var mergeReport: String { directory + "/merge.json" }
 }
 
 /// An error a person reads: what happened and what to do. Printed as `swarm: <message>`.

@@ -816,7 +816,7 @@ Write it with `swarm result` once every child has settled. It must fit this cont
 # so log in with ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in the daemon's environment.
 kind: worker
 home: private
-command: claude -p --output-format stream-json --verbose --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Edit,Write,Glob,Grep" < task.md
+command: claude -p --output-format stream-json --verbose --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Edit,Write,Glob,Grep" < "$SWARM_AGENT_DIR/task.md"
 contract: {"summary": "string", "files": ["string"], "checked": "string", "notes?": "string"}
 acceptance: results.json lists in files every file you created or changed, relative to the workspace root
 acceptance: checked says how you verified the work (the command you ran and what it printed)
@@ -883,7 +883,7 @@ allowed):
 # writes its own folder (notes.md, spawn requests).
 kind: orchestrator
 home: private
-command: { cat task.md; printf '\n\nThis run: woken by %s (attempt %s).\n' "$SWARM_WAKE" "$SWARM_ATTEMPT"; } | claude -p --output-format stream-json --verbose --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Write,Edit,Glob,Grep"
+command: { cat "$SWARM_AGENT_DIR/task.md"; printf '\n\nThis run: woken by %s (attempt %s).\n' "$SWARM_WAKE" "$SWARM_ATTEMPT"; } | claude -p --output-format stream-json --verbose --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Write,Edit,Glob,Grep"
 slots: 4                    # subtree budget unless the task sets slots:
 contract: {"summary": "string", "done": ["string"], "failed": ["string"], "notes?": "string"}
 acceptance: every child has settled before you write your result
@@ -976,7 +976,7 @@ Your result must fit this contract:
 # (Codex writes ~/.codex), so give codex exec its key as CODEX_API_KEY in the environment.
 kind: worker
 home: private
-command: codex exec --json --sandbox workspace-write --skip-git-repo-check -C "$SWARM_ROOT" - < task.md
+command: codex exec --json --sandbox workspace-write --skip-git-repo-check -C "${SWARM_WORKTREE:-$SWARM_ROOT}" - < "$SWARM_AGENT_DIR/task.md"
 contract: {"summary": "string", "files": ["string"], "checked": "string", "notes?": "string"}
 acceptance: results.json lists in files every file you created or changed, relative to the workspace root
 acceptance: checked says how you verified the work (the command you ran and what it printed)
@@ -1040,7 +1040,7 @@ allowed):
 #   echo '{"status": "ok"}' > results.json
 # or the run counts as a failed attempt. Without a contract any JSON object is accepted.
 kind: worker
-command: /bin/sh task.md
+command: /bin/sh "$SWARM_AGENT_DIR/task.md"
 on.exit: retry 1
 on.killed: retry 1
 on.error: dead-letter

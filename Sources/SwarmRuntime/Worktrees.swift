@@ -1,0 +1,151 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// The agents' worktrees: each agent on a repository works in `agents/<id>/worktree` on
+/// branch `swarm/<id>`. Nothing here touches the user's checkout: a worktree is created from a
+/// commit, and the user's index, files and checked-out branch are never written.
+struct Worktrees: Sendable {
+    let workspace: Workspace
+    let git: Git
+    /// How long a template's `setup:` command may run.
+    static let setupTimeout: Millis = 600_000
+    /// The file of a repository that lists untracked files to copy into each worktree.
+    static let includeFile = ".worktreeinclude"
+
+    /// The worktree folder of agent `id`.
+    func path(of id: String) -> String { workspace.agentFiles(id).directory + "/worktree" }
+
+    /// Makes agent `id`'s worktree ready for a run and returns its folder. The first run
+    /// creates it (branch `swarm/<id>` from the binding's base; the files `.worktreeinclude`
+    /// lists copied in; `setup` run in it); a later run reuses it. A run after a conflict
+    /// starts again on top of the target's new head (`restart`), the previous work kept in
+    /// the branch's reflog.
+    func prepare(_ id: String, binding: GitBinding, setup: String?, restartOnTarget: Bool) throws(GitError)
+        -> String
+    {
+        let folder = path(of: id)
+        let branch = GitBinding.branch(of: id)
+        if FileSystem.exists(folder + "/.git") {
+            if restartOnTarget, let target = binding.target {
+                try git.check(["reset", "--hard", "--quiet", "refs/heads/" + target], in: folder)
+                try git.check(["clean", "-fdq"], in: folder)
+                copyIncluded(from: binding.repo, to: folder)
+            }
+            return folder
+        }
+        // a folder left by a crash halfway through `worktree add`, or a stale registration
+        _ = try? git.run(["worktree", "prune"], in: binding.repo)
+        if FileSystem.exists(folder) { try? FileSystem.removeTree(folder) }
+        if try git.commit("refs/heads/" + branch, in: binding.repo) != nil {
+            try git.check(["worktree", "add", "--quiet", folder, branch], in: binding.repo)
+        } else {
+            guard let start = try git.commit(binding.base, in: binding.repo) else {
+                throw GitError(
+                    "the base \(binding.base) of \(id) no longer names a commit of \(binding.repo); "
+                        + "recreate it, or swarm retry a task with another base:")
+            }
+            try git.check(["worktree", "add", "--quiet", "-b", branch, folder, start], in: binding.repo)
+        }
+        copyIncluded(from: binding.repo, to: folder)
+        if let setup, !setup.isEmpty { try runSetup(setup, id: id, in: folder) }
+        return folder
+    }
+
+    /// Copies what the repository's `.worktreeinclude` lists (one path per line, relative to
+    /// the repository; `#` comments) from the user's checkout into `folder`, when it exists
+    /// there and is a regular file inside the repository.
+    private func copyIncluded(from repo: String, to folder: String) {
+        guard let bytes = try? FileSystem.readFile(repo + "/" + Self.includeFile, limit: 64 << 10) else { return }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let name = line.withoutBlanksAtEnds
+            guard !name.isEmpty, !name.hasPrefix("#"), !name.hasPrefix("/"),
+                !name.split(separator: "/").contains("..")
+            else { continue }
+            guard FileSystem.status(repo + "/" + name)?.kind == .regular,
+                let content = try? FileSystem.readFile(repo + "/" + name, limit: 16 << 20)
+            else { continue }
+            if let slash = name.lastIndex(of: "/") {
+                try? FileSystem.makeDirectory(folder + "/" + name[..<slash])
+            }
+            try? FileSystem.writeAtomically(folder + "/" + name, content)
+        }
+    }
+
+    /// Runs the template's `setup:` command in the new worktree; its output goes to
+    /// `setup.log` in the agent's folder.
+    private func runSetup(_ command: String, id: String, in folder: String) throws(GitError) {
+        let log = workspace.agentFiles(id).directory + "/setup.log"
+        let output: CommandOutput
+        do {
+            output = try CommandRunner.run(
+                "/bin/sh", ["-c", command], environment: git.environment, workingDirectory: folder,
+                timeoutMilliseconds: Self.setupTimeout)
+        } catch {
+            throw GitError("setup: \(command) cannot be run: \(error)")
+        }
+        try? FileSystem.writeAtomically(log, output.stdout + output.stderr)
+        guard output.succeeded else {
+            let how = output.status.map(ResultReader.describeExit) ?? "took too long"
+            throw GitError(
+                "setup: \(command) failed in the worktree (\(how)): \(output.complaint); see \(log)")
+        }
+    }
+
+    /// Commits what the agent left uncommitted in its worktree, as `swarm <id>`, with
+    /// `message`. Returns the branch's head afterwards.
+    @discardableResult
+    func commitLeftovers(_ id: String, message: String, repo: String) throws(GitError) -> String {
+        let folder = path(of: id)
+        let branch = GitBinding.branch(of: id)
+        guard FileSystem.exists(folder + "/.git") else {
+            guard let head = try git.commit("refs/heads/" + branch, in: repo) else {
+                throw GitError("the worktree of \(id) (\(folder)) and its branch \(branch) are gone")
+            }
+            return head
+        }
+        let status = try git.run(["status", "--porcelain"], in: folder)
+        if status.succeeded, !status.stdout.isEmpty {
+            try git.check(["add", "-A"], in: folder)
+            try git.check(
+                ["commit", "--quiet", "--no-verify", "-F", "-"], in: folder, identity: "swarm " + id,
+                input: Array(message.utf8))
+        }
+        return try git.check(["rev-parse", "HEAD"], in: folder)
+    }
+
+    /// Removes agent `id`'s worktree (its branch stays).
+    func remove(_ id: String, repo: String) {
+        let folder = path(of: id)
+        guard FileSystem.exists(folder) else { return }
+        if (try? git.run(["worktree", "remove", "--force", folder], in: repo))?.succeeded != true {
+            try? FileSystem.removeTree(folder)
+            _ = try? git.run(["worktree", "prune"], in: repo)
+        }
+    }
+
+    /// What a confined run of agent `id` may write besides its folder so that a commit in its
+    /// worktree works: the repository's object store, the branches and reflogs under
+    /// `swarm/`, and the worktree's own admin folder. Nothing else of the repository.
+    func writablePaths(_ id: String, repo: String) -> [String] {
+        let folder = path(of: id)
+        guard let common = try? git.check(["rev-parse", "--path-format=absolute", "--git-common-dir"], in: folder),
+            let own = try? git.check(["rev-parse", "--path-format=absolute", "--git-dir"], in: folder)
+        else { return [] }
+        for directory in [common + "/refs/heads/swarm", common + "/logs/refs/heads/swarm"] {
+            try? FileSystem.makeDirectory(directory)
+        }
+        return [common + "/objects", common + "/refs/heads/swarm", common + "/logs/refs/heads/swarm", own]
+            .filter(FileSystem.exists)
+    }
+}
+
+extension Substring {
+    /// The text without spaces, tabs and carriage returns at either end.
+    fileprivate var withoutBlanksAtEnds: String {
+        var s = self
+        while let first = s.first, first.isWhitespace { s = s.dropFirst() }
+        while let last = s.last, last.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
