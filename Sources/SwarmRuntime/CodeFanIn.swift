@@ -54,7 +54,9 @@ struct CodeFanIn: Sendable {
     /// failed check, a note with the reason (the paths and the sibling, or the check's log).
     static func brief(_ current: String, lastFailure: String?, kind: FailureKind?) -> String {
         var brief = current
-        if let range = brief.firstRange(of: "\n" + noteMarker) { brief = String(brief[..<range.lowerBound]) + "\n" }
+        if let range = brief.firstRange(of: "\n" + noteMarker) {
+            brief = String(brief[..<range.lowerBound]).trimmingTrailingNewlines() + "\n"
+        }
         guard let lastFailure, kind == .conflict || kind == .verify else { return brief }
         let advice =
             kind == .conflict

@@ -44,7 +44,7 @@ enum MergeStatus: Sendable, Equatable {
         case .verifyFailed(let target, let command, let exit, let log):
             return .failed(
                 .verify,
-                reason: "verify: \(command) failed (\(exit)) on the merge of \(branch) into \(target); "
+                reason: "the check `\(command)` failed (\(exit)) on the merge of \(branch) into \(target); "
                     + "last lines:\n\(log)")
         }
     }

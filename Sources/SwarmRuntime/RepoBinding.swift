@@ -5,7 +5,8 @@ import SwarmSystem
 /// Intake's part of code fan-in: which repository a task works on (task key `repo:`, else
 /// its template's, else its parent's) and where its branch starts (`base:`, else the
 /// repository's HEAD; a child of an orchestrator on the same repository starts from the
-/// parent's branch and merges back into it). Every check that can be made before the agent
+/// parent's branch and merges back into it, with the parent's `setup:` and `verify:` unless it
+/// names its own). Every check that can be made before the agent
 /// exists is made here, so that a bad task is refused with a reason instead of failing later.
 enum RepoBinding {
     /// The binding of a task, nil when it names no repository, or why it cannot be taken.
@@ -16,9 +17,11 @@ enum RepoBinding {
         let value = { (key: String) in (task.value(key) ?? templateValue(key)).flatMap { $0.isEmpty ? nil : $0 } }
         return bind(task: task, template: template, parent: parent, workspace: workspace, git: git).map {
             $0.map { found in
+                // a child merging into its parent's branch keeps the parent's setup and check
+                let inherited = found.target != nil ? parent?.git : nil
                 var binding = found
-                binding.setup = value("setup")
-                binding.verify = value("verify")
+                binding.setup = value("setup") ?? inherited?.setup
+                binding.verify = value("verify") ?? inherited?.verify
                 return binding
             }
         }

@@ -41,7 +41,7 @@ struct IntakeIgnoreTests {
     @Test("a claim makes the claimed folder, keeps a name taken there, and finds a gone file gone")
     func claim() throws {
         try withTemporaryFolder { folder in
-            let intake = Intake(workspace: Workspace(root: folder))
+            let intake = Intake(workspace: Workspace(root: folder), git: Git(environment: []))
             let inbox = folder + "/inbox"
             try FileSystem.makeDirectory(inbox)
             try write(inbox + "/a.md", "first")
