@@ -43,6 +43,21 @@ public enum CommandTable {
             "logs", "swarm logs ID [--follow]", "an agent's progress, stdout and stderr",
             flags: ["--follow"], positionals: 1...1),
         CommandSpec(
+            "diff", "swarm diff ID", "what an agent changed on its branch, against where its work started",
+            positionals: 1...1,
+            details: "For an agent whose task or template names repo:. Prints git's diff of swarm/ID against the commit its current attempt started from (after a conflict, the target's head it was reset to)."),
+        CommandSpec(
+            "merge", "swarm merge ID", "merge a done agent's kept result into its parent's branch",
+            positionals: 1...1,
+            details: "The same merge the runtime makes: git merge-tree, the verify: check in a temporary worktree, then a compare-and-swap of the target branch. Refused (exit 1) while the target is checked out in a worktree swarm does not own, with what to run instead."),
+        CommandSpec(
+            "pr", "swarm pr ID", "open a pull request of an agent's branch with gh",
+            positionals: 1...1,
+            details: "Runs gh pr create --head swarm/ID (with --base set to the parent's branch for a child) in the repository. gh must be on PATH and logged in, and the branch pushed where gh looks; without gh it exits 1 saying so."),
+        CommandSpec(
+            "gc", "swarm gc", "remove settled agents' worktrees and the branches of merged agents",
+            details: "A branch is deleted only when its agent is done and the branch is contained in its target; a branch of a task from the inbox is its result and stays."),
+        CommandSpec(
             "check", "swarm check [--json]", "validate roles, templates and swarm.json, with file and line",
             flags: ["--json"]),
         CommandSpec(

@@ -24,23 +24,35 @@ enum StatusCommand {
             return
         }
         let colour = Output.colourEnabled(context.environment)
-        let header = [
-            "ID", "STATE", "ROLE", "KIND", "DEPTH", "SLOTS", "TRIES", "PID", "CONFINED", "OUT",
-            "LAST PROGRESS", "STATUS",
-        ]
-        let rows = summaries.map { s -> [String] in
+        // the BRANCH column only when an agent works on a repository
+        let branches = summaries.contains { $0.branch != nil }
+        let header =
             [
+                "ID", "STATE", "ROLE", "KIND", "DEPTH", "SLOTS", "TRIES", "PID", "CONFINED", "OUT",
+                "LAST PROGRESS",
+            ] + (branches ? ["BRANCH"] : []) + ["STATUS"]
+        let rows = summaries.map { s -> [String] in
+            var row: [String] = [
                 s.id, s.state, s.role, s.kind, String(s.depth),
                 s.kind == "orchestrator" ? String(s.slots) : "-",
                 String(s.attempts), s.pid.map(String.init) ?? s.job.map { "job " + $0 } ?? "-",
                 s.confinement ?? "-", s.outputs.map(String.init) ?? "-",
                 s.lastProgress.map(shortTime) ?? "-",
-                String((s.reason ?? s.status ?? s.jobState.map { "Slurm: " + $0 } ?? "").prefix(60)),
             ]
+            if branches { row.append(branchCell(s)) }
+            let status: String = s.reason ?? s.status ?? s.jobState.map { "Slurm: " + $0 } ?? ""
+            row.append(String(status.prefix(60)))
+            return row
         }
         Output.print(
             Table.render(
                 header: header, rows: rows, colour: colour ? { row in StateColour.code(row[1]) } : nil))
+    }
+
+    /// `swarm/<id>@<first 8 of its head>`, or `-`.
+    static func branchCell(_ s: AgentSummary) -> String {
+        guard let branch = s.branch else { return "-" }
+        return branch + "@" + String(s.head?.prefix(8) ?? "?")
     }
 
     static func shortTime(_ iso: String) -> String {

@@ -43,7 +43,8 @@ struct TopScreen {
             let text = orchestrators.map { "\($0.holder) \(gauge($0.used, $0.total))" }.joined(separator: "  ")
             lines.append(clip("budgets: " + text, columns))
         }
-        let header = pad("ID", 24) + pad("ROLE", 10) + pad("STATE", 12) + pad("AGE", 7) + pad("QUIET", 7) + pad("OUT", 5) + "LAST STATUS"
+        let branches = records.contains { $0.git != nil }
+        let header = pad("ID", 24) + pad("ROLE", 10) + pad("STATE", 12) + pad("AGE", 7) + pad("QUIET", 7) + pad("OUT", 5) + (branches ? pad("BRANCH", 26) : "") + "LAST STATUS"
         lines.append(clip(header, columns))
         let order = ordered(records)
         let room = max(1, rows - lines.count - 5)
@@ -62,7 +63,9 @@ struct TopScreen {
                 : (r.state.isSettled && r.state != .done
                     ? r.lastFailure ?? "" : progress?.status ?? r.jobState.map { "Slurm: " + $0 } ?? "")
             var line = pad(String(repeating: "  ", count: item.level) + r.id, 24) + pad(r.role, 10) + pad(r.state.rawValue, 12)
-            line += pad(age(now - r.createdAt), 7) + pad(quiet, 7) + pad(progress?.outputs.map(String.init) ?? "-", 5) + status
+            line += pad(age(now - r.createdAt), 7) + pad(quiet, 7) + pad(progress?.outputs.map(String.init) ?? "-", 5)
+            if branches { line += pad(StatusView.branchLabel(r) ?? "-", 26) }
+            line += status
             line = clip(line, columns)
             if index == selected { line = colour ? "\u{1B}[7m" + line + "\u{1B}[0m" : "> " + String(line.dropFirst(2)) }
             else if colour, let code = StateColour.code(r.state.rawValue) { line = "\u{1B}[\(code)m" + line + "\u{1B}[0m" }

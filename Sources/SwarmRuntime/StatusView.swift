@@ -30,6 +30,11 @@ public struct AgentSummary: Sendable, Equatable {
     public var reason: String?
     public var created: String
     public var finished: String?
+    /// The repository of an agent that works in a worktree, its branch and the branch's head
+    /// (read from the repository), or nil.
+    public var repo: String?
+    public var branch: String?
+    public var head: String?
 
     public init(_ r: AgentRecord, workspace: Workspace, progress: ProgressLine?) {
         id = r.id
@@ -55,6 +60,9 @@ public struct AgentSummary: Sendable, Equatable {
         reason = r.state == .done ? nil : r.lastFailure
         created = Timestamp.iso8601(milliseconds: r.createdAt)
         finished = r.finishedAt.map { Timestamp.iso8601(milliseconds: $0) }
+        repo = r.git?.repo
+        branch = r.git.map { _ in GitBinding.branch(of: r.id) }
+        head = r.git.flatMap { BranchHead.read(repo: $0.repo, branch: GitBinding.branch(of: r.id)) }
     }
 
     /// The summary as a JSON object; every field is present (null when unknown).
@@ -85,6 +93,9 @@ public struct AgentSummary: Sendable, Equatable {
         o["reason"] = text(reason)
         o["created"] = .string(created)
         o["finished"] = text(finished)
+        o["repo"] = text(repo)
+        o["branch"] = text(branch)
+        o["head"] = text(head)
         return .object(o)
     }
 }
@@ -113,6 +124,13 @@ public enum StatusView {
         var start = end
         while start > bytes.startIndex, bytes[start - 1] != 0x0A { start -= 1 }
         return ProgressLine.parse(String(decoding: bytes[start..<end], as: UTF8.self))
+    }
+
+    /// `swarm/<id>@<first 8 of its head>` for an agent that works on a repository, else nil.
+    public static func branchLabel(_ record: AgentRecord) -> String? {
+        guard let git = record.git else { return nil }
+        let branch = GitBinding.branch(of: record.id)
+        return branch + "@" + String(BranchHead.read(repo: git.repo, branch: branch)?.prefix(8) ?? "?")
     }
 
     public static func summaries(_ records: [AgentRecord], workspace: Workspace) -> [AgentSummary] {

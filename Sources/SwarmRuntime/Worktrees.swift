@@ -16,6 +16,10 @@ struct Worktrees: Sendable {
     /// The worktree folder of agent `id`.
     func path(of id: String) -> String { workspace.agentFiles(id).directory + "/worktree" }
 
+    /// The ref that holds where agent `id`'s current work started (`swarm diff` compares
+    /// against it); agents cannot write it.
+    static func baseRef(of id: String) -> String { "refs/swarm/base/" + id }
+
     /// Makes agent `id`'s worktree ready for a run and returns its folder. The first run
     /// creates it (branch `swarm/<id>` from the binding's base; the files `.worktreeinclude`
     /// lists copied in; `setup` run in it); a later run reuses it. A run after a conflict
@@ -30,6 +34,7 @@ struct Worktrees: Sendable {
             if restartOnTarget, let target = binding.target {
                 try git.check(["reset", "--hard", "--quiet", "refs/heads/" + target], in: folder)
                 try git.check(["clean", "-fdq"], in: folder)
+                try git.check(["update-ref", Self.baseRef(of: id), "refs/heads/" + target], in: binding.repo)
                 copyIncluded(from: binding.repo, to: folder)
             }
             return folder
@@ -45,6 +50,7 @@ struct Worktrees: Sendable {
                     "the base \(binding.base) of \(id) no longer names a commit of \(binding.repo); "
                         + "recreate it, or swarm retry a task with another base:")
             }
+            try git.check(["update-ref", Self.baseRef(of: id), start], in: binding.repo)
             try git.check(["worktree", "add", "--quiet", "-b", branch, folder, start], in: binding.repo)
         }
         copyIncluded(from: binding.repo, to: folder)
