@@ -89,6 +89,8 @@ enum MergeStatus: Sendable, Equatable {
 struct MergeQueue: Sendable {
     let workspace: Workspace
     let git: Git
+    /// Keeps an orchestrator's worktree in step with its branch as merges move it.
+    var worktrees: Worktrees { Worktrees(workspace: workspace, git: git) }
     /// How long a `verify:` command may run.
     static let verifyTimeout: Millis = 1_800_000
     /// Lines of a failed check's output kept in the failure's reason.
@@ -137,9 +139,13 @@ struct MergeQueue: Sendable {
             {
                 return failure
             }
+            let holders = try ownedCheckouts(of: target, repo: repo)
+            for holder in holders { worktrees.willMove(holder, from: old) }
             let moved = try git.run(["update-ref", "refs/heads/" + target, commit, old], in: repo)
             guard moved.succeeded else { continue }
-            try bringAlong(target, from: old, to: commit, repo: repo)
+            // the parent's worktree follows; what cannot follow now is owed (its marker) and
+            // done before that worktree is used or committed again
+            for holder in holders { try? worktrees.resync(holder) }
             return .merged(commit: commit, target: target)
         }
         throw GitError("\(target) kept moving while \(branch) was merged into it; the merge is tried again")
@@ -159,13 +165,10 @@ struct MergeQueue: Sendable {
         return real.hasPrefix(agents + "/") && real.hasSuffix("/worktree")
     }
 
-    /// A runtime-owned worktree with `branch` checked out (an orchestrator's) is brought from
-    /// `old` to `new`, so that it shows the merge instead of appearing to undo it.
-    private func bringAlong(_ branch: String, from old: String, to new: String, repo: String) throws(GitError) {
-        let holders = GitText.worktrees(try git.check(["worktree", "list", "--porcelain"], in: repo))
-        for holder in holders where holder.branch == branch && isOwned(holder.path) {
-            _ = try git.run(["read-tree", "-m", "-u", old, new], in: holder.path)
-        }
+    /// The runtime-owned worktrees (an orchestrator's) that have `branch` checked out.
+    private func ownedCheckouts(of branch: String, repo: String) throws(GitError) -> [String] {
+        GitText.worktrees(try git.check(["worktree", "list", "--porcelain"], in: repo))
+            .filter { $0.branch == branch && isOwned($0.path) }.map(\.path)
     }
 
     /// The agents whose commits on the target (since the agent's branch left it) changed

@@ -20,6 +20,40 @@ struct Worktrees: Sendable {
     /// against it); agents cannot write it.
     static func baseRef(of id: String) -> String { "refs/swarm/base/" + id }
 
+    /// Runtime-owned, beside a worktree whose branch the merge queue moves: the commit that
+    /// worktree's index and files show, until they are brought to the branch's head.
+    static func syncMarker(of folder: String) -> String { folder + ".synced" }
+
+    /// Before the merge queue moves the branch checked out in the runtime-owned worktree
+    /// `folder` away from `old`: notes `old` (unless an earlier move is still owed), so that a
+    /// crash before `resync` cannot make the worktree look as if it undid the merge.
+    func willMove(_ folder: String, from old: String) {
+        let marker = Self.syncMarker(of: folder)
+        guard !FileSystem.exists(marker) else { return }
+        try? FileSystem.writeAtomically(marker, Array((old + "\n").utf8), durable: true)
+    }
+
+    /// Brings the worktree `folder` from the commit its marker names to its branch's head
+    /// (`git read-tree -m -u`, which keeps the agent's own uncommitted changes), then drops
+    /// the marker. Throws when the agent's changes stand in the way.
+    func resync(_ folder: String) throws(GitError) {
+        let marker = Self.syncMarker(of: folder)
+        guard let bytes = try? FileSystem.readFile(marker, limit: 256) else { return }
+        let from = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        if GitText.isObjectID(from) {
+            let head = try git.check(["rev-parse", "HEAD"], in: folder)
+            if head != from {
+                let moved = try git.run(["read-tree", "-m", "-u", from, head], in: folder)
+                guard moved.succeeded else {
+                    throw GitError(
+                        "the worktree \(folder) cannot be brought from \(from) to its branch's head \(head), which "
+                            + "merges moved: \(moved.complaint); commit or undo the changes there that stand in the way")
+                }
+            }
+        }
+        try? FileSystem.remove(marker)
+    }
+
     /// Makes agent `id`'s worktree ready for a run and returns its folder. The first run
     /// creates it (branch `swarm/<id>` from the binding's base; the files `.worktreeinclude`
     /// lists copied in; `setup` run in it); a later run reuses it. A run after a conflict
@@ -31,6 +65,7 @@ struct Worktrees: Sendable {
         let folder = path(of: id)
         let branch = GitBinding.branch(of: id)
         if FileSystem.exists(folder + "/.git") {
+            try resync(folder)
             if restartOnTarget, let target = binding.target {
                 try git.check(["reset", "--hard", "--quiet", "refs/heads/" + target], in: folder)
                 try git.check(["clean", "-fdq"], in: folder)
@@ -110,6 +145,7 @@ struct Worktrees: Sendable {
             }
             return head
         }
+        try resync(folder)
         let status = try git.run(["status", "--porcelain"], in: folder)
         if status.succeeded, !status.stdout.isEmpty {
             try git.check(["add", "-A"], in: folder)
@@ -123,6 +159,7 @@ struct Worktrees: Sendable {
     /// Removes agent `id`'s worktree (its branch stays).
     func remove(_ id: String, repo: String) {
         let folder = path(of: id)
+        try? FileSystem.remove(Self.syncMarker(of: folder))
         guard FileSystem.exists(folder) else { return }
         if (try? git.run(["worktree", "remove", "--force", folder], in: repo))?.succeeded != true {
             try? FileSystem.removeTree(folder)

@@ -204,6 +204,8 @@ struct AgentStatus: Decodable, Sendable {
     var runs: Int?
     var reason: String?
     var dir: String?
+    var branch: String?
+    var head: String?
 }
 
 struct StatusDocument: Decodable {

@@ -93,6 +93,30 @@ struct GitFanInTests {
         }
     }
 
+    @Test("a crash between moving the parent's branch and its worktree: the parent's next commit keeps the merge")
+    func crashBeforeTheParentsWorktreeFollows() throws {
+        try withFanIn { repo, _, fanIn in
+            let main = try repo.rev("main")
+            let boss = try work("boss", fanIn, repo: repo, base: main, target: nil, files: [:])
+            _ = try work(
+                "w1", fanIn, repo: repo, base: "swarm/boss", target: "swarm/boss", files: ["a.txt": "a\n"])
+            // what a kill -9 right after update-ref leaves: the branch moved, the worktree did not
+            try fanIn.worktrees.commitLeftovers("w1", message: "w1", repo: repo.path)
+            let bossFolder = fanIn.worktrees.path(of: "boss")
+            fanIn.worktrees.willMove(bossFolder, from: main)
+            try repo.git.check(["update-ref", "refs/heads/swarm/boss", "refs/heads/swarm/w1", main], in: repo.path)
+            try write(bossFolder + "/summary.txt", "done\n")
+            let status = try fanIn.land(record("boss", boss), binding: boss, summary: "boss")
+            guard case .committed(let head) = status else {
+                Issue.record("\(status)")
+                return
+            }
+            #expect(try repo.show(head, "a.txt") == "a")
+            #expect(try repo.show(head, "summary.txt") == "done")
+            #expect(!FileSystem.exists(Worktrees.syncMarker(of: bossFolder)))
+        }
+    }
+
     @Test("landing twice merges once: a branch already in its target is found there")
     func idempotent() throws {
         try withFanIn { repo, _, fanIn in
