@@ -80,6 +80,56 @@ struct ClaudeAgentTests {
         }
     }
 
+    @Test("a Claude Code worker edits a file in its worktree and its change arrives on its parent's branch")
+    func workerInAWorktree() async throws {
+        try ClaudeRig.requireTools()
+        try await withClaudeSwarm { swarm in
+            let git = Git(environment: SwarmBinary.environment)
+            let repo = swarm.root + "/app"
+            try FileSystem.makeDirectory(repo)
+            try git.check(["init", "-q", "-b", "main"], in: repo)
+            try FileSystem.writeAtomically(repo + "/README", Array("base\n".utf8))
+            try git.check(["add", "-A"], in: repo)
+            try git.check(["commit", "-q", "-m", "base"], in: repo, identity: "t")
+            let main = try git.check(["rev-parse", "main"], in: repo)
+            let model = try await swarm.startModel(
+                "model",
+                ClaudeScript(rules: [
+                    ClaudeRule(
+                        match: ["Agent `w1`"],
+                        steps: [
+                            .bash(#"pwd && printf 'fixed by claude\n' > fix.txt"#),
+                            .bash(
+                                #"swarm result --json '{"summary": "adds fix.txt", "files": ["fix.txt"], "checked": "cat fix.txt"}'"#
+                            ),
+                            .text("Done."),
+                        ])
+                ]))
+            try FileSystem.writeAtomically(
+                swarm.root + "/templates/shell-orchestrator.md",
+                Array("---\nkind: orchestrator\nslots: 2\ncommand: /bin/sh \"$SWARM_AGENT_DIR/task.md\"\n---\n{{task}}\n".utf8))
+            let script = #"""
+                if [ -f "$SWARM_AGENT_DIR/children.json" ]; then
+                  echo '{"status":"ok","summary":"merged"}' > "$SWARM_RESULTS"; exit 0
+                fi
+                [ "$SWARM_WAKE" = start ] && swarm spawn --id w1 --role worker --template claude-worker -m "Write fix.txt."
+                exit 0
+                """#
+            try swarm.submit(id: "boss", role: "meta", template: "shell-orchestrator", extra: [("repo", "app")], body: script)
+            let run = try await swarm.runUntilIdle(baseURL: model.baseURL)
+            #expect(run.status == 0, "swarm run: \(run)\n\(swarm.diagnostics())")
+            let w1 = try #require(try await swarm.agent("w1"), "\(swarm.diagnostics())")
+            #expect(w1.state == "done", "\(swarm.diagnostics())")
+            // the Bash tool ran in the worktree; the change is on the parent's branch, not in main
+            let pwd = model.requests().dropFirst().first?.lastToolResult?.split(separator: "\n").first.map(String.init)
+            #expect(pwd == swarm.root + "/swarm/agents/w1/worktree", "the Bash tool ran in \(String(describing: pwd))")
+            #expect(try git.check(["show", "swarm/boss:fix.txt"], in: repo) == "fixed by claude")
+            #expect(try git.check(["log", "-1", "--format=%an", "swarm/w1"], in: repo) == "swarm w1")
+            #expect(try git.check(["rev-parse", "main"], in: repo) == main)
+            #expect(try git.check(["status", "--porcelain"], in: repo).isEmpty)
+        }
+    }
+
     @Test("a Claude Code orchestrator spawns two Claude Code workers and consumes their results")
     func orchestratorSpawnsAndConsumes() async throws {
         try ClaudeRig.requireTools()
@@ -812,9 +862,12 @@ fileprivate final class ClaudeSwarm: @unchecked Sendable {
     }
 
     /// Drops a task into the inbox (written under a temp name, then renamed in).
-    func submit(id: String, role: String, template: String, slots: Int? = nil, body: String) throws {
+    func submit(
+        id: String, role: String, template: String, slots: Int? = nil, extra: [(String, String)] = [], body: String
+    ) throws {
         var text = "---\nrole: \(role)\ntemplate: \(template)\nid: \(id)\n"
         if let slots { text += "slots: \(slots)\n" }
+        for (key, value) in extra { text += "\(key): \(value)\n" }
         text += "---\n\(body)\n"
         let temporary = root + "/swarm/inbox/.\(id).md.tmp"
         try FileSystem.writeAtomically(temporary, Array(text.utf8))
