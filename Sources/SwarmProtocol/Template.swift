@@ -62,7 +62,10 @@ public enum TemplateParser {
     public static let knownKeys =
         ["kind", "command", "workdir", "slots", "contract"]
         + FailureKind.allCases.map { "on." + $0.rawValue }
-        + ["backoff", "acceptance", "upstream", "writes", "home", "launcher", "repo", "base", "setup", "verify"]
+        + [
+            "backoff", "acceptance", "upstream", "writes", "home", "launcher", "repo", "base", "setup",
+            "verify",
+        ]
     /// Keys that may repeat.
     public static let listKeys: Set<String> = ["acceptance", "writes"]
 
@@ -151,7 +154,8 @@ public enum TemplateParser {
             guard let kind = LauncherKind(rawValue: value) else {
                 throw bad(
                     "launcher \(Quote.show(value)) is not local, slurm or slurm-srun",
-                    "write launcher: local, launcher: slurm or launcher: slurm-srun, or leave it out to follow swarm.json")
+                    "write launcher: local, launcher: slurm or launcher: slurm-srun, or leave it out to follow swarm.json"
+                )
             }
             template.launcher = kind
         case "home":

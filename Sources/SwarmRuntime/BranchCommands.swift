@@ -27,7 +27,8 @@ public struct BranchCommands: Sendable {
 
     /// The agent `id`'s record and binding; an error when it has no repository.
     private func bound(_ id: String) throws(SwarmError) -> (AgentRecord, GitBinding) {
-        guard AgentID.problem(with: id) == nil, let record = MetaStore.read(workspace.agentFiles(id).meta) else {
+        guard AgentID.problem(with: id) == nil, let record = MetaStore.read(workspace.agentFiles(id).meta)
+        else {
             throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them")
         }
         guard let binding = record.git else {
@@ -64,7 +65,8 @@ public struct BranchCommands: Sendable {
         guard let target = binding.target else {
             throw SwarmError(
                 "\(id) came from the inbox, so its branch \(GitBinding.branch(of: id)) is the result and has no "
-                    + "target; merge it yourself, e.g. git merge \(GitBinding.branch(of: id)), or run swarm pr \(id)")
+                    + "target; merge it yourself, e.g. git merge \(GitBinding.branch(of: id)), or run swarm pr \(id)"
+            )
         }
         let summary = CodeFanIn.summary(
             of: try? ResultReader.read(workspace.agentFiles(id).results)?.get(), id: id)
@@ -78,7 +80,8 @@ public struct BranchCommands: Sendable {
         let branch = GitBinding.branch(of: id)
         try? FileSystem.writeAtomically(
             workspace.agentFiles(id).mergeReport,
-            Array(JSON.encode(status.json(branch: branch, time: Clock.wallMilliseconds()), pretty: true).utf8))
+            Array(JSON.encode(status.json(branch: branch, time: Clock.wallMilliseconds()), pretty: true).utf8)
+        )
         switch status {
         case .merged(let commit, _):
             Worktrees(workspace: workspace, git: git).remove(id, repo: binding.repo)
@@ -86,14 +89,16 @@ public struct BranchCommands: Sendable {
         case .committed(let commit):
             return "\(branch) is at \(commit)"
         case .kept(_, _, let reason):
-            throw SwarmError("\(branch) was not merged: \(reason); or run git merge \(branch) in that worktree")
+            throw SwarmError(
+                "\(branch) was not merged: \(reason); or run git merge \(branch) in that worktree")
         case .conflicted(_, let paths, _):
             throw SwarmError(
                 "\(branch) conflicts with \(target) in \(paths.joined(separator: ", ")); merge it by hand "
                     + "(git switch \(target) && git merge \(branch)) or swarm retry the parent's task")
         case .verifyFailed(_, let command, let exit, let log):
             throw SwarmError(
-                "the check \(command) failed (\(exit)) on the merge, so \(target) did not move; its log ends:\n\(log)")
+                "the check \(command) failed (\(exit)) on the merge, so \(target) did not move; its log ends:\n\(log)"
+            )
         }
     }
 

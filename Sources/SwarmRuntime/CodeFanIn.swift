@@ -30,11 +30,14 @@ struct CodeFanIn: Sendable {
     }
 
     /// The worktree of `record` ready for the run woken for `wake`.
-    func prepare(_ record: AgentRecord, binding: GitBinding, wake: [WakeReason]) throws(GitError) -> WorktreeGrant {
+    func prepare(_ record: AgentRecord, binding: GitBinding, wake: [WakeReason]) throws(GitError)
+        -> WorktreeGrant
+    {
         let restart = wake == [.start] && record.attempts > 1 && record.lastFailureKind == .conflict
         let folder = try worktrees.prepare(
             record.id, binding: binding, setup: binding.setup, restartOnTarget: restart)
-        return WorktreeGrant(folder: folder, writable: [folder] + worktrees.writablePaths(record.id, repo: binding.repo))
+        return WorktreeGrant(
+            folder: folder, writable: [folder] + worktrees.writablePaths(record.id, repo: binding.repo))
     }
 
     /// Lands the result of `record`: commits its leftovers with `summary` as message, then

@@ -98,7 +98,9 @@ extension Daemon {
         watchAgent(id)
         let kind = launcherKind(for: template)
         let plan: LaunchPlan
-        switch LaunchPlanner.plan(record, template: template, wake: wake, context: context, worktree: worktree) {
+        switch LaunchPlanner.plan(
+            record, template: template, wake: wake, context: context, worktree: worktree)
+        {
         case .success(let made): plan = made
         case .failure(let error): return .startFailed(id: id, reason: error.message)
         }

@@ -37,7 +37,9 @@ extension Daemon {
     /// After a good result of an agent on a repository: commit and merge, and say how it went
     /// in merge.json. A problem with git is a failure of kind `exit` (retried by the policy).
     func landResult(_ id: String, result: Result<JSONValue, SwarmError>?) -> Landing? {
-        guard let record = scheduler.agents[id], let binding = record.git, record.stopping == nil else { return nil }
+        guard let record = scheduler.agents[id], let binding = record.git, record.stopping == nil else {
+            return nil
+        }
         var value: JSONValue?
         if case .success(let parsed)? = result { value = parsed }
         let started = Clock.monotonicNanoseconds()
@@ -57,7 +59,8 @@ extension Daemon {
                 binding: binding)
         }
         let micros = (Clock.monotonicNanoseconds() - started) / 1000
-        log.info("\(id): \(landing.status?.word ?? "not landed") in \(micros / 1000).\(micros % 1000 / 100) ms")
+        log.info(
+            "\(id): \(landing.status?.word ?? "not landed") in \(micros / 1000).\(micros % 1000 / 100) ms")
         if case .kept(_, _, let reason)? = landing.status { raise(.mergeKept, agent: id, reason) }
         return landing
     }
@@ -73,7 +76,8 @@ extension Daemon {
 
     /// The child's merge.json, for its parent's children.json.
     func mergeReport(of id: String) -> JSONValue? {
-        guard let bytes = try? FileSystem.readFile(workspace.agentFiles(id).mergeReport, limit: 1 << 20) else {
+        guard let bytes = try? FileSystem.readFile(workspace.agentFiles(id).mergeReport, limit: 1 << 20)
+        else {
             return nil
         }
         return try? JSON.parse(bytes)

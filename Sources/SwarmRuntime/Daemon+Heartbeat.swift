@@ -7,7 +7,8 @@ import SwarmSystem
 extension Daemon {
     /// Files the runtime itself writes in an agent's folder: their changes are no sign of life.
     static let runtimeFiles: Set<String> = [
-        "meta.json", "task.md", "children.json", "slurm-job", "merge.json", "verify.log", "verify", "setup.log",
+        "meta.json", "task.md", "children.json", "slurm-job", "merge.json", "verify.log", "verify",
+        "setup.log",
     ]
     /// Entries of an agent's folder whose times one beat looks at, at most (the first ones the
     /// folder lists): with the listing and the three files of the first signs, a beat costs an

@@ -118,7 +118,8 @@ struct MergeQueue: Sendable {
                 return .kept(
                     commit: head, target: target,
                     reason: "\(target) is checked out in \(holder), a worktree swarm does not own; the "
-                        + "runtime never moves it. Switch that worktree to another branch and run swarm merge \(id)")
+                        + "runtime never moves it. Switch that worktree to another branch and run swarm merge \(id)"
+                )
             }
             let merge = try git.run(
                 ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", old, head], in: repo)
@@ -128,11 +129,13 @@ struct MergeQueue: Sendable {
             if code == 1 {
                 return .conflicted(
                     target: target, paths: result.conflicts,
-                    siblings: try siblings(touching: result.conflicts, on: old, notIn: head, except: id, repo: repo))
+                    siblings: try siblings(
+                        touching: result.conflicts, on: old, notIn: head, except: id, repo: repo))
             }
             let message = "Merge \(branch) into \(target)\n\n\(summary)\n"
             let commit = try git.check(
-                ["commit-tree", result.tree, "-p", old, "-p", head, "-F", "-"], in: repo, identity: "swarm " + id,
+                ["commit-tree", result.tree, "-p", old, "-p", head, "-F", "-"], in: repo,
+                identity: "swarm " + id,
                 input: Array(message.utf8))
             if let verify, !verify.isEmpty,
                 let failure = try check(verify, on: commit, id: id, target: target, repo: repo)

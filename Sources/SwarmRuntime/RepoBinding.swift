@@ -14,7 +14,9 @@ enum RepoBinding {
         task: TaskSpec, template: Template, parent: AgentRecord?, workspace: Workspace, git: Git
     ) -> Result<GitBinding?, SwarmError> {
         let templateValue = { (key: String) in template.fields.last { $0.key == key }?.value }
-        let value = { (key: String) in (task.value(key) ?? templateValue(key)).flatMap { $0.isEmpty ? nil : $0 } }
+        let value = { (key: String) in
+            (task.value(key) ?? templateValue(key)).flatMap { $0.isEmpty ? nil : $0 }
+        }
         return bind(task: task, template: template, parent: parent, workspace: workspace, git: git).map {
             $0.map { found in
                 // a child merging into its parent's branch keeps the parent's setup and check

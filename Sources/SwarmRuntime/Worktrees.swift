@@ -47,7 +47,8 @@ struct Worktrees: Sendable {
                 guard moved.succeeded else {
                     throw GitError(
                         "the worktree \(folder) cannot be brought from \(from) to its branch's head \(head), which "
-                            + "merges moved: \(moved.complaint); commit or undo the changes there that stand in the way")
+                            + "merges moved: \(moved.complaint); commit or undo the changes there that stand in the way"
+                    )
                 }
             }
         }
@@ -97,7 +98,9 @@ struct Worktrees: Sendable {
     /// the repository; `#` comments) from the user's checkout into `folder`, when it exists
     /// there and is a regular file inside the repository.
     private func copyIncluded(from repo: String, to folder: String) {
-        guard let bytes = try? FileSystem.readFile(repo + "/" + Self.includeFile, limit: 64 << 10) else { return }
+        guard let bytes = try? FileSystem.readFile(repo + "/" + Self.includeFile, limit: 64 << 10) else {
+            return
+        }
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let name = line.withoutBlanksAtEnds
             guard !name.isEmpty, !name.hasPrefix("#"), !name.hasPrefix("/"),
@@ -172,7 +175,9 @@ struct Worktrees: Sendable {
     /// `swarm/`, and the worktree's own admin folder. Nothing else of the repository.
     func writablePaths(_ id: String, repo: String) -> [String] {
         let folder = path(of: id)
-        guard let common = try? git.check(["rev-parse", "--path-format=absolute", "--git-common-dir"], in: folder),
+        guard
+            let common = try? git.check(
+                ["rev-parse", "--path-format=absolute", "--git-common-dir"], in: folder),
             let own = try? git.check(["rev-parse", "--path-format=absolute", "--git-dir"], in: folder)
         else { return [] }
         for directory in [common + "/refs/heads/swarm", common + "/logs/refs/heads/swarm"] {

@@ -157,6 +157,7 @@ and prints the answer, which is also in `answer.md`. While you wait you are in s
 | `SWARM_ATTEMPT` | 1 on the first attempt, 2 on the first retry, ... |
 | `SWARM_WAKE` | why you were run: `start`; for an orchestrator's later runs, space separated, any of `child-settled:<id>`, `refused:<name>`, `answered` (a person answered the question you left), `heartbeat`, `recovered` (a restarted runtime wrote `children.json` again) |
 | `TMPDIR` | your private `tmp/` |
+| `SWARM_WORKTREE`, `SWARM_BRANCH` | when your task names a repository (`repo:`): your own git worktree (your working directory) and its branch `swarm/<id>` |
 
 Descriptor 3 is your folder, opened read-only and locked by the runtime: as long as some
 process of yours holds it open, the runtime knows you are alive, even across a restart of
@@ -189,11 +190,22 @@ attempt to steer you, mention that in your result and carry on.
 See `HEARTBEAT.md` for exactly how the runtime decides that an agent is stuck, and
 `CLAUDE.md` for how the root orchestrator works.
 
+## Working on a repository
+
+When your task names a repository, you work in your own worktree on branch `swarm/<id>`;
+nobody else writes there. Commit as you like, or leave your changes uncommitted: when you
+finish with a good result the runtime commits what is left (message: your `summary`) and
+merges your branch into your parent's. Write `results.json` and `progress.md` through
+`$SWARM_RESULTS` / `swarm result` and `swarm progress`, not into the worktree. If your brief
+ends with "Why your previous attempt did not land", a sibling's work conflicted with yours
+(you start again on top of it) or the merge failed its check (fix what the log shows).
+
 ## Where you may write
 
 You may write only your own folder (`$SWARM_AGENT_DIR`, with `$TMPDIR` inside it), your
 `$HOME` when your template gives you a private one, your working folder when your template
-sets `workdir`, and the paths your template lists under `writes`. Everything else fails
+sets `workdir`, your worktree (with what a commit there needs) when your task names a
+repository, and the paths your template lists under `writes`. Everything else fails
 with "Permission denied": that is the runtime's confinement, not a bug. Do not try to work
 around it; write into your folder and name the paths in your result.
 
@@ -312,6 +324,20 @@ claude-orchestrator --slots 3 stream-api.md`:
     Implement the endpoints listed in docs/api.md, one worker per endpoint group.
     Results: the list of handler files and the test command that passes.
 
+## Code: one repository, one branch per agent
+
+Give your task `repo: PATH` (and `base: BRANCH` if it should not start from the
+repository's HEAD) and every child you spawn works on that repository without you naming it
+again: each in its own worktree on branch `swarm/<child-id>`, started from your branch
+`swarm/<your-id>`. When a child finishes done, the runtime commits what it left, merges its
+branch into yours (one merge at a time, with `verify: COMMAND` run on the merged tree first
+when you set it) and reports it in `children.json` under `merge`: `merged` with the commit,
+`conflicted` with the paths, or `verify-failed` with the log. A conflict or a failed check is
+retried by the policy (`on.conflict`, default `retry 2`; `on.verify`, default `retry 1`) on
+top of your new branch, with the reason in the child's brief. Your branch, merged into your
+parent's in the same way, is what a person reviews; the user's own checkout is never touched.
+Splitting by files matters even more here: two children changing the same lines conflict.
+
 ## Failures
 
 The runtime has already applied the template's failure policy before you hear of a
@@ -325,6 +351,9 @@ allows. So:
 - `auth`, `bad-request` and `context-too-long` errors fail the same way on every
   upstream and are not retried: report the first two; for the third, split the piece.
 - If an outcome cannot be reached, say so in your result rather than inventing success.
+- A reason starting `conflict:` or `verify:` means the child's work did not merge into your
+  branch even after its retries: read `merge` in `children.json`, then spawn a smaller or
+  reordered piece (after the sibling whose change it met), or fix the check.
 - A reason starting `killed:` means no sign of life for three heartbeats, twice: the task
   was probably too big or blocked. Split it, or give it a scout first.
 - If you write your result while children still run, they are killed. If you fail and
@@ -569,6 +598,7 @@ last few also show in `swarm top`) and are handed to `alertCommand` if one is se
 | `disk-full` | a write of the runtime's into the tree failed for lack of space or quota; raised at once, through the alert command too | free space on the file system that holds `swarm/`. Nothing is lost: the write is kept and tried again (50 ms, doubling to 5 s); until it lands no agent starts and no task is taken in; running agents go on |
 | `write-failed` | as `disk-full`, for another error (a read-only remount, permissions) | fix the file system or the folder's permissions; the daemon keeps trying |
 | `disk-recovered` | every owed write landed | nothing; starts and intake go on |
+| `merge-kept` | an agent's result could not land because its target branch is checked out in a worktree swarm does not own (the user's); the result stays on `swarm/<id>` | switch that worktree to another branch, then `swarm merge ID`; or merge `swarm/<id>` yourself |
 | `rejected-task` | a task file could not be accepted | `swarm/rejected/NAME.error` says what is wrong; fix the file and drop it into the inbox again |
 
 """#
@@ -811,7 +841,9 @@ Write it with `swarm result` once every child has settled. It must fit this cont
 # stdout.log grows while Claude works: a sign of life, and the runtime reads the final
 # result line to classify API failures. --add-dir lets it read the whole workspace;
 # confined (swarm.json "confinement"), it writes only its own folder, its workdir and the
-# writes: paths, so add e.g. "writes: src" for the files it should change. Narrow
+# writes: paths, so add e.g. "writes: src" for the files it should change; with
+# repo: PATH in the task it works in its own worktree instead, which it may write (no
+# writes: needed), and its changes are committed and merged for it. Narrow
 # --allowedTools for read-only work. Its HOME is private (Claude Code writes ~/.claude),
 # so log in with ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in the daemon's environment.
 kind: worker
@@ -968,11 +1000,13 @@ Your result must fit this contract:
 ---
 # OpenAI Codex, headless, as a worker. The brief goes in on stdin (the - argument);
 # --json prints events as JSON lines while it works, so stdout.log grows (a sign of
-# life). -C makes the workspace root its working root, so its workspace-write sandbox
-# may change project files as well as the agent's folder; no network from commands.
+# life). -C makes the workspace root (with repo: PATH in the task, the agent's own
+# worktree) its working root, so its workspace-write sandbox may change project files as
+# well as the agent's folder; no network from commands.
 # --skip-git-repo-check lets it run where the root is not a git repository.
 # Confined (swarm.json "confinement"), it writes only its own folder, its workdir and the
-# writes: paths, so add e.g. "writes: src" for the project files. Its HOME is private
+# writes: paths, so add e.g. "writes: src" for the project files (a worktree needs no
+# writes:: it is granted, and its changes are committed and merged). Its HOME is private
 # (Codex writes ~/.codex), so give codex exec its key as CODEX_API_KEY in the environment.
 kind: worker
 home: private
@@ -1035,9 +1069,10 @@ allowed):
             path: "templates/shell.md",
             contents: #"""
 ---
-# The task text is a shell script, run as-is by /bin/sh in the agent's folder. It
-# must write results.json itself before it exits, e.g.
-#   echo '{"status": "ok"}' > results.json
+# The task text is a shell script, run as-is by /bin/sh in the agent's folder (in its
+# worktree when the task names repo:). It must write results.json itself before it
+# exits, e.g.
+#   echo '{"status": "ok"}' > "$SWARM_RESULTS"
 # or the run counts as a failed attempt. Without a contract any JSON object is accepted.
 kind: worker
 command: /bin/sh "$SWARM_AGENT_DIR/task.md"

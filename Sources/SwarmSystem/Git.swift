@@ -70,7 +70,8 @@ public struct Git: Sendable {
         let output = try run(arguments, in: directory, identity: identity, input: input)
         guard output.succeeded else {
             throw GitError(
-                "git \(arguments.prefix(3).joined(separator: " ")) failed in \(directory): \(output.complaint)")
+                "git \(arguments.prefix(3).joined(separator: " ")) failed in \(directory): \(output.complaint)"
+            )
         }
         var text = output.text
         while text.hasSuffix("\n") { text.removeLast() }
@@ -79,7 +80,8 @@ public struct Git: Sendable {
 
     /// The commit `revision` names in the repository at `directory`, or nil when it names none.
     public func commit(_ revision: String, in directory: String) throws(GitError) -> String? {
-        let output = try run(["rev-parse", "--verify", "--quiet", "--end-of-options", revision + "^{commit}"], in: directory)
+        let output = try run(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", revision + "^{commit}"], in: directory)
         guard output.succeeded else { return nil }
         let text = output.text.split(separator: "\n").first.map(String.init) ?? ""
         return text.isEmpty ? nil : text

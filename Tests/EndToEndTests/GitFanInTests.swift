@@ -24,7 +24,8 @@ struct WorkspaceRepo {
     func status() throws -> String { try git.check(["status", "--porcelain"], in: path) }
     /// Merge commits on `branch` made for agent `id`.
     func merges(of id: String, on branch: String) throws -> Int {
-        Int(try git.check(["rev-list", "--count", "--merges", "--author=^swarm \(id) ", branch], in: path)) ?? -1
+        Int(try git.check(["rev-list", "--count", "--merges", "--author=^swarm \(id) ", branch], in: path))
+            ?? -1
     }
 }
 
@@ -51,13 +52,16 @@ func bossScript(_ workers: [(String, String)]) -> String {
         """
     for (id, body) in workers {
         script += "cat > \"$TMPDIR/\(id).md\" <<'TASK'\n---\nrole: worker\ntemplate: shell\nid: \(id)\n---\n"
-        script += body + "\necho '{\"status\":\"ok\",\"summary\":\"\(id) did its part\"}' > \"$SWARM_RESULTS\"\nTASK\n"
+        script +=
+            body
+            + "\necho '{\"status\":\"ok\",\"summary\":\"\(id) did its part\"}' > \"$SWARM_RESULTS\"\nTASK\n"
         script += "swarm spawn \"$TMPDIR/\(id).md\"\n"
     }
     return script
 }
 
-@Suite("Code fan-in through git: worktrees, branches of the hierarchy, the merge queue", .serialized,
+@Suite(
+    "Code fan-in through git: worktrees, branches of the hierarchy, the merge queue", .serialized,
     .timeLimit(.minutes(2)))
 struct GitFanInTests {
     /// Drops orchestrator `boss` on repository `app` (with `extra` keys) running `workers`.
@@ -66,11 +70,13 @@ struct GitFanInTests {
         try ws.drop(
             "boss.md",
             TestWorkspace.task(
-                [("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss"), ("repo", "app")] + extra,
+                [("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss"), ("repo", "app")]
+                    + extra,
                 bossScript(workers)))
     }
 
-    @Test("three workers on different files: one root branch with three merges, the user's checkout untouched")
+    @Test(
+        "three workers on different files: one root branch with three merges, the user's checkout untouched")
     func threeWorkers() async throws {
         try await withWorkspace { ws in
             let repo = try WorkspaceRepo(ws)
@@ -98,15 +104,25 @@ struct GitFanInTests {
 
             // the commands on branches: diff, pr (with and without gh), gc
             let diff = try await ws.swarm("diff", "w2")
-            #expect(diff.status == 0 && diff.stdout.contains("+change 2") && !diff.stdout.contains("file1"), "\(diff)")
+            #expect(
+                diff.status == 0 && diff.stdout.contains("+change 2") && !diff.stdout.contains("file1"),
+                "\(diff)")
             let noGh = try await ws.swarm(["--root", ws.root, "pr", "w2"])
-            if Processes.locateProgram("gh", environment: SwarmBinary.environment, workingDirectory: nil) == nil {
-                #expect(noGh.status == 1 && noGh.stderr.contains("gh (the GitHub CLI) is not on PATH"), "\(noGh)")
+            if Processes.locateProgram("gh", environment: SwarmBinary.environment, workingDirectory: nil)
+                == nil
+            {
+                #expect(
+                    noGh.status == 1 && noGh.stderr.contains("gh (the GitHub CLI) is not on PATH"), "\(noGh)")
             }
-            try ws.write("bin/gh", "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/gh-args\"\necho https://pr.invalid/1\n")
+            try ws.write(
+                "bin/gh",
+                "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/gh-args\"\necho https://pr.invalid/1\n")
             _ = chmod(ws.path("bin/gh"), 0o755)
-            let withGh = SwarmBinary.environment.map { $0.hasPrefix("PATH=") ? "PATH=\(ws.path("bin")):" + $0.dropFirst(5) : $0 }
-            let pr = try await Run.command(SwarmBinary.path, ["--root", ws.root, "pr", "w2"], environment: withGh)
+            let withGh = SwarmBinary.environment.map {
+                $0.hasPrefix("PATH=") ? "PATH=\(ws.path("bin")):" + $0.dropFirst(5) : $0
+            }
+            let pr = try await Run.command(
+                SwarmBinary.path, ["--root", ws.root, "pr", "w2"], environment: withGh)
             #expect(pr.status == 0 && pr.stdout.contains("https://pr.invalid/1"), "\(pr)")
             #expect(ws.text("bin/gh-args")?.contains("pr create --head swarm/w2") == true)
             #expect(ws.text("bin/gh-args")?.contains("--base swarm/boss") == true)
@@ -117,11 +133,14 @@ struct GitFanInTests {
         }
     }
 
-    @Test("two workers on the same line: one merges, the other conflicts, retries on top with the conflict in its brief, merges")
+    @Test(
+        "two workers on the same line: one merges, the other conflicts, retries on top with the conflict in its brief, merges"
+    )
     func conflictRetried() async throws {
         try await withWorkspace { ws in
             let repo = try WorkspaceRepo(ws)
-            try dropBoss(ws, [("w1", "sed -i '2s/$/ +w1/' shared.txt"), ("w2", "sed -i '2s/$/ +w2/' shared.txt")])
+            try dropBoss(
+                ws, [("w1", "sed -i '2s/$/ +w1/' shared.txt"), ("w2", "sed -i '2s/$/ +w2/' shared.txt")])
             let run = try await ws.runUntilIdle(timeout: 60)
             #expect(run.status == 0, "\(run)")
             let agents = try await ws.agents()
@@ -131,7 +150,9 @@ struct GitFanInTests {
             #expect(workers.map(\.attempts) == [1, 2])
             let (first, second) = (workers[0].id, workers[1].id)
             let brief = try #require(ws.text("swarm/agents/\(second)/task.md"))
-            #expect(brief.contains("conflicts with swarm/boss in shared.txt (changed there by \(first))"), "\(brief)")
+            #expect(
+                brief.contains("conflicts with swarm/boss in shared.txt (changed there by \(first))"),
+                "\(brief)")
             let line = try repo.show("swarm/boss", "shared.txt").split(separator: "\n")[1]
             #expect(line == "two +\(first) +\(second)")
             #expect(try repo.merges(of: first, on: "swarm/boss") == 1)
@@ -149,13 +170,15 @@ struct GitFanInTests {
                   grep -q 'found a bad line' "$SWARM_AGENT_DIR/task.md" && sed -i '/bad/d' shared.txt && echo good >> shared.txt; fi
                 """
             try dropBoss(
-                ws, [("w1", fix)], extra: [("verify", "! grep -q bad shared.txt || { echo 'found a bad line'; exit 3; }")])
+                ws, [("w1", fix)],
+                extra: [("verify", "! grep -q bad shared.txt || { echo 'found a bad line'; exit 3; }")])
             let run = try await ws.runUntilIdle(timeout: 60)
             #expect(run.status == 0, "\(run)")
             let worker = try #require(try await ws.agent("w1"))
             #expect(worker.state == "done" && worker.attempts == 2, "\(ws.diagnostics())")
             let brief = try #require(ws.text("swarm/agents/w1/task.md"))
-            #expect(brief.contains("failed (exit status 3) on the merge of swarm/w1 into swarm/boss"), "\(brief)")
+            #expect(
+                brief.contains("failed (exit status 3) on the merge of swarm/w1 into swarm/boss"), "\(brief)")
             #expect(try repo.show("swarm/boss", "shared.txt") == "one\ntwo\nthree\ngood")
             #expect(try repo.merges(of: "w1", on: "swarm/boss") == 1)
         }
@@ -174,7 +197,8 @@ struct GitFanInTests {
             for wanted in [2, 5] {
                 let reached = try await eventually(timeout: 60, every: 5) {
                     // swarm/boss appears at the orchestrator's start
-                    let merged = try? repo.git.check(["rev-list", "--count", "--merges", "swarm/boss"], in: repo.path)
+                    let merged = try? repo.git.check(
+                        ["rev-list", "--count", "--merges", "swarm/boss"], in: repo.path)
                     return (merged.flatMap { Int($0) } ?? 0) >= wanted
                 }
                 try #require(reached, "\(ws.diagnostics())")
@@ -188,7 +212,9 @@ struct GitFanInTests {
             #expect(finished, "\(ws.diagnostics())")
             for n in 1...count {
                 #expect(try repo.show("swarm/boss", "file\(n).txt") == "change \(n)")
-                #expect(try repo.merges(of: "w\(n)", on: "swarm/boss") == 1, "w\(n) merged more than once or never")
+                #expect(
+                    try repo.merges(of: "w\(n)", on: "swarm/boss") == 1,
+                    "w\(n) merged more than once or never")
             }
             #expect(try repo.status().isEmpty)
             daemon.signal(SIGTERM)
@@ -196,19 +222,26 @@ struct GitFanInTests {
         }
     }
 
-    @Test("a repo: that is not a git repository, or a base: that does not exist, is refused and nothing changes")
+    @Test(
+        "a repo: that is not a git repository, or a base: that does not exist, is refused and nothing changes"
+    )
     func badRepositories() async throws {
         try await withWorkspace { ws in
             let repo = try WorkspaceRepo(ws)
             try FileSystem.makeDirectory(ws.path("plain"))
-            try ws.drop("a.md", TestWorkspace.task([("role", "worker"), ("template", "shell"), ("repo", "plain")], "true"))
+            try ws.drop(
+                "a.md",
+                TestWorkspace.task([("role", "worker"), ("template", "shell"), ("repo", "plain")], "true"))
             try ws.drop(
                 "b.md",
-                TestWorkspace.task([("role", "worker"), ("template", "shell"), ("repo", "app"), ("base", "nope")], "true"))
+                TestWorkspace.task(
+                    [("role", "worker"), ("template", "shell"), ("repo", "app"), ("base", "nope")], "true"))
             let run = try await ws.runUntilIdle()
             #expect(run.status == 0, "\(run)")
             #expect(ws.text("swarm/rejected/a.md.error")?.contains("is not a git repository") == true)
-            #expect(ws.text("swarm/rejected/b.md.error")?.contains("base: nope names no branch or commit") == true)
+            #expect(
+                ws.text("swarm/rejected/b.md.error")?.contains("base: nope names no branch or commit") == true
+            )
             #expect(try repo.status().isEmpty)
             #expect(try repo.git.check(["branch", "--list", "swarm/*"], in: repo.path).isEmpty)
         }

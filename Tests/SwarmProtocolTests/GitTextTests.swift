@@ -6,7 +6,8 @@ struct GitTextTests {
     /// `git merge-tree --write-tree -z --name-only --no-messages` of git 2.39, recorded: a
     /// clean merge prints the tree alone, a conflict the tree and each conflicted path.
     static let clean = Array("e8a55a1b02b1d5c98e01b00389dd1e99b1197390\u{0}".utf8)
-    static let conflicted = Array("ebdc7ba8e8fddd79c8e61c23fb36285de652ab84\u{0}f\u{0}dir/a b.txt\u{0}f\u{0}".utf8)
+    static let conflicted = Array(
+        "ebdc7ba8e8fddd79c8e61c23fb36285de652ab84\u{0}f\u{0}dir/a b.txt\u{0}f\u{0}".utf8)
 
     @Test func aCleanMergeHasATreeAndNoConflicts() throws {
         let result = try #require(GitText.mergeTree(Self.clean))

@@ -44,9 +44,12 @@ struct GitFanInTests {
     }
 
     /// An agent record bound to `binding`.
-    func record(_ id: String, _ binding: GitBinding, attempts: Int = 1, failure: FailureKind? = nil) -> AgentRecord {
+    func record(_ id: String, _ binding: GitBinding, attempts: Int = 1, failure: FailureKind? = nil)
+        -> AgentRecord
+    {
         var record = AgentRecord(
-            id: id, parent: nil, depth: 1, kind: .worker, role: "worker", template: "shell", priority: .normal,
+            id: id, parent: nil, depth: 1, kind: .worker, role: "worker", template: "shell",
+            priority: .normal,
             slots: 0, policy: .standard, createdAt: 0)
         record.git = binding
         record.attempts = attempts
@@ -56,7 +59,8 @@ struct GitFanInTests {
 
     /// Gives agent `id` a worktree from `base` merging into `target`, writes `files` there.
     func work(
-        _ id: String, _ fanIn: CodeFanIn, repo: TestRepo, base: String, target: String?, files: [String: String],
+        _ id: String, _ fanIn: CodeFanIn, repo: TestRepo, base: String, target: String?,
+        files: [String: String],
         verify: String? = nil
     ) throws -> GitBinding {
         let binding = GitBinding(repo: repo.path, base: base, target: target, verify: verify)
@@ -80,12 +84,15 @@ struct GitFanInTests {
                     return
                 }
                 #expect(try repo.rev("swarm/boss") == commit)
-                #expect(try repo.git.check(["log", "-1", "--format=%an %P", commit], in: repo.path).hasPrefix("swarm w\(n) "))
+                #expect(
+                    try repo.git.check(["log", "-1", "--format=%an %P", commit], in: repo.path).hasPrefix(
+                        "swarm w\(n) "))
             }
             for n in 1...3 { #expect(try repo.show("swarm/boss", "file\(n).txt") == "change \(n)") }
             // the parent's own worktree was brought along: it shows the merges, nothing reverted
             #expect(read(workspace.agentDirectory("boss") + "/worktree/file2.txt") == "change 2\n")
-            let bossStatus = try repo.git.check(["status", "--porcelain"], in: workspace.agentDirectory("boss") + "/worktree")
+            let bossStatus = try repo.git.check(
+                ["status", "--porcelain"], in: workspace.agentDirectory("boss") + "/worktree")
             #expect(bossStatus.isEmpty, "\(bossStatus)")
             #expect(try repo.rev("main") == main)
             #expect(try repo.git.check(["status", "--porcelain"], in: repo.path).isEmpty)
@@ -93,7 +100,9 @@ struct GitFanInTests {
         }
     }
 
-    @Test("a crash between moving the parent's branch and its worktree: the parent's next commit keeps the merge")
+    @Test(
+        "a crash between moving the parent's branch and its worktree: the parent's next commit keeps the merge"
+    )
     func crashBeforeTheParentsWorktreeFollows() throws {
         try withFanIn { repo, _, fanIn in
             let main = try repo.rev("main")
@@ -104,7 +113,8 @@ struct GitFanInTests {
             try fanIn.worktrees.commitLeftovers("w1", message: "w1", repo: repo.path)
             let bossFolder = fanIn.worktrees.path(of: "boss")
             fanIn.worktrees.willMove(bossFolder, from: main)
-            try repo.git.check(["update-ref", "refs/heads/swarm/boss", "refs/heads/swarm/w1", main], in: repo.path)
+            try repo.git.check(
+                ["update-ref", "refs/heads/swarm/boss", "refs/heads/swarm/w1", main], in: repo.path)
             try write(bossFolder + "/summary.txt", "done\n")
             let status = try fanIn.land(record("boss", boss), binding: boss, summary: "boss")
             guard case .committed(let head) = status else {
@@ -153,7 +163,8 @@ struct GitFanInTests {
                 record("w2", second, attempts: 2, failure: .conflict), binding: second, wake: [.start])
             #expect(read(again.folder + "/shared.txt") == "one\ntwo by w1\nthree\n")
             #expect(try repo.rev("swarm/w2") == before)
-            try write(workspace.agentDirectory("w2") + "/worktree/shared.txt", "one\ntwo by w1 and w2\nthree\n")
+            try write(
+                workspace.agentDirectory("w2") + "/worktree/shared.txt", "one\ntwo by w1 and w2\nthree\n")
             let retried = try fanIn.land(record("w2", second), binding: second, summary: "w2 again")
             guard case .merged = retried else {
                 Issue.record("\(retried)")
@@ -169,7 +180,8 @@ struct GitFanInTests {
             let main = try repo.rev("main")
             _ = try work("boss", fanIn, repo: repo, base: main, target: nil, files: [:])
             let binding = try work(
-                "w1", fanIn, repo: repo, base: "swarm/boss", target: "swarm/boss", files: ["bad.txt": "bad\n"],
+                "w1", fanIn, repo: repo, base: "swarm/boss", target: "swarm/boss",
+                files: ["bad.txt": "bad\n"],
                 verify: "test ! -e bad.txt || { echo 'bad.txt must not exist'; exit 4; }")
             let before = try repo.rev("swarm/boss")
             let status = try fanIn.land(record("w1", binding), binding: binding, summary: "w1")
@@ -193,7 +205,8 @@ struct GitFanInTests {
     func keptWhenCheckedOutByTheUser() throws {
         try withFanIn { repo, _, fanIn in
             let main = try repo.rev("main")
-            let binding = try work("w1", fanIn, repo: repo, base: main, target: "main", files: ["a.txt": "a\n"])
+            let binding = try work(
+                "w1", fanIn, repo: repo, base: main, target: "main", files: ["a.txt": "a\n"])
             let status = try fanIn.land(record("w1", binding), binding: binding, summary: "a")
             guard case .kept(_, "main", let reason) = status else {
                 Issue.record("\(status)")
@@ -210,7 +223,8 @@ struct GitFanInTests {
         try withFanIn { repo, workspace, fanIn in
             try write(repo.path + "/.worktreeinclude", "# local settings\n.env\n../outside\nmissing\n")
             try write(repo.path + "/.env", "TOKEN=1\n")
-            let binding = GitBinding(repo: repo.path, base: try repo.rev("main"), target: nil, setup: "echo ready > .setup-ran")
+            let binding = GitBinding(
+                repo: repo.path, base: try repo.rev("main"), target: nil, setup: "echo ready > .setup-ran")
             let grant = try fanIn.prepare(record("w1", binding), binding: binding, wake: [.start])
             #expect(grant.folder == workspace.agentDirectory("w1") + "/worktree")
             #expect(read(grant.folder + "/.env") == "TOKEN=1\n")
@@ -223,7 +237,9 @@ struct GitFanInTests {
                 Issue.record("\(status)")
                 return
             }
-            #expect(try repo.git.check(["log", "-1", "--format=%an|%s", head], in: repo.path) == "swarm w1|adds new.txt")
+            #expect(
+                try repo.git.check(["log", "-1", "--format=%an|%s", head], in: repo.path)
+                    == "swarm w1|adds new.txt")
             #expect(try repo.show("swarm/w1", "new.txt") == "new")
             fanIn.worktrees.remove("w1", repo: repo.path)
             #expect(!FileSystem.exists(grant.folder))
@@ -231,10 +247,13 @@ struct GitFanInTests {
         }
     }
 
-    @Test("bad repositories are refused at intake with what to fix", arguments: [
-        ("notrepo", "", "is not a git repository"), ("app", "no-such-branch", "names no branch or commit"),
-        ("missing", "", "which is not a folder"), ("dirty", "", "uncommitted changes"),
-    ])
+    @Test(
+        "bad repositories are refused at intake with what to fix",
+        arguments: [
+            ("notrepo", "", "is not a git repository"),
+            ("app", "no-such-branch", "names no branch or commit"),
+            ("missing", "", "which is not a folder"), ("dirty", "", "uncommitted changes"),
+        ])
     func badRepositories(_ repoName: String, _ base: String, _ expected: String) throws {
         try withFanIn { repo, workspace, _ in
             try FileSystem.makeDirectory(workspace.root + "/notrepo")
@@ -244,7 +263,8 @@ struct GitFanInTests {
             if !base.isEmpty { text += "base: \(base)\n" }
             let task = try TaskParser.parse(fileName: "t.md", bytes: Array((text + "---\nwork\n").utf8))
             let result = RepoBinding.resolve(
-                task: task, template: Template(name: "shell", command: "true"), parent: nil, workspace: workspace,
+                task: task, template: Template(name: "shell", command: "true"), parent: nil,
+                workspace: workspace,
                 git: repo.git)
             guard case .failure(let error) = result else {
                 Issue.record("accepted: \(result)")
@@ -258,9 +278,11 @@ struct GitFanInTests {
     func gitMissing() throws {
         try withFanIn { _, workspace, _ in
             let task = try TaskParser.parse(
-                fileName: "t.md", bytes: Array("---\nrole: worker\ntemplate: shell\nrepo: app\n---\nwork\n".utf8))
+                fileName: "t.md",
+                bytes: Array("---\nrole: worker\ntemplate: shell\nrepo: app\n---\nwork\n".utf8))
             let result = RepoBinding.resolve(
-                task: task, template: Template(name: "shell", command: "true"), parent: nil, workspace: workspace,
+                task: task, template: Template(name: "shell", command: "true"), parent: nil,
+                workspace: workspace,
                 git: Git(environment: ["PATH=/nonexistent"]))
             guard case .failure(let error) = result else {
                 Issue.record("accepted: \(result)")
