@@ -42,6 +42,12 @@ extension Simulation {
     /// The shell reports on a start it was asked for: started (90 %), deferred (a Slurm
     /// controller that does not answer) or failed. Now and then the daemon dies just after a
     /// first run's start, while its meta.json write waits.
+    /// True when a child of `id` that is not being stopped has arrived: only a run that
+    /// really started can have asked for it.
+    func hasLiveChildren(_ id: String) -> Bool {
+        scheduler.agents.values.contains { $0.parent == id && !$0.state.isSettled && $0.stopping == nil }
+    }
+
     mutating func deliverStart() {
         guard let id = pick(processes.keys.sorted().filter({ processes[$0]?.started == false })) else {
             return tick()
@@ -49,8 +55,9 @@ extension Simulation {
         if chance(90) {
             reportStarted(id)
             if deferred[id] != nil && chance(10) { crashLosingDeferredWrites() }
-        } else if chance(30), let wake = processes[id]?.wake {
+        } else if chance(30), let wake = processes[id]?.wake, !hasLiveChildren(id) {
             // the tree took no writes: the shell could not record the start, and spawned nothing
+            // (the real shell says so before the command runs, so no child of this run exists)
             processes[id] = nil
             send(.notStarted(id: id, wake: wake, reason: "no space left on the device"))
         } else if chance(50) {
