@@ -123,7 +123,7 @@ struct Intake: Sendable {
             record.tokenBudget = task.tokenBudget
             record.costBudget = task.costBudget
             record.git = try RepoBinding.resolve(
-                task: task, template: template, parent: parent, workspace: workspace, git: git
+                task: task, template: template, parent: parent, workspace: workspace, git: git, id: id
             ).get()
             let values = Brief.values(
                 record: record, task: task, template: template, role: role, sharedRules: shared,

@@ -53,6 +53,11 @@ enum LaunchPlanner {
         }
         var environment = environment(for: record, wake: wake, upstream: upstream, context: context)
         if let worktree {
+            // git in the worktree must find the worktree, not what the daemon's caller pointed at
+            environment.removeAll {
+                $0.hasPrefix("GIT_DIR=") || $0.hasPrefix("GIT_WORK_TREE=") || $0.hasPrefix("GIT_INDEX_FILE=")
+                    || $0.hasPrefix("GIT_COMMON_DIR=") || $0.hasPrefix("GIT_OBJECT_DIRECTORY=")
+            }
             environment.append("SWARM_WORKTREE=" + worktree.folder)
             environment.append("SWARM_BRANCH=" + GitBinding.branch(of: record.id))
         }

@@ -11,13 +11,23 @@ import SwarmSystem
 enum RepoBinding {
     /// The binding of a task, nil when it names no repository, or why it cannot be taken.
     static func resolve(
-        task: TaskSpec, template: Template, parent: AgentRecord?, workspace: Workspace, git: Git
+        task: TaskSpec, template: Template, parent: AgentRecord?, workspace: Workspace, git: Git, id: String
     ) -> Result<GitBinding?, SwarmError> {
         let templateValue = { (key: String) in template.fields.last { $0.key == key }?.value }
         let value = { (key: String) in
             (task.value(key) ?? templateValue(key)).flatMap { $0.isEmpty ? nil : $0 }
         }
-        return bind(task: task, template: template, parent: parent, workspace: workspace, git: git).map {
+        let bound = bind(task: task, template: template, parent: parent, workspace: workspace, git: git)
+        if case .success(let found?) = bound,
+            (try? git.commit("refs/heads/" + GitBinding.branch(of: id), in: found.repo)) ?? nil != nil
+        {
+            return .failure(
+                SwarmError(
+                    "the branch \(GitBinding.branch(of: id)) already exists in \(found.repo), from an earlier run; "
+                        + "delete it (git branch -D \(GitBinding.branch(of: id))) or give the task another id:"
+                ))
+        }
+        return bound.map {
             $0.map { found in
                 // a child merging into its parent's branch keeps the parent's setup and check
                 let inherited = found.target != nil ? parent?.git : nil
@@ -59,6 +69,14 @@ enum RepoBinding {
                 throw GitError(
                     "repo: \(named) (\(path)) is not a git repository with a working tree; run git init there, "
                         + "or name the repository's folder")
+            }
+            let gitDirectory = try git.check(
+                ["rev-parse", "--path-format=absolute", "--git-common-dir"], in: repo)
+            if FileSystem.exists(gitDirectory + "/index.lock") {
+                throw GitError(
+                    "repo: \(named) is locked (\(gitDirectory)/index.lock exists): another git command runs there, "
+                        + "or one crashed; wait for it, or remove that file when no git runs, then drop the task again"
+                )
             }
             if let parentGit = parent?.git, parentGit.repo == repo, baseText == nil {
                 let parentBranch = GitBinding.branch(of: parent?.id ?? "")

@@ -106,7 +106,8 @@ struct Worktrees: Sendable {
             guard !name.isEmpty, !name.hasPrefix("#"), !name.hasPrefix("/"),
                 !name.split(separator: "/").contains("..")
             else { continue }
-            guard FileSystem.status(repo + "/" + name)?.kind == .regular,
+            guard !Self.crossesSymlink(name, in: repo), !Self.crossesSymlink(name, in: folder),
+                FileSystem.status(repo + "/" + name)?.kind == .regular,
                 let content = try? FileSystem.readFile(repo + "/" + name, limit: 16 << 20)
             else { continue }
             if let slash = name.lastIndex(of: "/") {
@@ -114,6 +115,17 @@ struct Worktrees: Sendable {
             }
             try? FileSystem.writeAtomically(folder + "/" + name, content)
         }
+    }
+
+    /// True when a folder on the way to `name` below `base` is a symbolic link (a copy
+    /// through it could read or write outside the repository or the worktree).
+    static func crossesSymlink(_ name: String, in base: String) -> Bool {
+        var path = base
+        for component in name.split(separator: "/").dropLast() {
+            path += "/" + component
+            if FileSystem.status(path)?.kind == .symlink { return true }
+        }
+        return false
     }
 
     /// Runs the template's `setup:` command in the new worktree; its output goes to

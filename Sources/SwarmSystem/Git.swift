@@ -15,11 +15,12 @@ public struct Git: Sendable {
     /// How long one `git` command may take.
     public var timeoutMilliseconds: Int64
 
-    /// Settings every command runs with: no hooks of the repository run, nothing asks for a
-    /// password or a signature, and no command starts a gc in the background.
+    /// Settings every command runs with: no hooks or file-system monitor of the repository
+    /// run, nothing asks for a password or a signature, and no command starts a gc in the
+    /// background.
     public static let settings = [
         "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", "-c", "gc.auto=0",
-        "-c", "maintenance.auto=false", "-c", "advice.detachedHead=false",
+        "-c", "maintenance.auto=false", "-c", "advice.detachedHead=false", "-c", "core.fsmonitor=false",
     ]
 
     /// A runner over `environment` (`NAME=value` entries); `GIT_*` entries are dropped.

@@ -81,7 +81,19 @@ struct GitFanInTests {
         try await withWorkspace { ws in
             let repo = try WorkspaceRepo(ws)
             let main = try repo.rev("main")
-            try dropBoss(ws, (1...3).map { ("w\($0)", "echo 'change \($0)' > file\($0).txt") })
+            // w3 commits by itself (confined, that needs the repository's object store and its
+            // branch) and tries to write the user's checkout, which confinement forbids; the
+            // workspace is under /tmp, so the shell template's `writes: /tmp` goes
+            let shell = try #require(ws.text("templates/shell.md"))
+            try ws.write("templates/shell.md", shell.replacing("writes: /tmp\n", with: ""))
+            let own =
+                "git add file3.txt && git -c user.name=a -c user.email=a@a commit -qm 'w3 commits itself'"
+            let escape = "echo evil > \"$SWARM_ROOT/app/evil.txt\" 2>/dev/null || true"
+            try dropBoss(
+                ws,
+                (1...2).map { ("w\($0)", "echo 'change \($0)' > file\($0).txt") } + [
+                    ("w3", "echo 'change 3' > file3.txt && \(own) && \(escape)")
+                ])
             let run = try await ws.runUntilIdle(timeout: 60)
             #expect(run.status == 0, "\(run)")
             let agents = try await ws.agents()
@@ -93,6 +105,11 @@ struct GitFanInTests {
                 // merged and settled: the worktree is gone, the branch stays
                 #expect(!ws.exists("swarm/agents/w\(n)/worktree"))
                 #expect(try repo.rev("swarm/w\(n)").count == 40)
+            }
+            let ownLog = try repo.git.check(["log", "--format=%s", "swarm/w3"], in: repo.path)
+            #expect(ownLog.contains("w3 commits itself"))
+            if agents.first(where: { $0.id == "w3" })?.confinement?.hasPrefix("landlock") == true {
+                #expect(!ws.exists("app/evil.txt"), "a confined agent wrote the user's checkout")
             }
             #expect(try repo.rev("main") == main)
             #expect(try repo.status().isEmpty)

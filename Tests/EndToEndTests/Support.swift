@@ -206,6 +206,7 @@ struct AgentStatus: Decodable, Sendable {
     var dir: String?
     var branch: String?
     var head: String?
+    var confinement: String?
 }
 
 struct StatusDocument: Decodable {

@@ -221,13 +221,17 @@ struct GitFanInTests {
     @Test("a worktree gets the files .worktreeinclude lists, its leftovers are committed as swarm <id>")
     func worktreeIncludeAndLeftovers() throws {
         try withFanIn { repo, workspace, fanIn in
-            try write(repo.path + "/.worktreeinclude", "# local settings\n.env\n../outside\nmissing\n")
+            try write(
+                repo.path + "/.worktreeinclude", "# local settings\n.env\n../outside\nmissing\nlink/secret\n")
+            try write(workspace.root + "/elsewhere/secret", "not for agents\n")
+            try FileSystem.symlink(target: workspace.root + "/elsewhere", at: repo.path + "/link")
             try write(repo.path + "/.env", "TOKEN=1\n")
             let binding = GitBinding(
                 repo: repo.path, base: try repo.rev("main"), target: nil, setup: "echo ready > .setup-ran")
             let grant = try fanIn.prepare(record("w1", binding), binding: binding, wake: [.start])
             #expect(grant.folder == workspace.agentDirectory("w1") + "/worktree")
             #expect(read(grant.folder + "/.env") == "TOKEN=1\n")
+            #expect(!FileSystem.exists(grant.folder + "/link"), "a path through a symbolic link was copied")
             #expect(read(grant.folder + "/.setup-ran") == "ready\n")
             #expect(grant.writable.contains(repo.path + "/.git/objects"))
             #expect(!grant.writable.contains(repo.path + "/.git"))
@@ -253,19 +257,24 @@ struct GitFanInTests {
             ("notrepo", "", "is not a git repository"),
             ("app", "no-such-branch", "names no branch or commit"),
             ("missing", "", "which is not a folder"), ("dirty", "", "uncommitted changes"),
+            ("locked", "", "is locked"), ("taken", "", "the branch swarm/t already exists"),
         ])
     func badRepositories(_ repoName: String, _ base: String, _ expected: String) throws {
         try withFanIn { repo, workspace, _ in
             try FileSystem.makeDirectory(workspace.root + "/notrepo")
             _ = try TestRepo(at: workspace.root + "/dirty")
             try write(workspace.root + "/dirty/README", "changed\n")
+            _ = try TestRepo(at: workspace.root + "/locked")
+            try write(workspace.root + "/locked/.git/index.lock", "")
+            let taken = try TestRepo(at: workspace.root + "/taken")
+            try taken.git.check(["branch", "swarm/t"], in: taken.path)
             var text = "---\nrole: worker\ntemplate: shell\nrepo: \(repoName)\n"
             if !base.isEmpty { text += "base: \(base)\n" }
             let task = try TaskParser.parse(fileName: "t.md", bytes: Array((text + "---\nwork\n").utf8))
             let result = RepoBinding.resolve(
                 task: task, template: Template(name: "shell", command: "true"), parent: nil,
                 workspace: workspace,
-                git: repo.git)
+                git: repo.git, id: "t")
             guard case .failure(let error) = result else {
                 Issue.record("accepted: \(result)")
                 return
@@ -283,7 +292,7 @@ struct GitFanInTests {
             let result = RepoBinding.resolve(
                 task: task, template: Template(name: "shell", command: "true"), parent: nil,
                 workspace: workspace,
-                git: Git(environment: ["PATH=/nonexistent"]))
+                git: Git(environment: ["PATH=/nonexistent"]), id: "t")
             guard case .failure(let error) = result else {
                 Issue.record("accepted: \(result)")
                 return
