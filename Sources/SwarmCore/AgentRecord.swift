@@ -146,6 +146,11 @@ public struct AgentRecord: Sendable, Equatable {
     /// How the last run was confined: `landlock:ABI`, `off` (swarm.json), `none` (no Landlock
     /// in the kernel); nil before the first run.
     public var confinement: RunConfinement?
+    /// The session id the agent's CLI last reported (Claude Code's stream-json init line): a
+    /// retry of a template with `resume:` continues it.
+    public var session: String?
+    /// True when the current (or last) run continued the session of the attempt before.
+    public var resumed: Bool = false
 
     public init(
         id: String, parent: String?, depth: Int, kind: AgentKind, role: String, template: String,

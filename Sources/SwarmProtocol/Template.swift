@@ -25,6 +25,11 @@ public struct Template: Sendable, Equatable {
     public var privateHome: Bool
     /// Where its agents run (`launcher:`); nil follows swarm.json.
     public var launcher: LauncherKind?
+    /// How messages from people reach its agents (`messages:`).
+    public var messages: MessageDelivery
+    /// The command that continues the CLI's recorded session (`resume:`), or nil: every
+    /// retry then starts afresh.
+    public var resume: String?
     /// The brief, with placeholders not yet rendered.
     public var body: String
     /// The 1-based line of the file where the body starts (for placeholder errors).
@@ -50,10 +55,21 @@ public struct Template: Sendable, Equatable {
         self.upstream = upstream
         self.writes = writes
         self.privateHome = privateHome
+        self.messages = .command
+        self.resume = nil
         self.body = body
         self.bodyStartLine = bodyStartLine
         self.fields = fields
     }
+}
+
+/// How messages from people reach a template's agents.
+public enum MessageDelivery: String, Sendable, Equatable {
+    /// The agent runs `swarm messages` between steps (its brief says so).
+    case command
+    /// Claude Code: the runtime gives each run a settings file (`SWARM_HOOK_SETTINGS`, passed
+    /// with `--settings`) whose PostToolUse and Stop hooks run `swarm messages --hook`.
+    case hooks
 }
 
 /// Reads template files.
@@ -62,7 +78,7 @@ public enum TemplateParser {
     public static let knownKeys =
         ["kind", "command", "workdir", "slots", "contract"]
         + FailureKind.allCases.map { "on." + $0.rawValue }
-        + ["backoff", "acceptance", "upstream", "writes", "home", "launcher"]
+        + ["backoff", "acceptance", "upstream", "writes", "home", "launcher", "messages", "resume"]
     /// Keys that may repeat.
     public static let listKeys: Set<String> = ["acceptance", "writes"]
 
@@ -151,9 +167,19 @@ public enum TemplateParser {
             guard let kind = LauncherKind(rawValue: value) else {
                 throw bad(
                     "launcher \(Quote.show(value)) is not local, slurm or slurm-srun",
-                    "write launcher: local, launcher: slurm or launcher: slurm-srun, or leave it out to follow swarm.json")
+                    "write launcher: local, launcher: slurm or launcher: slurm-srun, or leave it out to follow swarm.json"
+                )
             }
             template.launcher = kind
+        case "messages":
+            guard let delivery = MessageDelivery(rawValue: value.isEmpty ? "command" : value) else {
+                throw bad(
+                    "messages \(Quote.show(value)) is not hooks or command",
+                    "write messages: hooks (Claude Code: its hooks deliver them) or messages: command")
+            }
+            template.messages = delivery
+        case "resume":
+            template.resume = value.isEmpty ? nil : value
         case "home":
             switch value {
             case "private": template.privateHome = true

@@ -92,8 +92,18 @@ extension Daemon {
         if wake == [.start] { archivePreviousResult(record) }
         watchAgent(id)
         let kind = launcherKind(for: template)
+        guard
+            let briefing = RunBriefing.prepare(
+                record, template: template, wake: wake, files: files, swarm: context.swarm, writer: &writer,
+                now: now)
+        else {
+            reportWrites()
+            return .notStarted(id: id, wake: wake, reason: "the brief of \(id) cannot be written")
+        }
         let plan: LaunchPlan
-        switch LaunchPlanner.plan(record, template: template, wake: wake, context: context) {
+        switch LaunchPlanner.plan(
+            record, template: template, wake: wake, start: briefing.start, context: context)
+        {
         case .success(let made): plan = made
         case .failure(let error): return .startFailed(id: id, reason: error.message)
         }
@@ -115,7 +125,8 @@ extension Daemon {
             kind == .local
             ? local.start(plan.spec, as: kind, now: now) : slurm.start(plan.spec, as: kind, now: now)
         raiseSlurmNotes()
-        let why = "run \(record.runs), wake \(wake.words)"
+        let resumed = briefing.start != .fresh
+        let why = "run \(record.runs), wake \(wake.words)\(resumed ? ", resuming its session" : "")"
         switch outcome {
         case .failed(let reason):
             return .startFailed(id: id, reason: reason)
@@ -126,10 +137,10 @@ extension Daemon {
             switch handle {
             case .process(let pid):
                 log.debug("started \(id) (pid \(pid), \(why))")
-                return .started(id: id, pid: pid, confinement: plan.confinement)
+                return .started(id: id, pid: pid, confinement: plan.confinement, resumed: resumed)
             case .job(let job):
                 log.debug("submitted \(id) as Slurm job \(job) (\(why))")
-                return .started(id: id, pid: nil, confinement: plan.confinement, job: job)
+                return .started(id: id, pid: nil, confinement: plan.confinement, job: job, resumed: resumed)
             }
         }
     }
@@ -237,6 +248,7 @@ extension Daemon {
         if let usage = UsageReader.usage(of: result, files: files) {
             feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
         }
+        if let session = SessionReader.session(files) { feed(.session(id: id, session: session)) }
         feed(.exited(id: id, outcome: outcome))
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
     }

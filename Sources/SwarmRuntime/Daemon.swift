@@ -124,7 +124,7 @@ public final class Daemon {
         let baseEnvironment = environment.map { "\($0.key)=\($0.value)" }.sorted()
         self.context = LaunchContext(
             workspace: workspace, config: config, baseEnvironment: baseEnvironment, landlockABI: landlockABI,
-            home: inherited["HOME"])
+            home: inherited["HOME"], swarm: binDirectory + "/swarm")
         self.intake = Intake(workspace: workspace)
         let local = LocalLauncher(workspace: workspace)
         self.local = local

@@ -30,6 +30,11 @@ public struct AgentSummary: Sendable, Equatable {
     public var reason: String?
     public var created: String
     public var finished: String?
+    /// How the last run began: `fresh`, or `resume` (it continued its CLI's session); nil
+    /// before the first run.
+    public var start: String?
+    /// The session id the agent's CLI last reported, if any.
+    public var session: String?
 
     public init(_ r: AgentRecord, workspace: Workspace, progress: ProgressLine?) {
         id = r.id
@@ -55,6 +60,8 @@ public struct AgentSummary: Sendable, Equatable {
         reason = r.state == .done ? nil : r.lastFailure
         created = Timestamp.iso8601(milliseconds: r.createdAt)
         finished = r.finishedAt.map { Timestamp.iso8601(milliseconds: $0) }
+        start = r.runs > 0 ? (r.resumed ? "resume" : "fresh") : nil
+        session = r.session
     }
 
     /// The summary as a JSON object; every field is present (null when unknown).
@@ -85,6 +92,8 @@ public struct AgentSummary: Sendable, Equatable {
         o["reason"] = text(reason)
         o["created"] = .string(created)
         o["finished"] = text(finished)
+        o["start"] = text(start)
+        o["session"] = text(session)
         return .object(o)
     }
 }
