@@ -13,7 +13,9 @@ import SwarmSystem
 ///
 /// - A fresh run with unread messages: they are appended to task.md under "Messages from a
 ///   person", which stays there for every later run (an orchestrator's wake-ups read it
-///   again).
+///   again). A brief that the command runs as a shell script (`/bin/sh task.md`, `sh task.md`,
+///   `bash task.md`: the `shell` template) gets them as comment lines, so that no text of a
+///   message is ever run as a command.
 /// - A resumed run: resume.md holds the note (why the last attempt ended, that this run
 ///   continues it) and the unread messages; the template's `resume:` command reads it.
 struct RunBriefing {
@@ -44,7 +46,9 @@ struct RunBriefing {
             guard let brief = try? FileSystem.readFile(files.task, limit: 4 << 20) else {
                 return RunBriefing(start: start)
             }
-            let text = String(decoding: brief, as: UTF8.self) + messagesSection(unread, run: record.runs)
+            var section = messagesSection(unread, run: record.runs)
+            if runsAsScript(template.command) { section = commented(section) }
+            let text = String(decoding: brief, as: UTF8.self) + section
             guard writer.replace(files.task, with: Array(text.utf8), now: now) else { return nil }
         }
         let receipt = Receipt(time: now, channel: .brief(run: record.runs))
@@ -75,6 +79,20 @@ struct RunBriefing {
             for message in messages { text += "\n--- message \(message.name)\n\(message.text)\n" }
         }
         return text
+    }
+
+    /// True when `command` runs task.md as a shell script.
+    static func runsAsScript(_ command: String) -> Bool {
+        let words = command.split(separator: " ").map(String.init)
+        guard words.count >= 2, let task = words.firstIndex(of: "task.md"), task > 0 else { return false }
+        let shell = words[task - 1].split(separator: "/").last.map(String.init) ?? ""
+        return ["sh", "bash", "dash", "zsh"].contains(shell)
+    }
+
+    /// `text` with every line turned into a shell comment.
+    static func commented(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "# " + $0 }.joined(
+            separator: "\n") + "\n"
     }
 
     /// The section appended to task.md for the messages a fresh run gets.

@@ -138,3 +138,21 @@ import Testing
         }
     }
 }
+
+/// A brief that is a shell script gets its messages as comments, never as commands.
+@Suite struct ScriptBriefTests {
+    @Test(arguments: [
+        ("/bin/sh task.md", true), ("sh task.md", true), ("bash task.md", true),
+        ("claude -p < task.md", false), ("cat task.md", false), ("swarm sim", false),
+    ])
+    func runsAsScript(command: String, script: Bool) {
+        #expect(RunBriefing.runsAsScript(command) == script)
+    }
+
+    @Test func messagesInAScriptAreComments() {
+        let section = RunBriefing.commented(
+            RunBriefing.messagesSection([(name: "m.md", text: "rm -rf /\ntouch pwned")], run: 2))
+        for line in section.split(separator: "\n") { #expect(line.hasPrefix("# "), "\(line)") }
+        #expect(section.contains("# rm -rf /") && section.hasSuffix("\n"))
+    }
+}
