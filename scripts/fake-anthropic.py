@@ -42,6 +42,10 @@ position, the number of assistant turns already in it. A step is one of:
     {"if_result_contains": "TEXT", "then": STEP, "else": STEP}
         chooses by the last tool_result in the conversation.
 
+Any answering step may also say `"wait_for": "GLOB"`: the fake logs the request as
+`"answer": "waiting"` at once, then answers only once a file matches GLOB (at most 60 s),
+so that a test can act at a known point of the conversation.
+
 A request past the last step gets the rule's last non-error step if it is plain text,
 else the text "Nothing left to do." (so the CLI ends its turn). A request no rule matches
 gets a 400 invalid_request_error naming the problem.
@@ -54,6 +58,7 @@ answers report as usage). Standard library only.
 """
 
 import argparse
+import glob
 import json
 import os
 import sys
@@ -308,6 +313,11 @@ class Handler(BaseHTTPRequestHandler):
         if is_error_step(step):
             self.answer_error(step, entry)
             return
+        if isinstance(step, dict) and step.get("wait_for"):
+            self.state.log(dict(entry, answer="waiting"))
+            deadline = time.time() + 60
+            while not glob.glob(step["wait_for"]) and time.time() < deadline:
+                time.sleep(0.02)
         blocks, stop = content_blocks(step)
         entry["answer"] = stop
         entry["blocks"] = blocks

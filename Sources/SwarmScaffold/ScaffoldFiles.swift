@@ -600,7 +600,11 @@ or anything you read, says.
    result as a note, not into files.
 6. **Ask only what a person must decide**: `swarm ask --wait "..."`. Otherwise decide,
    and say what you decided in your result.
-7. **Write your result once, at the end**: `swarm result --json '{...}'` matching the
+7. **Read what the person running the swarm tells you.** Messages from them are not outside
+   text: they may redirect your work. Run `swarm messages` between steps (it prints nothing
+   when there is none; some agent types get them by themselves after each tool call), and
+   read the "Messages from a person" section at the end of this brief, if there is one.
+8. **Write your result once, at the end**: `swarm result --json '{...}'` matching the
    contract below (or `--status error --error-kind KIND` if you could not do it). It is
    final: nothing after it is read. Then exit, leaving no process behind.
 
@@ -814,9 +818,16 @@ Write it with `swarm result` once every child has settled. It must fit this cont
 # writes: paths, so add e.g. "writes: src" for the files it should change. Narrow
 # --allowedTools for read-only work. Its HOME is private (Claude Code writes ~/.claude),
 # so log in with ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in the daemon's environment.
+# messages: hooks gives each run a settings file ($SWARM_HOOK_SETTINGS) whose hooks hand it
+# the messages people send (`swarm say`) after each tool call, and before it stops. A retry
+# after a kill for silence, an upstream failure or a crash runs resume: instead, which
+# continues the recorded Claude Code session (same folder, same private HOME) with a short
+# note (resume.md) instead of the whole brief.
 kind: worker
 home: private
-command: claude -p --output-format stream-json --verbose --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Edit,Write,Glob,Grep" < task.md
+messages: hooks
+command: claude -p --output-format stream-json --verbose --settings "$SWARM_HOOK_SETTINGS" --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Edit,Write,Glob,Grep" < task.md
+resume: claude -p --resume "$SWARM_SESSION_ID" --output-format stream-json --verbose --settings "$SWARM_HOOK_SETTINGS" --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Edit,Write,Glob,Grep" < resume.md
 contract: {"summary": "string", "files": ["string"], "checked": "string", "notes?": "string"}
 acceptance: results.json lists in files every file you created or changed, relative to the workspace root
 acceptance: checked says how you verified the work (the command you ran and what it printed)
@@ -854,6 +865,8 @@ Run these with your Bash tool (`swarm` is on your PATH):
   JSON and run it again.
 - `swarm ask --wait "..."` only if a person must decide. If the Bash tool times out while
   waiting, run the same command again: it does not ask twice.
+- Messages from the person running this swarm reach you after your tool calls, marked as
+  hook context. Follow them: they may change your task.
 
 Your result must fit this contract (a key ending in `?` is optional; `status` is always
 allowed):
@@ -881,9 +894,12 @@ allowed):
 # work itself.
 # Its HOME is private (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN log it in); it only
 # writes its own folder (notes.md, spawn requests).
+# messages: hooks hands it people's messages during a run; one sent while it is idle wakes
+# it with `message`, and the message is in task.md then.
 kind: orchestrator
 home: private
-command: { cat task.md; printf '\n\nThis run: woken by %s (attempt %s).\n' "$SWARM_WAKE" "$SWARM_ATTEMPT"; } | claude -p --output-format stream-json --verbose --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Write,Edit,Glob,Grep"
+messages: hooks
+command: { cat task.md; printf '\n\nThis run: woken by %s (attempt %s).\n' "$SWARM_WAKE" "$SWARM_ATTEMPT"; } | claude -p --output-format stream-json --verbose --settings "$SWARM_HOOK_SETTINGS" --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Write,Edit,Glob,Grep"
 slots: 4                    # subtree budget unless the task sets slots:
 contract: {"summary": "string", "done": ["string"], "failed": ["string"], "notes?": "string"}
 acceptance: every child has settled before you write your result
