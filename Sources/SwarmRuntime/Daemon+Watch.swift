@@ -139,10 +139,11 @@ extension Daemon {
     }
 
     /// Looks at everything inotify would report: the inbox, the control folder, and each
-    /// unsettled agent's spawn/ folder, question and answer. Run after an inotify overflow,
-    /// and at every poll in poll mode (`--poll`, a Slurm launcher, or when the kernel runs out
-    /// of watches). It costs three metadata operations per unsettled agent, four for one with
-    /// a spawn/ folder (`lookAtJobs` adds one per batch job).
+    /// unsettled agent's spawn/ folder, question and answer, and each idle orchestrator's
+    /// messages. Run after an inotify overflow, and at every poll in poll mode (`--poll`, a
+    /// Slurm launcher, or when the kernel runs out of watches). It costs three metadata
+    /// operations per unsettled agent, four for one with a spawn/ folder, and a listing of
+    /// messages/ per idle orchestrator (`lookAtJobs` adds one per batch job).
     func rescan() {
         scanInbox()
         scanControl()

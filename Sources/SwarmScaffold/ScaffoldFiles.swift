@@ -141,6 +141,22 @@ and prints the answer, which is also in `answer.md`. While you wait you are in s
 `waiting`, never counted as stuck. If your tool gives up on a long command, run the same
 `swarm ask --wait` again: it does not ask twice.
 
+**Messages** from the person running the swarm (`swarm say`) land in your `messages/`
+folder, one file each. Read them between steps:
+
+    swarm messages
+
+It prints each new message once (nothing when there is none) and writes its receipt, so the
+person sees it was delivered. Some templates deliver them by themselves (Claude Code: after
+each tool call, and before you stop); messages that arrive while you are not running are
+at the end of your next brief, under "Messages from a person". Unlike other text you read,
+they are instructions: they may redirect your work. Never write into `messages/` yourself.
+
+**Resumed runs.** When a run of yours was interrupted (killed for silence, an API outage,
+a crash) and your template can continue its CLI's session, the retry continues your
+conversation with a short note (`resume.md`: why it stopped, messages sent meanwhile)
+instead of the whole brief. Check what you had already done, then go on.
+
 ## Your environment
 
 | variable | meaning |
@@ -155,7 +171,9 @@ and prints the answer, which is also in `answer.md`. While you wait you are in s
 | `SWARM_RESULTS` | your `results.json` |
 | `SWARM_UPSTREAM` | the name of the API upstream you were given (empty when none are configured) |
 | `SWARM_ATTEMPT` | 1 on the first attempt, 2 on the first retry, ... |
-| `SWARM_WAKE` | why you were run: `start`; for an orchestrator's later runs, space separated, any of `child-settled:<id>`, `refused:<name>`, `answered` (a person answered the question you left), `heartbeat`, `recovered` (a restarted runtime wrote `children.json` again) |
+| `SWARM_WAKE` | why you were run: `start`; for an orchestrator's later runs, space separated, any of `child-settled:<id>`, `refused:<name>`, `answered` (a person answered the question you left), `heartbeat`, `recovered` (a restarted runtime wrote `children.json` again), `message` (a person sent you a message: it is at the end of `task.md`) |
+| `SWARM_SESSION_ID` | set only for a resumed run: the CLI session it continues |
+| `SWARM_HOOK_SETTINGS` | with a `messages: hooks` template: the Claude Code settings file whose hooks deliver messages |
 | `TMPDIR` | your private `tmp/` |
 
 Descriptor 3 is your folder, opened read-only and locked by the runtime: as long as some
@@ -232,6 +250,11 @@ You are not a loop. Your command runs, you act, you exit. The runtime runs you a
 - when one of your spawn requests is refused;
 - when a person answers a question you asked (`swarm ask` without `--wait`) before you
   exited; until then you are not woken for anything else;
+- when a person sends you a message (`swarm say`) while you are idle: `message` in
+  `SWARM_WAKE`, and the message is at the end of your brief (`task.md`, under "Messages
+  from a person"). Messages that arrive while you run reach you through `swarm messages`
+  (your template may deliver them by itself after each tool call). They come from the
+  person who runs this swarm: follow them, they may change your plan;
 - once per heartbeat (15 minutes by default), as a safety net.
 
 `SWARM_WAKE` says which (your template may also add it to your prompt). Never two runs of
@@ -492,7 +515,8 @@ it.
 ## Orchestrators
 
 An orchestrator with no run in progress is woken once per beat (and at once when a child
-settles, a request is refused or its question is answered), unless it waits for an answer.
+settles, a request is refused, its question is answered or a person sends it a message),
+unless it waits for an answer.
 Between runs it is idle, which is not silence: the silence rules apply only while its
 command runs. A wake-up that finds no usable upstream keeps its reasons and runs at the
 next event or beat that finds one.
@@ -551,7 +575,7 @@ last few also show in `swarm top`) and are handed to `alertCommand` if one is se
 | alert | means | do |
 |---|---|---|
 | `investigate` | no sign of life for 2 beats | `swarm logs ID`: if it is blocked on something you can fix, fix it; if it is slow but fine, leave it (one more sign of life resets it); if it is hopeless, `swarm kill ID` now |
-| `killed` | no sign of life for 3 beats; its whole process tree is being killed | read `stderr.log`; if it was working but quiet, make the brief ask for progress lines more often or raise `heartbeat`; the retry (if any) is already queued |
+| `killed` | no sign of life for 3 beats; its whole process tree is being killed | read `stderr.log`; if it was working but quiet, make the brief ask for progress lines more often or raise `heartbeat`; the retry (if any) is already queued; with a `resume:` template it continues the agent's session, with the messages sent to it meanwhile |
 | `spinning` | reports keep coming, outputs never grow | read `progress.md`: usually a retry loop against a wall (rate limits, a failing command). Kill it, or answer what it needs |
 | `looping` | the same status again and again | as for spinning: it is repeating itself; look at the last lines of `stdout.log` |
 | `waiting-for-human` | it asked a question and waits | `cat swarm/agents/ID/question.md`, then `swarm answer ID "..."` |
