@@ -5,7 +5,8 @@ import SwarmSystem
 /// One agent's `messages/` folder: the messages people sent it and their receipts (see
 /// `Message`). Reading never follows a symbolic link, never blocks on a FIFO and never reads
 /// more than `Message.sizeLimit` bytes of a file; a message that cannot be read is listed
-/// with its problem and skipped when delivering, never in the way of the rest.
+/// with its problem and skipped when delivering, never in the way of the rest. A `messages`
+/// that is not a folder of its own (a symbolic link, say) holds no messages and takes none.
 public struct Mailbox: Sendable {
     /// The folder.
     public let folder: String
@@ -27,6 +28,7 @@ public struct Mailbox: Sendable {
 
     /// Every message in name order (the order `swarm say` sends them in).
     public func entries() -> [Entry] {
+        guard FileSystem.status(folder)?.kind == .directory else { return [] }
         let listing = (try? FileSystem.entries(of: folder)) ?? []
         let names = Set(listing.map(\.name))
         var out: [Entry] = []
@@ -114,6 +116,7 @@ public struct Mailbox: Sendable {
     /// returns its name.
     public func post(_ text: String, now: Int64, tieBreaker: String) throws(Errno) -> String {
         try FileSystem.makeDirectory(folder)
+        guard FileSystem.status(folder)?.kind == .directory else { throw .notDirectory }
         let body = Array((text.hasSuffix("\n") ? text : text + "\n").utf8)
         var attempt = 0
         while true {

@@ -217,4 +217,33 @@ struct SteerTests {
                     == true)
         }
     }
+
+    @Test(
+        "a message sent while no daemon runs wakes an idle orchestrator once a daemon starts after a kill -9")
+    func aMessageOutlivesADaemonCrash() async throws {
+        let template = "---\nkind: orchestrator\ncommand: /bin/sh task.md\nslots: 1\n---\n{{task}}\n"
+        let script = """
+            echo "$SWARM_WAKE" >> wakes.txt
+            if grep -q '^# carry on' task.md; then echo '{"status": "ok"}' > results.json; fi
+            exit 0
+            """
+        try await withWorkspace(files: ["templates/shell-orchestrator.md": template]) { ws in
+            try await ws.startDaemon(["--heartbeat", "30s"])
+            try ws.drop(
+                "boss.md",
+                TestWorkspace.task(
+                    [("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss")], script))
+            let idle = try await eventually(timeout: 15) {
+                try await ws.agent("boss")?.pid == nil && ws.text("swarm/agents/boss/wakes.txt") == "start\n"
+            }
+            #expect(idle, "\(ws.diagnostics())")
+            await ws.crashDaemons()
+            let say = try await ws.swarm("say", "boss", "carry on")
+            #expect(say.status == 0, "\(say)")
+            #expect(try await ws.agent("boss")?.messages?.first?.status == "pending")
+            try await ws.startDaemon(["--heartbeat", "30s"])
+            #expect(try await ws.waitForState("boss", ["done"]), "\(ws.diagnostics())")
+            #expect(ws.text("swarm/agents/boss/wakes.txt") == "start\nmessage\n")
+        }
+    }
 }

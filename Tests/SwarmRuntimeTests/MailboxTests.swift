@@ -74,6 +74,20 @@ import Testing
         }
     }
 
+    /// messages/ as a symbolic link to another folder is never read or written through.
+    @Test func aLinkedFolderIsNoMailbox() throws {
+        try withTemporaryFolder { folder in
+            try write(folder + "/elsewhere/secret.md", "not for you\n")
+            try FileSystem.makeDirectory(folder + "/agent")
+            try FileSystem.symlink(target: folder + "/elsewhere", at: folder + "/agent/messages")
+            let mailbox = Mailbox(AgentFiles(folder + "/agent"))
+            #expect(mailbox.entries().isEmpty)
+            #expect(throws: Errno.self) { try mailbox.post("hello", now: 1, tieBreaker: "1") }
+            #expect(FileSystem.exists(folder + "/elsewhere/secret.md"))
+            #expect((try? FileSystem.entries(of: folder + "/elsewhere"))?.count == 1)
+        }
+    }
+
     /// The init line the real CLI printed (fixture), a result line, and lines that are not.
     @Test func sessionFromOutput() throws {
         let folder = String(#filePath.dropLast("SwarmRuntimeTests/MailboxTests.swift".count))
