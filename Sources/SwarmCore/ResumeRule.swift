@@ -20,7 +20,9 @@ public enum RunStart: Sendable, Equatable {
 /// when the failure came from the conversation itself: a result that broke the contract
 /// after a resume (one breach after a fresh start may be fixed in the same conversation), an
 /// error the agent reported or the API gave for the request (`error`: context too long, bad
-/// request), a budget overrun; and every first run or orchestrator wake-up.
+/// request), a budget overrun; when a resumed run ended without a result (`exit`: the CLI may
+/// not have found the session, as Claude Code does when its HOME or folder changed); and
+/// every first run or orchestrator wake-up.
 public enum ResumeRule {
     /// How the run of `record` woken for `wake` begins, when its template can resume
     /// (`canResume`).
@@ -30,8 +32,8 @@ public enum ResumeRule {
         else { return .fresh }
         let why = record.lastFailure ?? kind.rawValue
         switch kind {
-        case .killed, .upstream, .exit: return .resume(session: session, why: why)
-        case .contract: return record.resumed ? .fresh : .resume(session: session, why: why)
+        case .killed, .upstream: return .resume(session: session, why: why)
+        case .exit, .contract: return record.resumed ? .fresh : .resume(session: session, why: why)
         case .error, .budget: return .fresh
         }
     }

@@ -55,7 +55,9 @@ import Testing
     /// One row per situation: the kind of the last failure, whether the run that failed was
     /// itself resumed, and what the next start is.
     @Test(arguments: [
-        (FailureKind.killed, false, true), (.upstream, false, true), (.exit, false, true),
+        (FailureKind.killed, false, true), (.killed, true, true), (.upstream, false, true),
+        (.upstream, true, true),
+        (.exit, false, true), (.exit, true, false),
         (.contract, false, true), (.contract, true, false), (.error, false, false), (.budget, false, false),
     ])
     func resumeRule(kind: FailureKind, lastRunResumed: Bool, resumes: Bool) {

@@ -128,3 +128,14 @@ struct FixtureMissing: Error { var path: String }
         #expect(error?.line == 3 && error?.description.contains("hooks or command") == true)
     }
 }
+
+/// What Claude Code prints when `--resume` names a session it cannot find (its HOME or
+/// working directory changed): no upstream failure, so the run fails as `exit` and, having
+/// been a resume, the retry starts fresh.
+@Suite struct ResumeFailureTests {
+    @Test func aMissingSessionIsNoUpstreamFailure() throws {
+        let stdout = try hookFixture("resume-missing-session.stdout")
+        #expect(String(decoding: stdout, as: UTF8.self).contains("No conversation found with session ID"))
+        #expect(FailureClassifier.classify(stdout: stdout, stderr: [], exitCode: 1) == nil)
+    }
+}
