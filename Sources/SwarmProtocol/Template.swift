@@ -63,6 +63,22 @@ public struct Template: Sendable, Equatable {
     }
 }
 
+extension Template {
+    /// With `messages: hooks`: the keys (`command`, `resume`) whose command does not pass the
+    /// hook settings (`$SWARM_HOOK_SETTINGS`) to the CLI, each with what to do.
+    public var hookProblems: [(key: String, problem: String)] {
+        guard messages == .hooks else { return [] }
+        let commands = [("command", command)] + (resume.map { [("resume", $0)] } ?? [])
+        return commands.filter { !$0.1.contains("SWARM_HOOK_SETTINGS") }.map { key, _ in
+            (
+                key,
+                "messages: hooks, but \(key) does not pass the hooks to the CLI; add --settings "
+                    + "\"$SWARM_HOOK_SETTINGS\" (messages then reach the agent during its runs, not only in its next brief)"
+            )
+        }
+    }
+}
+
 /// How messages from people reach a template's agents.
 public enum MessageDelivery: String, Sendable, Equatable {
     /// The agent runs `swarm messages` between steps (its brief says so).

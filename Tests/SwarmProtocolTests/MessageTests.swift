@@ -121,6 +121,11 @@ struct FixtureMissing: Error { var path: String }
             ))
         #expect(template.messages == .hooks)
         #expect(template.resume == "claude -p --resume \"$SWARM_SESSION_ID\" < resume.md")
+        #expect(template.hookProblems.map(\.key) == ["command", "resume"])
+        let passed = try TemplateParser.parse(
+            name: "t",
+            bytes: utf8("---\ncommand: claude --settings \"$SWARM_HOOK_SETTINGS\"\nmessages: hooks\n---\n"))
+        #expect(passed.hookProblems.isEmpty)
         let plain = try TemplateParser.parse(name: "t", bytes: utf8("---\ncommand: x\n---\n"))
         #expect(plain.messages == .command && plain.resume == nil)
         let bad = utf8("---\ncommand: x\nmessages: pigeon\n---\n")
