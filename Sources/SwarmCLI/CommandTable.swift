@@ -4,17 +4,12 @@ public enum CommandTable {
         CommandSpec(
             "init", "swarm init [DIR]", "scaffold a workspace (never overwrites a file)",
             positionals: 0...1,
-            details:
-                "Creates AGENTS.md, CLAUDE.md, HEARTBEAT.md, roles/, templates/, swarm/swarm.json and swarm/inbox/ in DIR (default: the current folder). Existing files are left as they are."
-        ),
+            details: "Creates AGENTS.md, CLAUDE.md, HEARTBEAT.md, roles/, templates/, swarm/swarm.json and swarm/inbox/ in DIR (default: the current folder). Existing files are left as they are."),
         CommandSpec(
-            "run",
-            "swarm run [--until-idle] [--heartbeat DUR] [--poll DUR] [--log-format text|json] [--verbose]",
+            "run", "swarm run [--until-idle] [--heartbeat DUR] [--poll DUR] [--log-format text|json] [--verbose]",
             "run the daemon in the foreground", flags: ["--until-idle", "--verbose"],
             options: ["--heartbeat", "--poll", "--log-format"],
-            details:
-                "Watches swarm/inbox/, starts agents within the slot budgets and applies the heartbeat rules of HEARTBEAT.md. --until-idle exits 0 once the inbox is empty and no agent is queued, running or waiting, and that has lasted 250 ms (a task dropped just as the last agent ended is still taken). --poll DUR also scans the whole tree at that interval, for network file systems where inotify sees nothing written on other machines (the daemon falls back to polling by itself, with a watch-degraded alert, when the kernel runs out of inotify watches; with a Slurm launcher it polls every second unless --poll says otherwise). SWARM_LAUNCHER=local|slurm|slurm-srun in the environment overrides swarm.json's \"launcher\" for this daemon. SIGTERM or SIGINT stop the daemon; running agents keep running and are adopted by the next daemon. SIGHUP reloads swarm.json."
-        ),
+            details: "Watches swarm/inbox/, starts agents within the slot budgets and applies the heartbeat rules of HEARTBEAT.md. --until-idle exits 0 once the inbox is empty and no agent is queued, running or waiting, and that has lasted 250 ms (a task dropped just as the last agent ended is still taken). --poll DUR also scans the whole tree at that interval, for network file systems where inotify sees nothing written on other machines (the daemon falls back to polling by itself, with a watch-degraded alert, when the kernel runs out of inotify watches; with a Slurm launcher it polls every second unless --poll says otherwise). SWARM_LAUNCHER=local|slurm|slurm-srun in the environment overrides swarm.json's \"launcher\" for this daemon. SIGTERM or SIGINT stop the daemon; running agents keep running and are adopted by the next daemon. SIGHUP reloads swarm.json."),
         CommandSpec(
             "submit",
             "swarm submit [--role R] [--template T] [--priority urgent|normal|background] [--slots N] [--id ID] (FILE | -m TEXT)",
@@ -28,9 +23,7 @@ public enum CommandTable {
             flags: ["--json"]),
         CommandSpec(
             "top", "swarm top", "a live view of every agent that redraws when the tree changes",
-            details:
-                "Keys: j/k or the arrows select an agent, K kills it, a answers its question, l shows its last log lines, q or Ctrl-C quits. In a pipe or a dumb terminal it prints one frame and exits."
-        ),
+            details: "Keys: j/k or the arrows select an agent, K kills it, a answers its question, l shows its last log lines, q or Ctrl-C quits. In a pipe or a dumb terminal it prints one frame and exits."),
         CommandSpec(
             "alerts", "swarm alerts [--follow] [--json]", "the alerts, oldest first",
             flags: ["--json", "--follow"]),
@@ -41,16 +34,10 @@ public enum CommandTable {
             "say", "swarm say [--all | --children-of ID] [ID] TEXT",
             "send a message to a running or queued agent (or to several)",
             flags: ["--all"], options: ["--children-of"], positionals: 1...2, joinsText: true,
-            details:
-                "Writes the TEXT (- reads it from standard input) as one file in agents/ID/messages/, atomically, and exits 0 once it is queued. The agent gets it the best way its template has: Claude Code templates with messages: hooks after its next tool call, or when it is about to stop; any other agent when it runs swarm messages; and an agent that is not running (queued, retrying, an idle orchestrator, which is woken with message in SWARM_WAKE) in the brief of its next run. --all sends it to every agent that has not ended; --children-of ID to every child of ID that has not ended. Exit status 2 for an unknown agent, one that has ended, or a message that is empty, not text, or over 64 KiB. swarm status ID shows each message's receipt: delivered (when and how), pending, or undeliverable (why)."
-        ),
-        CommandSpec(
-            "kill", "swarm kill ID", "kill an agent's whole process tree and free its slot",
-            positionals: 1...1),
-        CommandSpec(
-            "retry", "swarm retry ID", "queue a failed or dead-lettered task again", positionals: 1...1),
-        CommandSpec(
-            "ack", "swarm ack ID", "mark a finished agent's result as read (consumed)", positionals: 1...1),
+            details: "Writes the TEXT (- reads it from standard input) as one file in agents/ID/messages/, atomically, and exits 0 once it is queued. The agent gets it the best way its template has: Claude Code templates with messages: hooks after its next tool call, or when it is about to stop; any other agent when it runs swarm messages; and an agent that is not running (queued, retrying, an idle orchestrator, which is woken with message in SWARM_WAKE) in the brief of its next run. --all sends it to every agent that has not ended; --children-of ID to every child of ID that has not ended. Exit status 2 for an unknown agent, one that has ended, or a message that is empty, not text, or over 64 KiB. swarm status ID shows each message's receipt: delivered (when and how), pending, or undeliverable (why)."),
+        CommandSpec("kill", "swarm kill ID", "kill an agent's whole process tree and free its slot", positionals: 1...1),
+        CommandSpec("retry", "swarm retry ID", "queue a failed or dead-lettered task again", positionals: 1...1),
+        CommandSpec("ack", "swarm ack ID", "mark a finished agent's result as read (consumed)", positionals: 1...1),
         CommandSpec(
             "upstreams", "swarm upstreams [--json]", "each upstream's breaker, concurrency and recent errors",
             flags: ["--json"]),
@@ -77,37 +64,30 @@ public enum CommandTable {
             "progress", "swarm progress [--outputs N] [--tokens N] [--cost USD] TEXT",
             "append one line to the agent's progress.md",
             options: ["--outputs", "--tokens", "--cost"], positionals: 1...1, joinsText: true,
-            details:
-                "--tokens and --cost give the usage of this run so far (cumulative); the runtime stops an agent whose usage, or whose subtree's, passes its budget (budget.tokens, budget.cost)."
-        ),
+            details: "--tokens and --cost give the usage of this run so far (cumulative); the runtime stops an agent whose usage, or whose subtree's, passes its budget (budget.tokens, budget.cost)."),
         CommandSpec(
-            "result",
-            "swarm result [--status ok|error] [--error-kind KIND] [--error TEXT] (FILE | - | --json TEXT)",
+            "result", "swarm result [--status ok|error] [--error-kind KIND] [--error TEXT] (FILE | - | --json TEXT)",
             "write results.json atomically, checked against the template's contract",
             options: ["--status", "--error-kind", "--json", "--error"], positionals: 0...1),
         CommandSpec(
-            "spawn",
-            "swarm spawn [--role R] [--template T] [--slots N] [--priority P] [--id ID] (FILE | -m TEXT)",
+            "spawn", "swarm spawn [--role R] [--template T] [--slots N] [--priority P] [--id ID] (FILE | -m TEXT)",
             "request a child task under the calling agent",
             options: ["--role", "--template", "--slots", "--priority", "--id", "-m"], positionals: 0...1),
         CommandSpec(
-            "ask", "swarm ask [--wait] [--timeout DUR] TEXT",
-            "write question.md; with --wait, block until answered",
+            "ask", "swarm ask [--wait] [--timeout DUR] TEXT", "write question.md; with --wait, block until answered",
             flags: ["--wait"], options: ["--timeout"], positionals: 1...1, joinsText: true),
         CommandSpec(
             "messages", "swarm messages [--json] [--hook]",
             "print the messages people sent this agent, and mark them delivered",
             flags: ["--json", "--hook"],
-            details:
-                "Prints each unread message of agents/$SWARM_AGENT_ID/messages/ (--json: one JSON object per line, with name and text) and writes its receipt (NAME.delivered); prints nothing when there is none. Run it between steps. --hook answers a Claude Code PostToolUse or Stop hook call on standard input with the JSON that hands the messages to the model; on any problem it prints nothing and exits 0, so it never blocks the agent."
-        ),
+            details: "Prints each unread message of agents/$SWARM_AGENT_ID/messages/ (--json: one JSON object per line, with name and text) and writes its receipt (NAME.delivered); prints nothing when there is none. Run it between steps. --hook answers a Claude Code PostToolUse or Stop hook call on standard input with the JSON that hands the messages to the model; on any problem it prints nothing and exits 0, so it never blocks the agent."),
         CommandSpec("sim", "swarm sim", "the built-in stand-in agent (steered by its task's sim.* keys)"),
     ]
 
     /// Commands the runtime runs itself: `swarm help NAME` shows them; the overview, the
     /// completions and the argument parser leave them out (each parses its own arguments).
     public static let internalCommands: [CommandSpec] = [
-        CommandSpec("confine", ConfineCommand.usage, ConfineCommand.summary, details: ConfineCommand.details)
+        CommandSpec("confine", ConfineCommand.usage, ConfineCommand.summary, details: ConfineCommand.details),
     ]
 
     public static var all: [CommandSpec] { operatorCommands + agentCommands }

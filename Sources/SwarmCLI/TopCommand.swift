@@ -10,10 +10,7 @@ enum TopCommand {
     static func run(_ context: Context) throws {
         let workspace = try context.workspace()
         guard Terminal.isTerminal(1), Terminal.isTerminal(0), context.environment["TERM"] != "dumb" else {
-            Output.print(
-                TopScreen(workspace: workspace, colour: false).render(
-                    rows: 40, columns: 120, selected: 0, notice: nil
-                ).text)
+            Output.print(TopScreen(workspace: workspace, colour: false).render(rows: 40, columns: 120, selected: 0, notice: nil).text)
             return
         }
         var view = TopView(workspace: workspace, colour: Output.colourEnabled(context.environment))
@@ -33,31 +30,20 @@ struct TopScreen {
 
     func render(rows: Int, columns: Int, selected: Int, notice: String?) -> Frame {
         let records = MetaStore.loadAll(workspace).records
-        let config =
-            (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map {
-                ConfigParser.parse($0).config
-            } ?? .standard
+        let config = (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map { ConfigParser.parse($0).config } ?? .standard
         let budgets = StatusView.budgets(records, limits: Limits(config))
         let top = budgets.first { $0.holder == "" }
         let now = Clock.wallMilliseconds()
         var lines: [String] = []
         let counts = Dictionary(grouping: records, by: \.state).mapValues(\.count)
-        let summary = AgentState.allCases.compactMap { state in
-            counts[state].map { "\(state.rawValue) \($0)" }
-        }.joined(separator: ", ")
-        lines.append(
-            clip(
-                "swarm top  \(workspace.root)  slots \(gauge(top?.used ?? 0, top?.total ?? config.maxSlots))  \(summary)",
-                columns))
+        let summary = AgentState.allCases.compactMap { state in counts[state].map { "\(state.rawValue) \($0)" } }.joined(separator: ", ")
+        lines.append(clip("swarm top  \(workspace.root)  slots \(gauge(top?.used ?? 0, top?.total ?? config.maxSlots))  \(summary)", columns))
         let orchestrators = budgets.filter { !$0.holder.isEmpty }
         if !orchestrators.isEmpty {
-            let text = orchestrators.map { "\($0.holder) \(gauge($0.used, $0.total))" }.joined(
-                separator: "  ")
+            let text = orchestrators.map { "\($0.holder) \(gauge($0.used, $0.total))" }.joined(separator: "  ")
             lines.append(clip("budgets: " + text, columns))
         }
-        let header =
-            pad("ID", 24) + pad("ROLE", 10) + pad("STATE", 12) + pad("AGE", 7) + pad("QUIET", 7)
-            + pad("OUT", 5) + "LAST STATUS"
+        let header = pad("ID", 24) + pad("ROLE", 10) + pad("STATE", 12) + pad("AGE", 7) + pad("QUIET", 7) + pad("OUT", 5) + "LAST STATUS"
         lines.append(clip(header, columns))
         let order = ordered(records)
         let room = max(1, rows - lines.count - 5)
@@ -74,21 +60,14 @@ struct TopScreen {
             let status =
                 (unread > 0 ? "[\(unread) unread] " : "")
                 + (r.state == .waiting
-                    ? "? " + question(files)
-                    : (r.state.isSettled && r.state != .done
-                        ? r.lastFailure ?? "" : progress?.status ?? r.jobState.map { "Slurm: " + $0 } ?? ""))
-            var line =
-                pad(String(repeating: "  ", count: item.level) + r.id, 24) + pad(r.role, 10)
-                + pad(r.state.rawValue, 12)
-            line +=
-                pad(age(now - r.createdAt), 7) + pad(quiet, 7)
-                + pad(progress?.outputs.map(String.init) ?? "-", 5) + status
+                ? "? " + question(files)
+                : (r.state.isSettled && r.state != .done
+                    ? r.lastFailure ?? "" : progress?.status ?? r.jobState.map { "Slurm: " + $0 } ?? ""))
+            var line = pad(String(repeating: "  ", count: item.level) + r.id, 24) + pad(r.role, 10) + pad(r.state.rawValue, 12)
+            line += pad(age(now - r.createdAt), 7) + pad(quiet, 7) + pad(progress?.outputs.map(String.init) ?? "-", 5) + status
             line = clip(line, columns)
-            if index == selected {
-                line = colour ? "\u{1B}[7m" + line + "\u{1B}[0m" : "> " + String(line.dropFirst(2))
-            } else if colour, let code = StateColour.code(r.state.rawValue) {
-                line = "\u{1B}[\(code)m" + line + "\u{1B}[0m"
-            }
+            if index == selected { line = colour ? "\u{1B}[7m" + line + "\u{1B}[0m" : "> " + String(line.dropFirst(2)) }
+            else if colour, let code = StateColour.code(r.state.rawValue) { line = "\u{1B}[\(code)m" + line + "\u{1B}[0m" }
             lines.append(line)
         }
         if order.isEmpty { lines.append("(no agents yet: drop a task into \(workspace.inbox)/)") }
@@ -112,31 +91,25 @@ struct TopScreen {
     }
 
     private func lastSign(_ files: AgentFiles) -> Int64? {
-        [files.progress, files.stdout, files.stderr].compactMap { FileSystem.status($0)?.modifiedNanos }.max()
-            .map { $0 / 1_000_000 }
+        [files.progress, files.stdout, files.stderr].compactMap { FileSystem.status($0)?.modifiedNanos }.max().map { $0 / 1_000_000 }
     }
 
     private func question(_ files: AgentFiles) -> String {
-        (try? FileSystem.readFile(files.question, limit: 4096)).map {
-            String(decoding: $0, as: UTF8.self).trimmingTrailing()
-        } ?? ""
+        (try? FileSystem.readFile(files.question, limit: 4096)).map { String(decoding: $0, as: UTF8.self).trimmingTrailing() } ?? ""
     }
 
     private func recentAlerts(_ count: Int) -> [String] {
         guard let bytes = try? FileSystem.readTail(workspace.alertsPath, maxBytes: 8192) else { return [] }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").suffix(count).compactMap {
-            line in
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").suffix(count).compactMap { line in
             guard let value = try? JSON.parse(Array(line.utf8)) else { return nil }
-            return
-                "\(value["kind"]?.stringValue ?? "") \(value["agent"]?.stringValue ?? "-"): \(value["message"]?.stringValue ?? "")"
+            return "\(value["kind"]?.stringValue ?? "") \(value["agent"]?.stringValue ?? "-"): \(value["message"]?.stringValue ?? "")"
         }
     }
 
     func gauge(_ used: Int, _ total: Int) -> String {
         let width = min(max(total, 1), 12)
         let filled = total > 0 ? min(width, (used * width + total - 1) / total) : 0
-        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            + "] \(used)/\(total)"
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(used)/\(total)"
     }
 
     func age(_ ms: Int64) -> String {
@@ -147,8 +120,7 @@ struct TopScreen {
     }
 
     func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width
-            ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
+        text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
     }
 
     func clip(_ text: String, _ columns: Int) -> String {
@@ -233,8 +205,7 @@ struct TopView {
         let frame = screen.render(rows: size.rows, columns: size.columns, selected: selected, notice: notice)
         ids = frame.ids
         if selected >= ids.count { selected = max(0, ids.count - 1) }
-        let body = frame.text.split(separator: "\n", omittingEmptySubsequences: false).map { $0 + "\u{1B}[K" }
-            .joined(separator: "\r\n")
+        let body = frame.text.split(separator: "\n", omittingEmptySubsequences: false).map { $0 + "\u{1B}[K" }.joined(separator: "\r\n")
         StandardStreams.write(1, "\u{1B}[H" + body + "\u{1B}[J")
     }
 
@@ -303,13 +274,9 @@ struct TopView {
         guard selected < ids.count else { return }
         let files = workspace.agentFiles(ids[selected])
         let tail = [files.stderr, files.stdout, files.progress].compactMap { path -> String? in
-            guard let bytes = try? FileSystem.readTail(path, maxBytes: 400), !bytes.isEmpty else {
-                return nil
-            }
+            guard let bytes = try? FileSystem.readTail(path, maxBytes: 400), !bytes.isEmpty else { return nil }
             return String(decoding: bytes, as: UTF8.self).split(separator: "\n").last.map(String.init)
         }
-        notice =
-            tail.isEmpty
-            ? "\(ids[selected]): no output yet" : "\(ids[selected]): " + tail.joined(separator: " | ")
+        notice = tail.isEmpty ? "\(ids[selected]): no output yet" : "\(ids[selected]): " + tail.joined(separator: " | ")
     }
 }

@@ -241,6 +241,10 @@ struct SteerTests {
             let say = try await ws.swarm("say", "boss", "carry on")
             #expect(say.status == 0, "\(say)")
             #expect(try await ws.agent("boss")?.messages?.first?.status == "pending")
+            let top = try await ws.swarm("top")
+            #expect(top.stdout.contains("[1 unread]"), "\(top)")
+            let unread = try await ws.agent("boss")?.unread
+            #expect(unread == 1)
             try await ws.startDaemon(["--heartbeat", "30s"])
             #expect(try await ws.waitForState("boss", ["done"]), "\(ws.diagnostics())")
             #expect(ws.text("swarm/agents/boss/wakes.txt") == "start\nmessage\n")
