@@ -249,8 +249,12 @@ extension Daemon {
             feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
         }
         if let session = SessionReader.session(files) { feed(.session(id: id, session: session)) }
+        let startedAt = scheduler.agents[id]?.startedAt ?? now
         feed(.exited(id: id, outcome: outcome))
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
+        // a message that came during an orchestrator's run and was not read wakes it now (one
+        // left from before the run was not briefed: it waits for the next wake-up)
+        scanMessages(id, since: startedAt)
     }
 
     /// The launcher that stops runs of `kind`.

@@ -102,10 +102,11 @@ extension Daemon {
         scanMessages(id)
     }
 
-    /// An idle orchestrator with an unread message is woken (nothing for any other agent).
-    func scanMessages(_ id: String) {
+    /// An idle orchestrator with an unread message (sent at `since` or later) is woken;
+    /// nothing happens for any other agent.
+    func scanMessages(_ id: String, since: Millis = 0) {
         guard let record = scheduler.agents[id], record.kind == .orchestrator, !record.active,
-            !Mailbox(workspace.agentFiles(id)).unread().isEmpty
+            Mailbox(workspace.agentFiles(id)).unread().contains(where: { $0.sent >= since })
         else { return }
         feed(.messaged(id: id))
     }

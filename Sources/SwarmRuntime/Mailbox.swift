@@ -54,11 +54,11 @@ public struct Mailbox: Sendable {
         return out
     }
 
-    /// The messages not yet delivered whose text can be, in order.
-    public func unread() -> [(name: String, text: String)] {
+    /// The messages not yet delivered whose text can be, in order, with when each was sent.
+    public func unread() -> [(name: String, text: String, sent: Int64)] {
         entries().compactMap { entry in
             guard entry.receipt == nil, case .success(let text) = entry.text else { return nil }
-            return (entry.name, text)
+            return (entry.name, text, entry.sent)
         }
     }
 

@@ -35,7 +35,7 @@ struct RunBriefing {
             guard writer.replace(files.hookSettings, with: Array(settings.utf8), now: now) else { return nil }
         }
         let mailbox = Mailbox(files)
-        let unread = mailbox.unread()
+        let unread = mailbox.unread().map { (name: $0.name, text: $0.text) }
         switch start {
         case .resume(_, let why):
             let note = resumeNote(why: why, attempt: record.attempts, messages: unread)

@@ -250,4 +250,28 @@ struct SteerTests {
             #expect(ws.text("swarm/agents/boss/wakes.txt") == "start\nmessage\n")
         }
     }
+
+    @Test("a message an orchestrator's run left unread wakes it again as soon as the run ends")
+    func aMessageLeftUnreadInARunWakesTheOrchestrator() async throws {
+        let template = "---\nkind: orchestrator\ncommand: /bin/sh task.md\nslots: 1\n---\n{{task}}\n"
+        let script = """
+            echo "$SWARM_WAKE" >> wakes.txt
+            if grep -q '^# keep going' task.md; then echo '{"status": "ok"}' > results.json; exit 0; fi
+            if [ "$SWARM_WAKE" = start ]; then until ls messages/*.md >/dev/null 2>&1; do sleep 0.02; done; fi
+            exit 0
+            """
+        try await withWorkspace(files: ["templates/shell-orchestrator.md": template]) { ws in
+            try await ws.startDaemon(["--heartbeat", "30s"])
+            try ws.drop(
+                "boss.md",
+                TestWorkspace.task(
+                    [("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss")], script))
+            #expect(
+                try await eventually(timeout: 15) { try await ws.agent("boss")?.pid != nil },
+                "\(ws.diagnostics())")
+            #expect(try await ws.swarm("say", "boss", "keep going").status == 0)
+            #expect(try await ws.waitForState("boss", ["done"]), "\(ws.diagnostics())")
+            #expect(ws.text("swarm/agents/boss/wakes.txt") == "start\nmessage\n")
+        }
+    }
 }
