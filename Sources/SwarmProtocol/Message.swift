@@ -59,14 +59,6 @@ public enum Message {
             "it holds \(size) bytes, over the limit of \(sizeLimit) (64 KiB); send a shorter message that names "
                 + "a file with the rest")
     }
-
-    /// The problem with a text given to `swarm say`, or nil when it can be sent.
-    public static func problem(sending text: String) -> String? {
-        switch Message.text(of: Array(text.utf8)) {
-        case .success: nil
-        case .failure(let problem): problem.reason
-        }
-    }
 }
 
 /// Why a message file cannot be delivered.

@@ -43,7 +43,6 @@ struct FixtureMissing: Error { var path: String }
         #expect(
             Message.text(of: utf8("\u{FEFF}turn left\r\nat the next file\n\n"))
                 == .success("turn left\nat the next file"))
-        #expect(Message.problem(sending: "fine") == nil)
     }
 
     @Test(arguments: [
