@@ -274,4 +274,51 @@ struct SteerTests {
             #expect(ws.text("swarm/agents/boss/wakes.txt") == "start\nmessage\n")
         }
     }
+
+    @Test(
+        "swarm messages --hook answers a malformed call, or one without an agent, with nothing and exit 0 at once"
+    )
+    func malformedHookCallsNeverBlock() async throws {
+        try await withWorkspace { ws in
+            let folder = ws.path("swarm/agents/h")
+            try ws.write("swarm/agents/h/messages/m.md", "hello\n")
+            let agent =
+                SwarmBinary.environment + [
+                    "SWARM_AGENT_DIR=" + folder, "SWARM_AGENT_ID=h", "SWARM_ROOT=" + ws.root,
+                ]
+            let calls: [(String, [UInt8])] = [
+                ("empty", []), ("garbage", Array("not json at all".utf8)), ("binary", [0xFF, 0x00, 0xFE]),
+                ("other event", Array(#"{"hook_event_name": "PreToolUse"}"#.utf8)),
+                ("huge", [UInt8](repeating: 0x7B, count: 20 << 20)),
+            ]
+            for (name, bytes) in calls {
+                try ws.write("call-\(name.replacing(" ", with: "-"))", bytes: bytes)
+                let output = try await Run.command(
+                    SwarmBinary.path, ["messages", "--hook"], environment: agent,
+                    stdin: ws.path("call-\(name.replacing(" ", with: "-"))"), timeout: 10)
+                #expect(
+                    output.status == 0 && output.stdout.isEmpty && output.stderr.isEmpty, "\(name): \(output)"
+                )
+            }
+            try ws.write("call-stop", #"{"hook_event_name": "Stop", "stop_hook_active": false}"#)
+            let lost = try await Run.command(
+                SwarmBinary.path, ["messages", "--hook"], environment: SwarmBinary.environment,
+                stdin: ws.path("call-stop"), timeout: 10)
+            #expect(
+                lost.status == 0 && lost.stdout.isEmpty && lost.stderr.isEmpty, "no agent variables: \(lost)")
+            #expect(!ws.exists("swarm/agents/h/messages/m.md.delivered"), "nothing was handed over")
+            let stop = try await Run.command(
+                SwarmBinary.path, ["messages", "--hook"], environment: agent, stdin: ws.path("call-stop"),
+                timeout: 10)
+            #expect(
+                stop.status == 0 && stop.stdout.contains(#""decision":"block""#)
+                    && stop.stdout.contains("hello"), "\(stop)")
+            #expect(
+                ws.text("swarm/agents/h/messages/m.md.delivered")?.hasSuffix("by the Stop hook\n") == true)
+            let again = try await Run.command(
+                SwarmBinary.path, ["messages", "--hook"], environment: agent, stdin: ws.path("call-stop"),
+                timeout: 10)
+            #expect(again.status == 0 && again.stdout.isEmpty, "a second stop lets it stop: \(again)")
+        }
+    }
 }
