@@ -86,7 +86,8 @@ enum MessagesCommand {
         }
         let agent = try AgentEnvironment(context.environment)
         let mailbox = Mailbox(agent.files)
-        let unread = mailbox.unread()
+        // the ones already in a brief too: the agent asks, and a script's brief shows it nothing
+        let unread = mailbox.unread(includingBriefed: true)
         let now = Clock.wallMilliseconds()
         for message in unread {
             let shown: String

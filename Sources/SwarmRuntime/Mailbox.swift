@@ -22,8 +22,15 @@ public struct Mailbox: Sendable {
         public var sent: Int64
         /// Its text, or why it cannot be delivered.
         public var text: Result<String, MessageProblem>
-        /// Its receipt, if it has one (the agent side's first, then the runtime's).
-        public var receipt: Receipt?
+        /// The agent side's receipt (`NAME.delivered`), if it has one.
+        public var delivered: Receipt?
+        /// The runtime's receipt (`NAME.briefed`: it went into a brief), if it has one.
+        public var briefed: Receipt?
+
+        /// The first of its receipts: when it first reached the agent.
+        public var receipt: Receipt? {
+            [delivered, briefed].compactMap { $0 }.min { $0.time < $1.time }
+        }
     }
 
     /// Every message in name order (the order `swarm say` sends them in).
@@ -44,20 +51,25 @@ public struct Mailbox: Sendable {
                 text = .failure(
                     MessageProblem("it cannot be read (\(error)); write it as a regular text file"))
             }
-            var receipt: Receipt?
-            for suffix in [Message.deliveredSuffix, Message.briefedSuffix]
-            where names.contains(entry.name + suffix) {
-                receipt = receipt ?? readReceipt(path + suffix)
+            func receipt(_ suffix: String) -> Receipt? {
+                names.contains(entry.name + suffix) ? readReceipt(path + suffix) : nil
             }
-            out.append(Entry(name: entry.name, sent: sent, text: text, receipt: receipt))
+            out.append(
+                Entry(
+                    name: entry.name, sent: sent, text: text, delivered: receipt(Message.deliveredSuffix),
+                    briefed: receipt(Message.briefedSuffix)))
         }
         return out
     }
 
     /// The messages not yet delivered whose text can be, in order, with when each was sent.
-    public func unread() -> [(name: String, text: String, sent: Int64)] {
+    /// With `includingBriefed`, also those that went into a brief but were never handed over
+    /// by the agent side (`swarm messages`: a brief may be a script that never shows them).
+    public func unread(includingBriefed: Bool = false) -> [(name: String, text: String, sent: Int64)] {
         entries().compactMap { entry in
-            guard entry.receipt == nil, case .success(let text) = entry.text else { return nil }
+            guard entry.delivered == nil, includingBriefed || entry.briefed == nil,
+                case .success(let text) = entry.text
+            else { return nil }
             return (entry.name, text, entry.sent)
         }
     }

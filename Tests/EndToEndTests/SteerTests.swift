@@ -321,4 +321,39 @@ struct SteerTests {
             #expect(again.status == 0 && again.stdout.isEmpty, "a second stop lets it stop: \(again)")
         }
     }
+
+    @Test("a queued shell agent gets a message in its first brief, and swarm messages still prints it")
+    func aQueuedAgentGetsItInItsBriefAndFromSwarmMessages() async throws {
+        try await withWorkspace(config: ["maxSlots": "3", "reserve": "2"]) { ws in
+            try await ws.startDaemon(["--heartbeat", "1s"])
+            try ws.drop(
+                "b.md",
+                Self.shellTask(
+                    "blocker",
+                    "until [ -f go ]; do sleep 0.02; done\necho '{\"status\": \"ok\"}' > results.json\n"))
+            #expect(try await ws.waitForState("blocker", ["running"]))
+            let script = """
+                for i in $(seq 200); do
+                  swarm messages >> heard.txt
+                  grep -q "north" heard.txt && break
+                  sleep 0.02
+                done
+                echo '{"status": "ok"}' > results.json
+                """
+            try ws.drop("q.md", Self.shellTask("later", script))
+            #expect(try await ws.waitForState("later", ["queued"]))
+            #expect(try await ws.swarm("say", "later", "head north").status == 0)
+            #expect(try await ws.agent("later")?.messages?.first?.receipt.contains("next run") == true)
+            try ws.write("swarm/agents/blocker/go", "")
+            #expect(try await ws.waitForState("later", ["done"]), "\(ws.diagnostics())")
+            #expect(ws.text("swarm/agents/later/heard.txt")?.contains("head north") == true)
+            #expect(ws.text("swarm/agents/later/task.md")?.contains("# head north") == true)
+            let receipt = try #require(try await ws.agent("later")?.messages?.first?.receipt)
+            #expect(receipt.hasSuffix("by the brief of run 1"), "the first receipt: \(receipt)")
+            #expect(
+                ws.exists(
+                    "swarm/agents/later/messages/"
+                        + (try await ws.agent("later")?.messages?.first?.name ?? "") + ".delivered"))
+        }
+    }
 }
