@@ -42,15 +42,23 @@ position, the number of assistant turns already in it. A step is one of:
     {"if_result_contains": "TEXT", "then": STEP, "else": STEP}
         chooses by the last tool_result in the conversation.
 
+Any answering step may also say `"wait_for": "GLOB"`: the fake logs the request as
+`"answer": "waiting"` at once, then answers only once a file matches GLOB (at most 60 s),
+so that a test can act at a known point of the conversation.
+
 A request past the last step gets the rule's last non-error step if it is plain text,
 else the text "Nothing left to do." (so the CLI ends its turn). A request no rule matches
 gets a 400 invalid_request_error naming the problem.
 
 --log appends one JSON line per request: time, method, path, rule index, position, what
-was answered. Standard library only.
+was answered, the text the conversation gained since its last assistant turn
+(`since_last_turn`) and the request's input
+tokens as the fake counts them (`input_tokens`: the request body's bytes / 4, the figure its
+answers report as usage). Standard library only.
 """
 
 import argparse
+import glob
 import json
 import os
 import sys
@@ -152,6 +160,18 @@ def first_user_text(messages):
         if message.get("role") == "user":
             return block_text(message.get("content", ""))
     return ""
+
+
+def text_since_last_turn(messages):
+    """All text the conversation gained after its last assistant turn, whatever the role:
+    tool results, and what the CLI adds beside them (Claude Code 2.1.330 puts a PostToolUse
+    hook's additional context in a message of role system, a Stop hook's reason in a user one)."""
+    out = []
+    for message in reversed(messages):
+        if message.get("role") == "assistant":
+            break
+        out.append(block_text(message.get("content", "")))
+    return "\n".join(reversed(out))
 
 
 def last_tool_result(messages):
@@ -281,6 +301,8 @@ class Handler(BaseHTTPRequestHandler):
             "model": request.get("model"),
             "last_tool_result": last_tool_result(messages)[-2000:],
             "prompt_tail": first[-300:],
+            "since_last_turn": text_since_last_turn(messages)[-4000:],
+            "input_tokens": max(1, len(raw) // 4),
         }
         if step is None:
             entry["answer"] = "no rule"
@@ -291,6 +313,11 @@ class Handler(BaseHTTPRequestHandler):
         if is_error_step(step):
             self.answer_error(step, entry)
             return
+        if isinstance(step, dict) and step.get("wait_for"):
+            self.state.log(dict(entry, answer="waiting"))
+            deadline = time.time() + 60
+            while not glob.glob(step["wait_for"]) and time.time() < deadline:
+                time.sleep(0.02)
         blocks, stop = content_blocks(step)
         entry["answer"] = stop
         entry["blocks"] = blocks

@@ -60,6 +60,9 @@ enum CheckCommand {
                         problems.append(Problem(file: file, line: line(of: "upstream", in: template), message: "upstream \"\(upstream)\" is not in swarm.json's upstreams (\(names.joined(separator: ", ")))"))
                     }
                 }
+                for (key, problem) in template.hookProblems {
+                    problems.append(Problem(file: file, line: line(of: key, in: template), message: problem))
+                }
             } catch let error as ProtocolError {
                 problems.append(Problem(file: file, line: error.line, message: error.message + (error.hint.map { "; " + $0 } ?? "")))
             } catch {

@@ -30,6 +30,11 @@ public enum CommandTable {
         CommandSpec(
             "answer", "swarm answer ID TEXT", "answer an agent's question", positionals: 2...2,
             joinsText: true),
+        CommandSpec(
+            "say", "swarm say [--all | --children-of ID] [ID] TEXT",
+            "send a message to a running or queued agent (or to several)",
+            flags: ["--all"], options: ["--children-of"], positionals: 1...2, joinsText: true,
+            details: "Writes the TEXT (- reads it from standard input) as one file in agents/ID/messages/, atomically, and exits 0 once it is queued. The agent gets it the best way its template has: Claude Code templates with messages: hooks after its next tool call, or when it is about to stop; any other agent when it runs swarm messages; and an agent that is not running (queued, retrying, an idle orchestrator, which is woken with message in SWARM_WAKE) in the brief of its next run. --all sends it to every agent that has not ended; --children-of ID to every child of ID that has not ended. Exit status 2 for an unknown agent, one that has ended, or a message that is empty, not text, or over 64 KiB. swarm status ID shows each message's receipt: delivered (when and how), pending, or undeliverable (why)."),
         CommandSpec("kill", "swarm kill ID", "kill an agent's whole process tree and free its slot", positionals: 1...1),
         CommandSpec("retry", "swarm retry ID", "queue a failed or dead-lettered task again", positionals: 1...1),
         CommandSpec("ack", "swarm ack ID", "mark a finished agent's result as read (consumed)", positionals: 1...1),
@@ -86,6 +91,11 @@ public enum CommandTable {
         CommandSpec(
             "ask", "swarm ask [--wait] [--timeout DUR] TEXT", "write question.md; with --wait, block until answered",
             flags: ["--wait"], options: ["--timeout"], positionals: 1...1, joinsText: true),
+        CommandSpec(
+            "messages", "swarm messages [--json] [--hook]",
+            "print the messages people sent this agent, and mark them delivered",
+            flags: ["--json", "--hook"],
+            details: "Prints each unread message of agents/$SWARM_AGENT_ID/messages/ (--json: one JSON object per line, with name and text) and writes its receipt (NAME.delivered); prints nothing when there is none. Run it between steps. --hook answers a Claude Code PostToolUse or Stop hook call on standard input with the JSON that hands the messages to the model; on any problem it prints nothing and exits 0, so it never blocks the agent."),
         CommandSpec("sim", "swarm sim", "the built-in stand-in agent (steered by its task's sim.* keys)"),
     ]
 

@@ -16,7 +16,16 @@ enum StatusCommand {
         }
         let summaries = StatusView.summaries(records, workspace: workspace)
         if context.has("--json") {
-            Output.print(JSON.encode(.object(["agents": .array(summaries.map(\.json))])))
+            let agents = zip(records, summaries).map { record, summary -> JSONValue in
+                var object = summary.json.objectValue ?? JSONObject()
+                let mailbox = Mailbox(workspace.agentFiles(record.id))
+                let messages = mailbox.json(for: record)
+                object["messages"] = messages
+                object["unread"] = .integer(
+                    Int64(messages.arrayValue?.filter { $0["status"]?.stringValue == "pending" }.count ?? 0))
+                return .object(object)
+            }
+            Output.print(JSON.encode(.object(["agents": .array(agents)])))
             return
         }
         if summaries.isEmpty {
@@ -47,6 +56,25 @@ enum StatusCommand {
         Output.print(
             Table.render(
                 header: header, rows: rows, colour: colour ? { row in StateColour.code(row[1]) } : nil))
+        if context.positionals.first != nil, let record = records.first {
+            printMessages(of: record, workspace: workspace)
+        }
+    }
+
+    /// `swarm status ID`: how its runs began, and each message with its receipt.
+    private static func printMessages(of record: AgentRecord, workspace: Workspace) {
+        var out = ""
+        if record.runs > 0 {
+            out += "last run: " + (record.resumed ? "resumed its session" : "started fresh")
+            out += record.session.map { " (session \($0))" } ?? ""
+            out += "\n"
+        }
+        let messages = Mailbox(workspace.agentFiles(record.id)).statuses(for: record)
+        if !messages.isEmpty {
+            out += "messages:\n"
+            for item in messages { out += "  \(item.entry.name)  \(item.status.sentence)\n" }
+        }
+        if !out.isEmpty { Output.print(String(out.dropLast())) }
     }
 
     /// `swarm/<id>@<first 8 of its head>`, or `-`.

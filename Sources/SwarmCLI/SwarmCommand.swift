@@ -63,6 +63,7 @@ public enum SwarmCommand {
         case "top": try TopCommand.run(context)
         case "alerts": try AlertsCommand.run(context)
         case "answer": try AnswerCommand.run(context)
+        case "say": try SayCommand.run(context)
         case "kill": try ControlCommand.run(context, verb: .kill)
         case "retry": try ControlCommand.run(context, verb: .retry)
         case "ack": try ControlCommand.run(context, verb: .ack)
@@ -80,6 +81,7 @@ public enum SwarmCommand {
         case "result": try AgentCommands.result(context)
         case "spawn": try AgentCommands.spawn(context)
         case "ask": try AgentCommands.ask(context)
+        case "messages": try MessagesCommand.run(context)
         case "sim": try SimAgent.run(context)
         default: throw UsageError("unknown command \(context.invocation.command)")
         }

@@ -57,11 +57,13 @@ struct TopScreen {
             let files = workspace.agentFiles(r.id)
             let progress = StatusView.lastProgress(files)
             let quiet = r.active ? lastSign(files).map { age(now - $0) } ?? "-" : "-"
+            let unread = r.state.isSettled ? 0 : Mailbox(files).pendingCount(for: r)
             let status =
-                r.state == .waiting
+                (unread > 0 ? "[\(unread) unread] " : "")
+                + (r.state == .waiting
                 ? "? " + question(files)
                 : (r.state.isSettled && r.state != .done
-                    ? r.lastFailure ?? "" : progress?.status ?? r.jobState.map { "Slurm: " + $0 } ?? "")
+                    ? r.lastFailure ?? "" : progress?.status ?? r.jobState.map { "Slurm: " + $0 } ?? ""))
             var line = pad(String(repeating: "  ", count: item.level) + r.id, 24) + pad(r.role, 10) + pad(r.state.rawValue, 12)
             line += pad(age(now - r.createdAt), 7) + pad(quiet, 7) + pad(progress?.outputs.map(String.init) ?? "-", 5)
             if branches { line += pad(StatusView.branchLabel(r) ?? "-", 26) }

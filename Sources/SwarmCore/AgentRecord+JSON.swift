@@ -45,6 +45,8 @@ extension AgentRecord {
         o["consumed"] = .bool(consumed)
         if let confinement { o["confinement"] = .string(confinement.description) }
         if let git { o["git"] = git.json }
+        if let session { o["session"] = .string(session) }
+        if runs > 0 { o["start"] = .string(resumed ? "resume" : "fresh") }
         if let tokenBudget { o["tokenBudget"] = .integer(tokenBudget) }
         if let costBudget { o["costBudget"] = .number(costBudget) }
         o["tokensUsed"] = .integer(totalTokens)
@@ -98,6 +100,8 @@ extension AgentRecord {
         consumed = value["consumed"]?.boolValue ?? false
         confinement = value["confinement"]?.stringValue.flatMap(RunConfinement.init)
         git = value["git"].flatMap(GitBinding.init(json:))
+        session = value["session"]?.stringValue
+        resumed = value["start"]?.stringValue == "resume"
         tokenBudget = value["tokenBudget"]?.intValue
         costBudget = value["costBudget"]?.doubleValue
         runTokens = value["runTokens"]?.intValue ?? 0

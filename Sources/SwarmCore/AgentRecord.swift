@@ -148,6 +148,11 @@ public struct AgentRecord: Sendable, Equatable {
     public var confinement: RunConfinement?
     /// The repository the agent works on in a worktree of its own, if any.
     public var git: GitBinding?
+    /// The session id the agent's CLI last reported (Claude Code's stream-json init line): a
+    /// retry of a template with `resume:` continues it.
+    public var session: String?
+    /// True when the current (or last) run continued the session of the attempt before.
+    public var resumed: Bool = false
 
     public init(
         id: String, parent: String?, depth: Int, kind: AgentKind, role: String, template: String,

@@ -8,8 +8,11 @@ public enum Event: Sendable, Equatable {
     case rejected(parent: String, name: String, reason: String)
     /// The shell started the command of an agent the scheduler asked it to start, confined
     /// as `confinement` says (`landlock:ABI`, `off`, `none`; nil when not known): as process
-    /// `pid` on this machine, or as Slurm batch job `job`.
-    case started(id: String, pid: Int32?, confinement: RunConfinement? = nil, job: String? = nil)
+    /// `pid` on this machine, or as Slurm batch job `job`; `resumed` when the run continues the
+    /// session of the attempt before (the template's `resume:` command).
+    case started(
+        id: String, pid: Int32?, confinement: RunConfinement? = nil, job: String? = nil, resumed: Bool = false
+    )
     /// Slurm reports a new state for the batch job of the agent's current run, in words for
     /// a person (`PENDING (Resources)`, `RUNNING on node7`).
     case jobState(id: String, state: String)
@@ -49,6 +52,12 @@ public enum Event: Sendable, Equatable {
     case retryRequested(id: String)
     /// The reader of a delivered result consumed it.
     case consumed(id: String)
+    /// A message from a person landed in the agent's `messages/` folder: an idle orchestrator
+    /// is woken with `message` (a running agent reads it itself, a queued one in its brief).
+    case messaged(id: String)
+    /// The run that just ended reported the session id of its CLI (Claude Code's stream-json
+    /// init line), which a retry may continue.
+    case session(id: String, session: String)
 }
 
 /// What an agent's command left behind when it ended, as the shell classified it.

@@ -3,11 +3,14 @@ import SwarmProtocol
 /// What happens when a command starts, ends, fails, is killed or retried; how orchestrators
 /// are woken and told that their children settled.
 extension Scheduler {
-    mutating func started(_ id: String, pid: Int32?, job: String?, confinement: RunConfinement?) {
+    mutating func started(
+        _ id: String, pid: Int32?, job: String?, confinement: RunConfinement?, resumed: Bool
+    ) {
         guard agents[id]?.active == true else { return }
         update(id) { r in
             r.pid = pid
             r.job = job
+            r.resumed = resumed
             if let confinement { r.confinement = confinement }
         }
     }
@@ -361,6 +364,22 @@ extension Scheduler {
             if r.kind == .orchestrator && !r.active { r.pendingWakes.append(.answered) }
         }
         wakeIfNeeded(id)
+    }
+
+    /// A message arrived: an orchestrator between runs gets `message` among its wake reasons
+    /// (once until its next run) and is woken unless it waits for an answer.
+    mutating func messaged(_ id: String) {
+        guard let r = agents[id], r.kind == .orchestrator, !r.active,
+            r.state == .running || r.state == .waiting,
+            !r.pendingWakes.contains(.message)
+        else { return }
+        update(id) { $0.pendingWakes.append(.message) }
+        wakeIfNeeded(id)
+    }
+
+    mutating func recordSession(_ id: String, _ session: String) {
+        guard let r = agents[id], r.session != session else { return }
+        update(id) { $0.session = session }
     }
 
     mutating func consume(_ id: String) {

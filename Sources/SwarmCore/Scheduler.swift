@@ -66,8 +66,8 @@ public struct Scheduler: Sendable {
         switch event {
         case .arrived(let record): arrive(record)
         case .rejected(let parent, let name, let reason): refused(parent, name: name, reason: reason)
-        case .started(let id, let pid, let confinement, let job):
-            started(id, pid: pid, job: job, confinement: confinement)
+        case .started(let id, let pid, let confinement, let job, let resumed):
+            started(id, pid: pid, job: job, confinement: confinement, resumed: resumed)
         case .jobState(let id, let state): jobState(id, state)
         case .startDeferred(let id, let until, let reason): startDeferred(id, until: until, reason: reason)
         case .startFailed(let id, let reason): startFailed(id, reason: reason)
@@ -83,6 +83,8 @@ public struct Scheduler: Sendable {
         case .killRequested(let id): kill(id, reason: .operatorKill)
         case .retryRequested(let id): retry(id)
         case .consumed(let id): consume(id)
+        case .messaged(let id): messaged(id)
+        case .session(let id, let session): recordSession(id, session)
         }
         admit()
         let out = effects

@@ -1,6 +1,6 @@
 /// Why an agent's command runs: the first run of an attempt, or one of the reasons an idle
 /// orchestrator is woken. Written in `SWARM_WAKE` and meta.json's `pendingWakes` as words:
-/// `start`, `child-settled:<id>`, `refused:<name>`, `answered`, `heartbeat`, `recovered`.
+/// `start`, `child-settled:<id>`, `refused:<name>`, `answered`, `heartbeat`, `recovered`, `message`.
 public enum WakeReason: Sendable, Hashable, CustomStringConvertible {
     /// The first run of an attempt.
     case start
@@ -14,6 +14,8 @@ public enum WakeReason: Sendable, Hashable, CustomStringConvertible {
     case heartbeat
     /// A restarted daemon wrote its children.json again.
     case recovered
+    /// A person sent it a message (`swarm say`); the run's brief holds it.
+    case message
 
     public var description: String {
         switch self {
@@ -23,6 +25,7 @@ public enum WakeReason: Sendable, Hashable, CustomStringConvertible {
         case .answered: "answered"
         case .heartbeat: "heartbeat"
         case .recovered: "recovered"
+        case .message: "message"
         }
     }
 
@@ -33,6 +36,7 @@ public enum WakeReason: Sendable, Hashable, CustomStringConvertible {
         case "answered": self = .answered
         case "heartbeat": self = .heartbeat
         case "recovered": self = .recovered
+        case "message": self = .message
         default:
             if text.hasPrefix("child-settled:") {
                 self = .childSettled(String(text.dropFirst("child-settled:".count)))

@@ -25,6 +25,11 @@ public struct Template: Sendable, Equatable {
     public var privateHome: Bool
     /// Where its agents run (`launcher:`); nil follows swarm.json.
     public var launcher: LauncherKind?
+    /// How messages from people reach its agents (`messages:`).
+    public var messages: MessageDelivery
+    /// The command that continues the CLI's recorded session (`resume:`), or nil: every
+    /// retry then starts afresh.
+    public var resume: String?
     /// The brief, with placeholders not yet rendered.
     public var body: String
     /// The 1-based line of the file where the body starts (for placeholder errors).
@@ -50,10 +55,37 @@ public struct Template: Sendable, Equatable {
         self.upstream = upstream
         self.writes = writes
         self.privateHome = privateHome
+        self.messages = .command
+        self.resume = nil
         self.body = body
         self.bodyStartLine = bodyStartLine
         self.fields = fields
     }
+}
+
+extension Template {
+    /// With `messages: hooks`: the keys (`command`, `resume`) whose command does not pass the
+    /// hook settings (`$SWARM_HOOK_SETTINGS`) to the CLI, each with what to do.
+    public var hookProblems: [(key: String, problem: String)] {
+        guard messages == .hooks else { return [] }
+        let commands = [("command", command)] + (resume.map { [("resume", $0)] } ?? [])
+        return commands.filter { !$0.1.contains("SWARM_HOOK_SETTINGS") }.map { key, _ in
+            (
+                key,
+                "messages: hooks, but \(key) does not pass the hooks to the CLI; add --settings "
+                    + "\"$SWARM_HOOK_SETTINGS\" (messages then reach the agent during its runs, not only in its next brief)"
+            )
+        }
+    }
+}
+
+/// How messages from people reach a template's agents.
+public enum MessageDelivery: String, Sendable, Equatable {
+    /// The agent runs `swarm messages` between steps (its brief says so).
+    case command
+    /// Claude Code: the runtime gives each run a settings file (`SWARM_HOOK_SETTINGS`, passed
+    /// with `--settings`) whose PostToolUse and Stop hooks run `swarm messages --hook`.
+    case hooks
 }
 
 /// Reads template files.
@@ -64,7 +96,7 @@ public enum TemplateParser {
         + FailureKind.allCases.map { "on." + $0.rawValue }
         + [
             "backoff", "acceptance", "upstream", "writes", "home", "launcher", "repo", "base", "setup",
-            "verify",
+            "verify", "messages", "resume",
         ]
     /// Keys that may repeat.
     public static let listKeys: Set<String> = ["acceptance", "writes"]
@@ -158,6 +190,15 @@ public enum TemplateParser {
                 )
             }
             template.launcher = kind
+        case "messages":
+            guard let delivery = MessageDelivery(rawValue: value.isEmpty ? "command" : value) else {
+                throw bad(
+                    "messages \(Quote.show(value)) is not hooks or command",
+                    "write messages: hooks (Claude Code: its hooks deliver them) or messages: command")
+            }
+            template.messages = delivery
+        case "resume":
+            template.resume = value.isEmpty ? nil : value
         case "home":
             switch value {
             case "private": template.privateHome = true

@@ -97,9 +97,18 @@ extension Daemon {
         }
         watchAgent(id)
         let kind = launcherKind(for: template)
+        guard
+            let briefing = RunBriefing.prepare(
+                record, template: template, wake: wake, files: files, swarm: context.swarm, writer: &writer,
+                now: now)
+        else {
+            reportWrites()
+            return .notStarted(id: id, wake: wake, reason: "the brief of \(id) cannot be written")
+        }
         let plan: LaunchPlan
         switch LaunchPlanner.plan(
-            record, template: template, wake: wake, context: context, worktree: worktree)
+            record, template: template, wake: wake, start: briefing.start, context: context,
+            worktree: worktree)
         {
         case .success(let made): plan = made
         case .failure(let error): return .startFailed(id: id, reason: error.message)
@@ -122,7 +131,8 @@ extension Daemon {
             kind == .local
             ? local.start(plan.spec, as: kind, now: now) : slurm.start(plan.spec, as: kind, now: now)
         raiseSlurmNotes()
-        let why = "run \(record.runs), wake \(wake.words)"
+        let resumed = briefing.start != .fresh
+        let why = "run \(record.runs), wake \(wake.words)\(resumed ? ", resuming its session" : "")"
         switch outcome {
         case .failed(let reason):
             return .startFailed(id: id, reason: reason)
@@ -133,10 +143,10 @@ extension Daemon {
             switch handle {
             case .process(let pid):
                 log.debug("started \(id) (pid \(pid), \(why))")
-                return .started(id: id, pid: pid, confinement: plan.confinement)
+                return .started(id: id, pid: pid, confinement: plan.confinement, resumed: resumed)
             case .job(let job):
                 log.debug("submitted \(id) as Slurm job \(job) (\(why))")
-                return .started(id: id, pid: nil, confinement: plan.confinement, job: job)
+                return .started(id: id, pid: nil, confinement: plan.confinement, job: job, resumed: resumed)
             }
         }
     }
@@ -244,11 +254,16 @@ extension Daemon {
         if let usage = UsageReader.usage(of: result, files: files) {
             feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
         }
+        if let session = SessionReader.session(files) { feed(.session(id: id, session: session)) }
+        let startedAt = scheduler.agents[id]?.startedAt ?? now
         let landed = outcome == .succeeded ? landResult(id, result: result) : nil
         if let landed { outcome = landed.outcome }
         feed(.exited(id: id, outcome: outcome))
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
         if let landed { afterLanding(id, landed) }
+        // a message that came during an orchestrator's run and was not read wakes it now (one
+        // left from before the run was not briefed: it waits for the next wake-up)
+        scanMessages(id, since: startedAt)
     }
 
     /// The launcher that stops runs of `kind`.

@@ -40,6 +40,8 @@ extension Daemon {
                 if !Intake.isIgnored(event.name) { intakeFromSpawn(parent, name: event.name) }
             case .agent(let id):
                 agentFileChanged(id, name: event.name)
+            case .messages(let id):
+                if Message.isMessage(event.name) { feed(.messaged(id: id)) }
             case .control:
                 if !event.name.hasPrefix(".") { controlRequest(event.name) }
             case .log:
@@ -57,6 +59,8 @@ extension Daemon {
             feed(.answered(id: id))
         case "spawn":
             watchSpawnFolder(id)
+        case "messages":
+            watchMessages(id)
         case "slurm-job":
             if runs[id]?.launcher == .slurmSrun {
                 slurm.answered()
@@ -81,6 +85,30 @@ extension Daemon {
             degradeToPolling(because: "cannot watch \(files.directory): \(error)")
         }
         if FileSystem.status(files.spawn)?.kind == .directory { watchSpawnFolder(id) }
+        if FileSystem.status(files.messages)?.kind == .directory { watchMessages(id) }
+    }
+
+    /// Watches an agent's messages/ folder, then looks once for a message that came first.
+    func watchMessages(_ id: String) {
+        guard !watches.watchesMessages(of: id), scheduler.agents[id] != nil else { return }
+        let folder = workspace.agentFiles(id).messages
+        do {
+            let wd = try inotify.add(folder, mask: [.closeWrite, .movedTo, .onlyDirectory, .dontFollow])
+            watches.add(wd, .messages(id))
+        } catch {
+            degradeToPolling(because: "cannot watch \(folder): \(error)")
+            return
+        }
+        scanMessages(id)
+    }
+
+    /// An idle orchestrator with an unread message (sent at `since` or later) is woken;
+    /// nothing happens for any other agent.
+    func scanMessages(_ id: String, since: Millis = 0) {
+        guard let record = scheduler.agents[id], record.kind == .orchestrator, !record.active,
+            Mailbox(workspace.agentFiles(id)).unread().contains(where: { $0.sent >= since })
+        else { return }
+        feed(.messaged(id: id))
     }
 
     func watchSpawnFolder(_ id: String) {
@@ -105,17 +133,18 @@ extension Daemon {
     private func forget(watch wd: Int32) {
         guard let target = watches.dropped(wd) else { return }
         switch target {
-        case .agent, .spawnRequests, .log: break
+        case .agent, .spawnRequests, .messages, .log: break
         case .inbox: log.error("the inbox stopped being watched (was it removed?)")
         case .control: log.error("swarm/control stopped being watched (was it removed?)")
         }
     }
 
     /// Looks at everything inotify would report: the inbox, the control folder, and each
-    /// unsettled agent's spawn/ folder, question and answer. Run after an inotify overflow,
-    /// and at every poll in poll mode (`--poll`, a Slurm launcher, or when the kernel runs out
-    /// of watches). It costs three metadata operations per unsettled agent, four for one with
-    /// a spawn/ folder (`lookAtJobs` adds one per batch job).
+    /// unsettled agent's spawn/ folder, question and answer, and each idle orchestrator's
+    /// messages. Run after an inotify overflow, and at every poll in poll mode (`--poll`, a
+    /// Slurm launcher, or when the kernel runs out of watches). It costs three metadata
+    /// operations per unsettled agent, four for one with a spawn/ folder, and a listing of
+    /// messages/ per idle orchestrator (`lookAtJobs` adds one per batch job).
     func rescan() {
         scanInbox()
         scanControl()
@@ -123,6 +152,7 @@ extension Daemon {
         where !record.state.isSettled {
             let files = workspace.agentFiles(record.id)
             if FileSystem.status(files.spawn)?.kind == .directory { scanSpawnFolder(record.id) }
+            if record.kind == .orchestrator && !record.active { scanMessages(record.id) }
             let asked = FileSystem.exists(files.question)
             let answered = FileSystem.exists(files.answer)
             if record.state == .running && record.active && asked && !answered { feed(.asked(id: record.id)) }

@@ -126,7 +126,7 @@ public final class Daemon {
         let baseEnvironment = environment.map { "\($0.key)=\($0.value)" }.sorted()
         self.context = LaunchContext(
             workspace: workspace, config: config, baseEnvironment: baseEnvironment, landlockABI: landlockABI,
-            home: inherited["HOME"])
+            home: inherited["HOME"], swarm: binDirectory + "/swarm")
         let git = Git(environment: baseEnvironment)
         self.intake = Intake(workspace: workspace, git: git)
         self.codeFanIn = CodeFanIn(workspace: workspace, git: git)

@@ -11,6 +11,8 @@ struct LaunchContext: Sendable {
     var landlockABI: Int
     /// HOME of the daemon's environment: `~` in a template's `writes`.
     var home: String?
+    /// The `swarm` executable (the hooks of `messages: hooks` runs call it).
+    var swarm: String = "swarm"
 }
 
 /// A run ready to hand to a launcher.
@@ -26,12 +28,13 @@ struct LaunchPlan: Sendable {
 /// the environment of CLI.md, the upstream's overlay, a private HOME and the confinement.
 /// No file is touched here.
 enum LaunchPlanner {
-    /// The plan for one run of `record` woken for `wake`, or why it cannot run.
-    /// With a `worktree`, the run works there instead of the template's `workdir`, and may
-    /// write what a commit in it needs.
+    /// The plan for one run of `record` woken for `wake`, begun as `start` says (a resumed
+    /// run runs the template's `resume:` command), or why it cannot run. With a `worktree`,
+    /// the run works there instead of the template's `workdir`, and may write what a commit
+    /// in it needs.
     static func plan(
-        _ record: AgentRecord, template: Template, wake: [WakeReason], context: LaunchContext,
-        worktree: WorktreeGrant? = nil
+        _ record: AgentRecord, template: Template, wake: [WakeReason], start: RunStart = .fresh,
+        context: LaunchContext, worktree: WorktreeGrant? = nil
     ) -> Result<LaunchPlan, SwarmError> {
         let files = context.workspace.agentFiles(record.id)
         let upstream = record.upstream.flatMap { context.config.upstream(named: $0) }
@@ -70,8 +73,14 @@ enum LaunchPlanner {
             environment.removeAll { replaced.contains(String($0.prefix { $0 != "=" })) }
             environment.append("HOME=" + privateHome)
         }
+        var command = upstream?.command ?? template.command
+        if case .resume(let session, _) = start, upstream?.command == nil, let resume = template.resume {
+            command = resume
+            environment.append("SWARM_SESSION_ID=" + session)
+        }
+        if template.messages == .hooks { environment.append("SWARM_HOOK_SETTINGS=" + files.hookSettings) }
         let spec = LaunchSpec(
-            id: record.id, command: upstream?.command ?? template.command,
+            id: record.id, command: command,
             workingDirectory: workdir ?? files.directory, environment: environment, files: files,
             writable: writable, privateHome: privateHome, landlockABI: context.landlockABI)
         return .success(LaunchPlan(spec: spec, confinement: confinement, granted: granted))

@@ -70,7 +70,7 @@ struct RecordWriter {
     /// run, if it does: its write waits, so the caller skips that `.persist` and calls
     /// `deferStart`.
     func deferredWrite(of event: Event, records: [String: AgentRecord]) -> String? {
-        guard case .started(let id, _?, _, nil) = event, let record = records[id],
+        guard case .started(let id, _?, _, nil, _) = event, let record = records[id],
             record.active, record.runs == 1, record.attempts == 1, !dirty.contains(id)
         else { return nil }
         return id

@@ -35,6 +35,11 @@ public struct AgentSummary: Sendable, Equatable {
     public var repo: String?
     public var branch: String?
     public var head: String?
+    /// How the last run began: `fresh`, or `resume` (it continued its CLI's session); nil
+    /// before the first run.
+    public var start: String?
+    /// The session id the agent's CLI last reported, if any.
+    public var session: String?
 
     public init(_ r: AgentRecord, workspace: Workspace, progress: ProgressLine?) {
         id = r.id
@@ -63,6 +68,8 @@ public struct AgentSummary: Sendable, Equatable {
         repo = r.git?.repo
         branch = r.git.map { _ in GitBinding.branch(of: r.id) }
         head = r.git.flatMap { BranchHead.read(repo: $0.repo, branch: GitBinding.branch(of: r.id)) }
+        start = r.runs > 0 ? (r.resumed ? "resume" : "fresh") : nil
+        session = r.session
     }
 
     /// The summary as a JSON object; every field is present (null when unknown).
@@ -96,6 +103,8 @@ public struct AgentSummary: Sendable, Equatable {
         o["repo"] = text(repo)
         o["branch"] = text(branch)
         o["head"] = text(head)
+        o["start"] = text(start)
+        o["session"] = text(session)
         return .object(o)
     }
 }

@@ -3,6 +3,8 @@ enum WatchTarget: Equatable {
     case inbox
     case agent(String)
     case spawnRequests(String)
+    /// An agent's messages/ folder: a message there may wake an idle orchestrator.
+    case messages(String)
     case control
     /// A one-shot watch on one of the agent's logs: it fires at their next write.
     case log(String)
@@ -15,6 +17,7 @@ struct WatchTable {
     private var targets: [Int32: WatchTarget] = [:]
     private var agentFolders: [String: Int32] = [:]
     private var spawnFolders: [String: Int32] = [:]
+    private var messageFolders: [String: Int32] = [:]
     private var logs: [String: Set<Int32>] = [:]
 
     /// What `wd` watches, if it is one of ours.
@@ -22,6 +25,7 @@ struct WatchTable {
 
     func watchesFolder(of id: String) -> Bool { agentFolders[id] != nil }
     func watchesSpawnFolder(of id: String) -> Bool { spawnFolders[id] != nil }
+    func watchesMessages(of id: String) -> Bool { messageFolders[id] != nil }
 
     /// Records that `wd` now watches `target`.
     mutating func add(_ wd: Int32, _ target: WatchTarget) {
@@ -29,6 +33,7 @@ struct WatchTable {
         switch target {
         case .agent(let id): agentFolders[id] = wd
         case .spawnRequests(let id): spawnFolders[id] = wd
+        case .messages(let id): messageFolders[id] = wd
         case .log(let id): logs[id, default: []].insert(wd)
         case .inbox, .control: break
         }
@@ -41,10 +46,12 @@ struct WatchTable {
         return removed.sorted()
     }
 
-    /// Forgets both watches of agent `id`; returns their descriptors, for the kernel.
+    /// Forgets the folder watches of agent `id`; returns their descriptors, for the kernel.
     mutating func removeAgent(_ id: String) -> [Int32] {
-        let removed = [agentFolders.removeValue(forKey: id), spawnFolders.removeValue(forKey: id)].compactMap
-        { $0 }
+        let removed = [
+            agentFolders.removeValue(forKey: id), spawnFolders.removeValue(forKey: id),
+            messageFolders.removeValue(forKey: id),
+        ].compactMap { $0 }
         for wd in removed { targets[wd] = nil }
         return removed
     }
@@ -55,6 +62,7 @@ struct WatchTable {
         switch target {
         case .agent(let id) where agentFolders[id] == wd: agentFolders[id] = nil
         case .spawnRequests(let id) where spawnFolders[id] == wd: spawnFolders[id] = nil
+        case .messages(let id) where messageFolders[id] == wd: messageFolders[id] = nil
         case .log(let id):
             logs[id]?.remove(wd)
             if logs[id]?.isEmpty == true { logs[id] = nil }

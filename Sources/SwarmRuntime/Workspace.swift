@@ -92,6 +92,12 @@ public struct AgentFiles: Sendable, Equatable {
     /// descriptor 3, held exactly as long as a process of the agent lives.
     public var lock: String { directory }
     public var spawn: String { directory + "/spawn" }
+    /// Messages from people (`swarm say`), with their receipts.
+    public var messages: String { directory + "/messages" }
+    /// What a resumed run reads: why it was interrupted, and the messages since.
+    public var resumeNote: String { directory + "/resume.md" }
+    /// The Claude Code settings of a `messages: hooks` run (its hooks).
+    public var hookSettings: String { directory + "/hooks.json" }
     public var refused: String { directory + "/refused" }
     public var children: String { directory + "/children" }
     public var fanIn: String { directory + "/children.json" }

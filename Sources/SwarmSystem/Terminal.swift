@@ -58,6 +58,12 @@ public enum StandardStreams {
         try? FileDescriptor.writeAll(to: fd, Array(s.utf8))
     }
 
+    /// Writes all of `s` as UTF-8 to `fd`; false when the write failed (a closed pipe), so
+    /// that the caller knows its reader did not get it.
+    public static func send(_ fd: Int32, _ s: String) -> Bool {
+        (try? FileDescriptor.writeAll(to: fd, Array(s.utf8))) != nil
+    }
+
     /// Reads `fd` until end of file, an error, or `limit` bytes.
     public static func readAll(_ fd: Int32, limit: Int) -> [UInt8] {
         var result: [UInt8] = []

@@ -32,10 +32,10 @@ enum Bench {
 
     /// Runs a command to its end; throws when it fails.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String] = defaultEnvironment(), directory: String? = nil, output: String? = nil) throws -> Int32 {
+    static func run(_ executable: String, _ arguments: [String], environment: [String] = defaultEnvironment(), directory: String? = nil, output: String? = nil, input: String = "/dev/null") throws -> Int32 {
         let pid = try Spawner.spawn(SpawnRequest(
             executable: executable, arguments: arguments, environment: environment,
-            workingDirectory: directory, stdoutPath: output, stderrPath: output, passedDescriptors: [:]))
+            workingDirectory: directory, stdinPath: input, stdoutPath: output, stderrPath: output, passedDescriptors: [:]))
         let status = wait(pid)
         guard status == .exited(0) else {
             throw BenchError("\(executable) \(arguments.joined(separator: " ")) ended with \(status)")

@@ -22,7 +22,7 @@ func benchMain() -> Int32 {
             tasks = n
         case "--help", "-h":
             StandardStreams.write(
-                1, "usage: swarm-bench [--quick] [--tasks N] [--json FILE] [--only throughput|latency|scale|restart|agent|launchers]\n"
+                1, "usage: swarm-bench [--quick] [--tasks N] [--json FILE] [--only throughput|latency|scale|restart|agent|messages|launchers]\n"
                     + "launchers (local, Slurm batch jobs, Slurm job steps) runs only when named; it needs a Slurm cluster\n")
             return 0
         default:
@@ -36,7 +36,8 @@ func benchMain() -> Int32 {
     if let tasks { scenarios.tasks = tasks }
     let plan: [(String, () throws -> [Figure])] = [
         ("throughput", scenarios.throughput), ("latency", scenarios.latency), ("scale", scenarios.scale),
-        ("restart", scenarios.restart), ("agent", scenarios.agentSide), ("launchers", scenarios.launchers),
+        ("restart", scenarios.restart), ("agent", scenarios.agentSide), ("messages", scenarios.messages),
+        ("launchers", scenarios.launchers),
     ]
     // the launchers' comparison needs a Slurm cluster: it runs only when asked for by name
     let onlyWhenAsked: Set<String> = ["launchers"]

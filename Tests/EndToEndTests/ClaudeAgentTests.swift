@@ -406,7 +406,7 @@ struct ClaudeRecordedFailureTests {
 
 // MARK: - Where things are
 
-fileprivate enum ClaudeRig {
+enum ClaudeRig {
     static let cliVersion = "2.1.330"
     static let sdkVersion = "0.2.187"
 
@@ -491,25 +491,25 @@ fileprivate enum ClaudeRig {
 
 // MARK: - Small helpers (file-private)
 
-fileprivate func claudeParent(_ path: String) -> String {
+func claudeParent(_ path: String) -> String {
     guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
     return String(path[..<slash])
 }
 
-fileprivate func claudeIsProgram(_ path: String) -> Bool {
+func claudeIsProgram(_ path: String) -> Bool {
     FileSystem.statusFollowing(path)?.kind == .regular && access(path, X_OK) == 0
 }
 
-fileprivate func claudeReadText(_ path: String) -> String? {
+func claudeReadText(_ path: String) -> String? {
     (try? FileSystem.readFile(path, limit: 64 << 20)).map { String(decoding: $0, as: UTF8.self) }
 }
 
-fileprivate func claudePause(_ milliseconds: Int) async {
+func claudePause(_ milliseconds: Int) async {
     try? await Task.sleep(for: .milliseconds(milliseconds))
 }
 
 /// Runs a program to its end with posix_spawn (killing its process group after `timeout`).
-fileprivate func claudeRun(
+func claudeRun(
     _ executable: String, _ arguments: [String], environment: [String], directory: String? = nil,
     stdin: String = "/dev/null", timeout: Double = 60
 ) async throws -> CommandOutput {
@@ -518,7 +518,7 @@ fileprivate func claudeRun(
 }
 
 /// A temp folder of the test's own.
-fileprivate struct ClaudeScratch {
+struct ClaudeScratch {
     let path: String
 
     static func make(_ label: String) throws -> ClaudeScratch {
@@ -534,7 +534,7 @@ fileprivate struct ClaudeScratch {
 
 // MARK: - Any JSON
 
-fileprivate indirect enum ClaudeJSON: Codable, Equatable, Sendable, CustomStringConvertible {
+indirect enum ClaudeJSON: Codable, Equatable, Sendable, CustomStringConvertible {
     case null
     case bool(Bool)
     case number(Double)
@@ -629,16 +629,16 @@ fileprivate indirect enum ClaudeJSON: Codable, Equatable, Sendable, CustomString
 
 // MARK: - The fake model's script
 
-fileprivate struct ClaudeScript: Encodable {
+struct ClaudeScript: Encodable {
     var rules: [ClaudeRule]
 }
 
-fileprivate struct ClaudeRule: Encodable {
+struct ClaudeRule: Encodable {
     var match: [String]
     var steps: [ClaudeStep]
 }
 
-fileprivate struct ClaudeKey: CodingKey {
+struct ClaudeKey: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
     init(_ string: String) { stringValue = string }
@@ -647,11 +647,14 @@ fileprivate struct ClaudeKey: CodingKey {
 }
 
 /// One scripted answer of scripts/fake-anthropic.py (see the top of that file).
-fileprivate indirect enum ClaudeStep: Encodable, Sendable {
+indirect enum ClaudeStep: Encodable, Sendable {
     /// A Bash tool call, with an optional text block before it.
     case bash(String, say: String? = nil)
     /// A plain answer that ends the turn.
     case text(String)
+    /// A plain answer given only once a file matches `waitFor` (a glob); the request is
+    /// logged as `waiting` at once.
+    case textAfter(String, waitFor: String)
     /// An HTTP error with the API's error body; `times` nil: every request at this point.
     case http(Int, times: Int? = nil, retryAfter: String? = nil, shouldRetry: Bool? = nil)
     /// Chooses by the last tool result in the conversation.
@@ -665,6 +668,9 @@ fileprivate indirect enum ClaudeStep: Encodable, Sendable {
             if let say { try container.encode(say, forKey: ClaudeKey("text")) }
         case .text(let text):
             try container.encode(text, forKey: ClaudeKey("text"))
+        case .textAfter(let text, let pattern):
+            try container.encode(text, forKey: ClaudeKey("text"))
+            try container.encode(pattern, forKey: ClaudeKey("wait_for"))
         case .http(let status, let times, let retryAfter, let shouldRetry):
             try container.encode(status, forKey: ClaudeKey("status"))
             if let times { try container.encode(times, forKey: ClaudeKey("times")) }
@@ -684,7 +690,7 @@ fileprivate indirect enum ClaudeStep: Encodable, Sendable {
 }
 
 /// One line of the fake model's --log.
-fileprivate struct ClaudeFakeRequest: Decodable, Sendable, CustomStringConvertible {
+struct ClaudeFakeRequest: Decodable, Sendable, CustomStringConvertible {
     var path: String?
     var rule: Int?
     var position: Int?
@@ -692,18 +698,26 @@ fileprivate struct ClaudeFakeRequest: Decodable, Sendable, CustomStringConvertib
     var stream: Bool?
     var promptTail: String?
     var lastToolResult: String?
+    /// What the conversation gained since its last assistant turn (hook context included).
+    var sinceLastTurn: String?
+    /// The request's input tokens as the fake counts them.
+    var inputTokens: Int?
+    /// When the fake logged it (seconds since the Unix epoch).
+    var time: Double?
 
     enum CodingKeys: String, CodingKey {
-        case path, rule, position, answer, stream
+        case path, rule, position, answer, stream, time
         case promptTail = "prompt_tail"
         case lastToolResult = "last_tool_result"
+        case sinceLastTurn = "since_last_turn"
+        case inputTokens = "input_tokens"
     }
 
     var description: String { "\(rule.map(String.init) ?? "-")@\(position.map(String.init) ?? "-"):\(answer ?? "?")" }
 }
 
 /// scripts/fake-anthropic.py running on 127.0.0.1 with one script.
-fileprivate final class ClaudeFakeModel: @unchecked Sendable {
+final class ClaudeFakeModel: @unchecked Sendable {
     let pid: Int32
     let port: Int
     let log: String
@@ -776,14 +790,14 @@ fileprivate final class ClaudeFakeModel: @unchecked Sendable {
     }
 }
 
-fileprivate struct ClaudeFakeFailed: Error, CustomStringConvertible {
+struct ClaudeFakeFailed: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
 
 // MARK: - A workspace with real agents
 
-fileprivate struct ClaudeAgentStatus: Decodable, Sendable {
+struct ClaudeAgentStatus: Decodable, Sendable {
     var id: String
     var parent: String?
     var state: String
@@ -791,25 +805,29 @@ fileprivate struct ClaudeAgentStatus: Decodable, Sendable {
     var attempts: Int
     var upstream: String?
     var reason: String?
+    var pid: Int32?
+    var start: String?
+    var session: String?
+    var messages: [MessageLine]?
 }
 
-fileprivate struct ClaudeStatusDocument: Decodable {
+struct ClaudeStatusDocument: Decodable {
     var agents: [ClaudeAgentStatus]
 }
 
-fileprivate struct ClaudeAlert: Decodable, Sendable {
+struct ClaudeAlert: Decodable, Sendable {
     var kind: String
     var agent: String?
     var message: String
 }
 
-fileprivate struct ClaudeAlertsDocument: Decodable {
+struct ClaudeAlertsDocument: Decodable {
     var alerts: [ClaudeAlert]
 }
 
 /// A `swarm init` workspace in a temp folder, a private HOME for Claude Code, and the fake
 /// models it talks to. `cleanup()` kills what is left and removes the folder.
-fileprivate final class ClaudeSwarm: @unchecked Sendable {
+final class ClaudeSwarm: @unchecked Sendable {
     let base: ClaudeScratch
     var root: String { base.path + "/ws" }
     var home: String { base.path + "/home" }
@@ -942,7 +960,7 @@ fileprivate final class ClaudeSwarm: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh ClaudeSwarm, printing its diagnostics when `body` throws.
-fileprivate func withClaudeSwarm(_ body: (ClaudeSwarm) async throws -> Void) async throws {
+func withClaudeSwarm(_ body: (ClaudeSwarm) async throws -> Void) async throws {
     let swarm = try await ClaudeSwarm.make()
     do {
         try await body(swarm)
@@ -957,7 +975,7 @@ fileprivate func withClaudeSwarm(_ body: (ClaudeSwarm) async throws -> Void) asy
 // MARK: - The failure fixtures
 
 /// One failure the CLI is made to meet, recorded in both output formats.
-fileprivate struct ClaudeFixtureCase: Sendable {
+struct ClaudeFixtureCase: Sendable {
     var name: String
     /// The fake's answer; nil: nothing listens (connection refused).
     var answer: ClaudeStep?

@@ -207,6 +207,18 @@ struct AgentStatus: Decodable, Sendable {
     var branch: String?
     var head: String?
     var confinement: String?
+    var start: String?
+    var session: String?
+    var unread: Int?
+    var messages: [MessageLine]?
+}
+
+/// One message of an agent in `swarm status --json`, with its receipt.
+struct MessageLine: Decodable, Sendable {
+    var name: String
+    var sent: String
+    var status: String
+    var receipt: String
 }
 
 struct StatusDocument: Decodable {

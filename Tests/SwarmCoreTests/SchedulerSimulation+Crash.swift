@@ -8,7 +8,7 @@ extension Simulation {
     /// The agent whose `.started` write the shell defers (`deferredStart` in the daemon): the
     /// first run of a local process, whose pid is all that write would add to meta.json.
     func deferredStart(_ event: Event) -> String? {
-        guard case .started(let id, _?, _, nil) = event, let r = scheduler.agents[id], r.active,
+        guard case .started(let id, _?, _, nil, _) = event, let r = scheduler.agents[id], r.active,
             r.runs == 1, r.attempts == 1
         else { return nil }
         return id

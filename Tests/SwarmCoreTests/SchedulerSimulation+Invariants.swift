@@ -80,6 +80,7 @@ extension Simulation {
             case .start(let id, let wake):
                 count("start")
                 if wake.contains(.answered) { count("wake:answered") }
+                if wake.contains(.message) { count("wake:message") }
                 if let parent = scheduler.agents[id]?.parent,
                     effects.contains(.start(id: parent, wake: [.start]))
                 {

@@ -220,6 +220,10 @@ struct Simulation {
         case 88..<89: resetUpstream()
         case 89..<90: changeLimits()
         case 90..<91: storage()
+        case 91..<93:
+            // a person's message, mostly to an idle orchestrator (which it wakes)
+            let idle = pick(ids { $0.kind == .orchestrator && !$0.active && !$0.state.isSettled })
+            send(.messaged(id: (chance(70) ? idle : pick(ids())) ?? "nobody"))
         default: tick()
         }
     }

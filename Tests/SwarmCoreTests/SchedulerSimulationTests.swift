@@ -81,7 +81,8 @@ import Testing
             "accept", "refuse", "start", "stop", "deadLetter", "fanIn", "crash", "urgent-in-reserve",
             "alert:budget-refused", "alert:dead-letter", "alert:contract-violation", "alert:investigate",
             "alert:killed", "alert:spinning", "alert:looping", "alert:waiting-for-human",
-            "alert:orphaned-result", "slots-held-for-children", "wake:answered", "child-starts-with-parent",
+            "alert:orphaned-result", "slots-held-for-children", "wake:answered", "wake:message",
+            "child-starts-with-parent",
             "refuse:parent-stopping", "start-failed-while-stopping", "start-deferred",
             // upstreams
             "upstream-start", "upstream-start-elsewhere", "probe", "upstream-retry-elsewhere",

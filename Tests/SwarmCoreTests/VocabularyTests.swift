@@ -6,6 +6,7 @@ import Testing
 @Suite struct VocabularyTests {
     @Test(arguments: [
         WakeReason.start, .childSettled("a-1"), .refused("deep.md"), .answered, .heartbeat, .recovered,
+        .message,
     ])
     func aWakeReasonReadsBackFromItsWord(_ reason: WakeReason) {
         #expect(WakeReason(reason.description) == reason)
