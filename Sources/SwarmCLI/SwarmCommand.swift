@@ -71,6 +71,8 @@ public enum SwarmCommand {
         case "upstream": try UpstreamsCommand.reset(context)
         case "check": try CheckCommand.run(context)
         case "demo": try DemoCommand.run(context)
+        case "report": try ReportCommand.run(context)
+        case "man": try ManCommand.run(context)
         case "completions": try CompletionsCommand.run(context)
         case "progress": try AgentCommands.progress(context)
         case "result": try AgentCommands.result(context)
