@@ -35,24 +35,28 @@ public enum ManPages {
         text += CommandTable.agentCommands.map(entry).joined()
         text += ".SH ENVIRONMENT\n"
         text += item("SWARM_ROOT", "the workspace, when --root is not given")
-        text += item("SWARM_LAUNCHER", "local, slurm or slurm-srun: overrides swarm.json's launcher for a daemon")
+        text += item(
+            "SWARM_LAUNCHER", "local, slurm or slurm-srun: overrides swarm.json's launcher for a daemon")
         text += item("NO_COLOR", "when set, output is never coloured")
         text += exitStatus
         text += ".SH FILES\n"
         text += item("swarm/swarm.json", "the configuration")
         text += item("swarm/inbox/", "task files waiting for intake")
-        text += item("swarm/agents/ID/", "one folder per agent: task.md, meta.json, progress.md, results.json, logs")
+        text += item(
+            "swarm/agents/ID/", "one folder per agent: task.md, meta.json, progress.md, results.json, logs")
         text += item("swarm/alerts.jsonl", "one alert per line")
         text += item("swarm/events.jsonl", "the run's history, drawn by swarm report")
         text += ".SH SEE ALSO\n"
-        text += (CommandTable.all + CommandTable.internalCommands).map { "\\fBswarm\\-\(escape($0.name))\\fR(1)" }
+        text +=
+            (CommandTable.all + CommandTable.internalCommands).map { "\\fBswarm\\-\(escape($0.name))\\fR(1)" }
             .joined(separator: ",\n") + "\n"
         return Page(file: "swarm.1", text: text)
     }
 
     /// swarm-COMMAND.1.
     static func page(_ spec: CommandSpec) -> Page {
-        var text = heading("SWARM-" + spec.name.uppercased(), name: "swarm-" + spec.name, summary: spec.summary)
+        var text = heading(
+            "SWARM-" + spec.name.uppercased(), name: "swarm-" + spec.name, summary: spec.summary)
         text += ".SH SYNOPSIS\n.nf\n" + escapeLine(spec.usage) + "\n.fi\n"
         text += ".SH DESCRIPTION\n" + paragraph(sentence(spec.summary))
         if !spec.details.isEmpty { text += paragraph(spec.details) }
@@ -62,11 +66,12 @@ public enum ManPages {
     }
 
     private static func heading(_ title: String, name: String = "swarm", summary: String) -> String {
-        ".TH \(escape(title)) 1 \"\" \"swarm\" \"swarm manual\"\n.SH NAME\n\(escape(name)) \\- \(escape(summary))\n"
+        ".TH \(escape(title)) 1 \"\" \"swarm\" \"swarm manual\"\n.nh\n.ad l\n.SH NAME\n\(escape(name)) \\- \(escape(summary))\n"
     }
 
     private static var exitStatus: String {
-        ".SH EXIT STATUS\n" + item("0", "success") + item("1", "the command failed; a line starting swarm: says why")
+        ".SH EXIT STATUS\n" + item("0", "success")
+            + item("1", "the command failed; a line starting swarm: says why")
             + item("2", "usage error")
     }
 

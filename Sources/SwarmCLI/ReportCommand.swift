@@ -27,7 +27,8 @@ enum ReportCommand {
         do {
             try FileSystem.writeAtomically(target, Array(text.utf8))
         } catch {
-            throw SwarmError("cannot write the report to \(target): \(error); name a folder that exists and is writable")
+            throw SwarmError(
+                "cannot write the report to \(target): \(error); name a folder that exists and is writable")
         }
         if !json {
             Output.print("\(target): \(data.rows.count) agents, \(data.failures.count) failed attempts")
@@ -41,7 +42,10 @@ enum ReportCommand {
         let rotated = newest(workspace.eventsPath + ".1")
         let events = HistoryEvent.parseAll(rotated + [UInt8(ascii: "\n")] + newest(workspace.eventsPath))
         let alerts = ReportAlert.parseAll(newest(workspace.alertsPath))
-        let config = (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map { ConfigParser.parse($0).config }
+        let config =
+            (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map {
+                ConfigParser.parse($0).config
+            }
             ?? ConfigParser.parse(Array("{}".utf8)).config
         var deadLetters: [String: String] = [:]
         for entry in (try? FileSystem.entries(of: workspace.deadLetter)) ?? []
@@ -51,7 +55,8 @@ enum ReportCommand {
             deadLetters[entry.name] = String(decoding: bytes, as: UTF8.self)
         }
         return ReportInput(
-            records: records, events: events, alerts: alerts, maxSlots: config.maxSlots, reserve: config.reserve,
+            records: records, events: events, alerts: alerts, maxSlots: config.maxSlots,
+            reserve: config.reserve,
             upstreams: config.upstreams.map { ($0.name, $0.domain ?? $0.name) }, deadLetters: deadLetters,
             root: workspace.root, generatedAt: Clock.wallMilliseconds())
     }

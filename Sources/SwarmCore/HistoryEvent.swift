@@ -89,7 +89,9 @@ extension HistoryEvent {
             o["attempt"] = .integer(Int64(step.attempt))
             o["run"] = .integer(Int64(step.run))
             if let upstream = step.upstream { o["upstream"] = .string(upstream) }
-            if let notBefore = step.notBefore { o["notBefore"] = .string(Timestamp.iso8601(milliseconds: notBefore)) }
+            if let notBefore = step.notBefore {
+                o["notBefore"] = .string(Timestamp.iso8601(milliseconds: notBefore))
+            }
             if let stopping = step.stopping { o["stopping"] = .string(stopping.rawValue) }
             if let kind = step.failureKind { o["failureKind"] = .string(kind.rawValue) }
             if let failure = step.failure { o["failure"] = .string(failure) }
@@ -123,10 +125,13 @@ extension HistoryEvent {
                     failureKind: o["failureKind"]?.stringValue.flatMap(FailureKind.init(rawValue:)),
                     failure: o["failure"]?.stringValue))
         } else if let domain = o["domain"]?.stringValue {
-            guard let state = o["breaker"]?.stringValue.flatMap(BreakerState.init(rawValue:)) else { return nil }
+            guard let state = o["breaker"]?.stringValue.flatMap(BreakerState.init(rawValue:)) else {
+                return nil
+            }
             self = .breaker(time: time, domain: domain, state: state, until: instant("until"))
         } else if let word = o["daemon"]?.stringValue, word == "started" || word == "stopped" {
-            self = .daemon(time: time, started: word == "started", pid: Int32(clamping: o["pid"]?.intValue ?? 0))
+            self = .daemon(
+                time: time, started: word == "started", pid: Int32(clamping: o["pid"]?.intValue ?? 0))
         } else {
             return nil
         }

@@ -35,18 +35,23 @@ struct AgentTimeline {
             failures.append(
                 ReportData.Failure(
                     time: record.finishedAt ?? record.createdAt, agent: record.id, attempt: record.attempts,
-                    kind: record.lastFailureKind?.rawValue ?? "", reason: reason, outcome: record.state.rawValue))
+                    kind: record.lastFailureKind?.rawValue ?? "", reason: reason,
+                    outcome: record.state.rawValue))
         }
     }
 
     /// No history: queued from arrival to the last start, then running until the end.
     private mutating func fromRecord() {
         unrecorded = true
-        let started = record.startedAt ?? record.finishedAt ?? (record.state == .queued ? end : record.createdAt)
+        let started =
+            record.startedAt ?? record.finishedAt ?? (record.state == .queued ? end : record.createdAt)
         add(record.createdAt, started, .queued, attempt: max(record.attempts, 1), upstream: nil)
         guard record.startedAt != nil else { return }
-        let phase: ReportData.Phase = record.state == .waiting ? .waiting : record.state == .queued ? .queued : .running
-        add(started, record.finishedAt ?? end, phase, attempt: max(record.attempts, 1), upstream: record.upstream)
+        let phase: ReportData.Phase =
+            record.state == .waiting ? .waiting : record.state == .queued ? .queued : .running
+        add(
+            started, record.finishedAt ?? end, phase, attempt: max(record.attempts, 1),
+            upstream: record.upstream)
     }
 
     private mutating func fromSteps() {
@@ -54,13 +59,16 @@ struct AgentTimeline {
         if first.time > record.createdAt {
             let fresh = first.attempt <= 1 && first.run <= 1
             if !fresh { unrecorded = true }
-            add(record.createdAt, first.time, fresh ? .queued : .unrecorded, attempt: max(first.attempt, 1), upstream: nil)
+            add(
+                record.createdAt, first.time, fresh ? .queued : .unrecorded, attempt: max(first.attempt, 1),
+                upstream: nil)
         }
         var attempt = first.attempt
         for (i, step) in steps.enumerated() {
             let until = i + 1 < steps.count ? steps[i + 1].time : end
             if step.attempt > attempt, step.attempt > 1 {
-                marks.append(ReportData.Mark(time: step.time, kind: "attempt", text: "attempt \(step.attempt) starts"))
+                marks.append(
+                    ReportData.Mark(time: step.time, kind: "attempt", text: "attempt \(step.attempt) starts"))
             }
             attempt = max(attempt, step.attempt)
             if let reason = step.failure {
@@ -72,7 +80,9 @@ struct AgentTimeline {
             }
             if step.state.isSettled {
                 if i + 1 < steps.count {
-                    marks.append(ReportData.Mark(time: step.time, kind: "end", text: "\(step.state.rawValue), then retried"))
+                    marks.append(
+                        ReportData.Mark(
+                            time: step.time, kind: "end", text: "\(step.state.rawValue), then retried"))
                 }
                 continue
             }
@@ -108,7 +118,8 @@ struct AgentTimeline {
             spans[spans.count - 1] = last
             return
         }
-        spans.append(ReportData.Span(start: start, end: stop, phase: phase, attempt: attempt, upstream: upstream))
+        spans.append(
+            ReportData.Span(start: start, end: stop, phase: phase, attempt: attempt, upstream: upstream))
     }
 
     /// Nothing runs past the recorded end of a settled agent.

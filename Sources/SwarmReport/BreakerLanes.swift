@@ -25,7 +25,8 @@ enum BreakerLanes {
         var marks: [String: [ReportData.Mark]] = [:]
         for alert in alerts {
             let mark = ReportData.Mark(time: alert.time, kind: alert.kind, text: alert.message)
-            marks[domain(of: alert.message, domains: domains, members: members) ?? "", default: []].append(mark)
+            marks[domain(of: alert.message, domains: domains, members: members) ?? "", default: []].append(
+                mark)
         }
         var lanes = domains.map { domain in
             ReportData.UpstreamLane(
@@ -42,11 +43,15 @@ enum BreakerLanes {
     /// domain primary is failing`), else the domain of the upstream after its first `upstream`
     /// (`upstream primary refused our credentials`), else none.
     static func domain(of message: String, domains: [String], members: [String: [String]]) -> String? {
-        let words = message.split { $0 == " " || $0 == "(" || $0 == ")" || $0 == ";" || $0 == "," || $0 == "`" }
-            .map { $0.hasSuffix(".") || $0.hasSuffix(":") ? String($0.dropLast()) : String($0) }
+        let words = message.split {
+            $0 == " " || $0 == "(" || $0 == ")" || $0 == ";" || $0 == "," || $0 == "`"
+        }
+        .map { $0.hasSuffix(".") || $0.hasSuffix(":") ? String($0.dropLast()) : String($0) }
         for (i, word) in words.enumerated() where i + 1 < words.count {
             if word == "domain", domains.contains(words[i + 1]) { return words[i + 1] }
-            if word == "upstream", let d = domains.first(where: { members[$0]?.contains(words[i + 1]) == true }) {
+            if word == "upstream",
+                let d = domains.first(where: { members[$0]?.contains(words[i + 1]) == true })
+            {
                 return d
             }
         }

@@ -61,7 +61,8 @@ enum HTML {
         if ms < 1_000 { return "\(ms)ms" }
         if ms < 60_000 {
             let tenths = (ms + 50) / 100
-            return tenths % 10 == 0 || ms >= 10_000 ? "\((ms + 500) / 1000)s" : "\(tenths / 10).\(tenths % 10)s"
+            return tenths % 10 == 0 || ms >= 10_000
+                ? "\((ms + 500) / 1000)s" : "\(tenths / 10).\(tenths % 10)s"
         }
         let seconds = (ms + 500) / 1000
         if seconds < 3_600 { return "\(seconds / 60)m" + pad(seconds % 60) + "s" }

@@ -65,9 +65,11 @@ public enum ReportBuilder {
         }
         return ReportData(
             start: start, end: end, generatedAt: input.generatedAt, root: input.root, rows: rows,
-            slots: SlotReplay.series(rows: rows, maxSlots: input.maxSlots, reserve: input.reserve, start: start),
+            slots: SlotReplay.series(
+                rows: rows, maxSlots: input.maxSlots, reserve: input.reserve, start: start),
             upstreams: BreakerLanes.lanes(
-                upstreams: input.upstreams, events: breakerEvents, alerts: upstreamAlerts, start: start, end: end),
+                upstreams: input.upstreams, events: breakerEvents, alerts: upstreamAlerts, start: start,
+                end: end),
             failures: failures.sorted { ($0.time, $0.agent) < ($1.time, $1.agent) }, deadLetters: deadLetters,
             otherAlerts: otherAlerts, daemons: daemons, stateCounts: counts, historyComplete: complete)
     }

@@ -10,7 +10,8 @@ extension ReportData {
         o["start"] = isoTime(start)
         o["end"] = isoTime(end)
         o["history_complete"] = .bool(historyComplete)
-        o["states"] = .object(JSONObject(stateCounts.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) }))
+        o["states"] = .object(
+            JSONObject(stateCounts.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) }))
         o["agents"] = .array(rows.map(\.json))
         o["slots"] = .array(slots.map(\.json))
         o["upstreams"] = .array(upstreams.map(\.json))
@@ -44,9 +45,11 @@ extension ReportData.Row {
         o["tokens"] = .integer(tokens)
         o["cost"] = .number(cost)
         o["subtree"] = .object([
-            "agents": .integer(Int64(subtreeSize)), "tokens": .integer(subtreeTokens), "cost": .number(subtreeCost),
+            "agents": .integer(Int64(subtreeSize)), "tokens": .integer(subtreeTokens),
+            "cost": .number(subtreeCost),
             "states": .object(
-                JSONObject(subtreeStates.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })),
+                JSONObject(
+                    subtreeStates.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })),
         ])
         o["spans"] = .array(
             spans.map { span in
@@ -72,7 +75,8 @@ extension ReportData.SlotSeries {
         .object([
             "holder": .string(holder), "total": .integer(Int64(total)), "reserve": .integer(Int64(reserve)),
             "peak": .integer(Int64(peak)),
-            "points": .array(points.map { .object(["time": isoTime($0.time), "used": .integer(Int64($0.used))]) }),
+            "points": .array(
+                points.map { .object(["time": isoTime($0.time), "used": .integer(Int64($0.used))]) }),
         ])
     }
 }
@@ -83,7 +87,10 @@ extension ReportData.UpstreamLane {
             "domain": .string(domain), "upstreams": .array(upstreams.map { .string($0) }),
             "breaker": .array(
                 spans.map {
-                    .object(["state": .string($0.state.rawValue), "start": isoTime($0.start), "end": isoTime($0.end)])
+                    .object([
+                        "state": .string($0.state.rawValue), "start": isoTime($0.start),
+                        "end": isoTime($0.end),
+                    ])
                 }),
             "alerts": .array(marks.map(\.json)),
         ])
@@ -93,7 +100,8 @@ extension ReportData.UpstreamLane {
 extension ReportData.Failure {
     var json: JSONValue {
         .object([
-            "time": isoTime(time), "agent": .string(agent), "attempt": .integer(Int64(attempt)), "kind": .string(kind),
+            "time": isoTime(time), "agent": .string(agent), "attempt": .integer(Int64(attempt)),
+            "kind": .string(kind),
             "reason": .string(reason), "outcome": .string(outcome),
         ])
     }

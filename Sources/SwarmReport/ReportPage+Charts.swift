@@ -17,7 +17,8 @@ extension ReportPage {
             out += chart(series, label: series.holder, caption: "subtree budget \(series.total)")
         }
         if orchestrators.count > Self.chartsShown {
-            out += "<details><summary class=\"sub\">\(orchestrators.count - Self.chartsShown) more orchestrators</summary>\n"
+            out +=
+                "<details><summary class=\"sub\">\(orchestrators.count - Self.chartsShown) more orchestrators</summary>\n"
             for series in orchestrators.dropFirst(Self.chartsShown) {
                 out += chart(series, label: series.holder, caption: "subtree budget \(series.total)")
             }
@@ -45,41 +46,55 @@ extension ReportPage {
         if series.reserve > 0 {
             let top = level(series.total)
             let bottom = level(series.total - series.reserve)
-            out += "<rect class=\"reserve\" x=\"0\" y=\"\(HTML.number(top))\" width=\"\(Int(Self.laneWidth))\" "
+            out +=
+                "<rect class=\"reserve\" x=\"0\" y=\"\(HTML.number(top))\" width=\"\(Int(Self.laneWidth))\" "
             out += "height=\"\(HTML.number(bottom - top))\"/>"
         }
-        out += "<path class=\"used\" d=\"\(path)\"><title>\(HTML.escape(label)): at most \(series.peak) of \(series.total) slots</title></path>"
-        out += "<line class=\"budget\" x1=\"0\" x2=\"\(Int(Self.laneWidth))\" y1=\"\(y(series.total))\" y2=\"\(y(series.total))\"/>"
+        out +=
+            "<path class=\"used\" d=\"\(path)\"><title>\(HTML.escape(label)): at most \(series.peak) of \(series.total) slots</title></path>"
+        out +=
+            "<line class=\"budget\" x1=\"0\" x2=\"\(Int(Self.laneWidth))\" y1=\"\(y(series.total))\" y2=\"\(y(series.total))\"/>"
         return out + "</svg></div>\n"
     }
 
     func upstreamLanes() -> String {
         guard !data.upstreams.isEmpty else {
-            return "<p class=\"sub\">No upstreams are configured in swarm.json and no upstream alert was raised: "
+            return
+                "<p class=\"sub\">No upstreams are configured in swarm.json and no upstream alert was raised: "
                 + "agents inherit the daemon's environment.</p>\n"
         }
         var out = "<p class=\"legend\">"
-        for (state, words) in [("closed", "breaker closed"), ("open", "open"), ("half-open", "half-open (one probe)")] {
-            out += "<span><svg width=\"12\" height=\"10\"><rect class=\"b-\(state)\" width=\"12\" height=\"10\" rx=\"2\"/></svg> \(words)</span>"
+        for (state, words) in [
+            ("closed", "breaker closed"), ("open", "open"), ("half-open", "half-open (one probe)"),
+        ] {
+            out +=
+                "<span><svg width=\"12\" height=\"10\"><rect class=\"b-\(state)\" width=\"12\" height=\"10\" rx=\"2\"/></svg> \(words)</span>"
         }
-        out += "<span><svg width=\"10\" height=\"10\"><path class=\"m-alert k-upstream-incident\" d=\"M5 0L10 5L5 10L0 5Z\"/></svg> incident, recovery or disabled upstream</span></p>\n"
-        out += "<div class=\"tl\">\n<div class=\"r axis\"><span class=\"n\">failure domain</span>\(axis())</div>\n"
+        out +=
+            "<span><svg width=\"10\" height=\"10\"><path class=\"m-alert k-upstream-incident\" d=\"M5 0L10 5L5 10L0 5Z\"/></svg> incident, recovery or disabled upstream</span></p>\n"
+        out +=
+            "<div class=\"tl\">\n<div class=\"r axis\"><span class=\"n\">failure domain</span>\(axis())</div>\n"
         for lane in data.upstreams {
             let name = lane.domain.isEmpty ? "(other upstream alerts)" : lane.domain
-            let members = lane.upstreams == [lane.domain] || lane.upstreams.isEmpty
+            let members =
+                lane.upstreams == [lane.domain] || lane.upstreams.isEmpty
                 ? "" : " <small class=\"sub\">\(HTML.escape(lane.upstreams.joined(separator: ", ")))</small>"
             out += "<div class=\"r\"><span class=\"n\">\(HTML.escape(name))\(members)</span>"
             out += "<svg class=\"lane\" width=\"\(Int(Self.laneWidth))\" height=\"\(Int(Self.rowHeight))\">"
             for span in lane.spans {
                 let x0 = x(span.start)
                 out += "<rect class=\"b-\(span.state.rawValue)\" x=\"\(HTML.number(x0))\" y=\"5\" "
-                out += "width=\"\(HTML.number(Swift.max(1, x(span.end) - x0)))\" height=\"8\" rx=\"2\"><title>"
-                out += HTML.escape("\(name): breaker \(span.state.rawValue) for \(HTML.duration(span.end - span.start)) from +\(HTML.duration(span.start - data.start))")
+                out +=
+                    "width=\"\(HTML.number(Swift.max(1, x(span.end) - x0)))\" height=\"8\" rx=\"2\"><title>"
+                out += HTML.escape(
+                    "\(name): breaker \(span.state.rawValue) for \(HTML.duration(span.end - span.start)) from +\(HTML.duration(span.start - data.start))"
+                )
                 out += "</title></rect>"
             }
             for mark in lane.marks {
                 let p = HTML.number(x(mark.time))
-                out += "<path class=\"m-alert k-\(HTML.escape(mark.kind))\" d=\"M\(p) 1l5 5l-5 5l-5 -5z\"><title>"
+                out +=
+                    "<path class=\"m-alert k-\(HTML.escape(mark.kind))\" d=\"M\(p) 1l5 5l-5 5l-5 -5z\"><title>"
                 out += HTML.escape("\(mark.kind) at +\(HTML.duration(mark.time - data.start)): \(mark.text)")
                 out += "</title></path>"
             }
@@ -90,7 +105,8 @@ extension ReportPage {
         if !alerts.isEmpty {
             out += "<table><tr><th>when</th><th>alert</th><th>message</th></tr>\n"
             for mark in alerts {
-                out += "<tr><td>+\(HTML.duration(mark.time - data.start))</td><td>\(HTML.escape(mark.kind))</td>"
+                out +=
+                    "<tr><td>+\(HTML.duration(mark.time - data.start))</td><td>\(HTML.escape(mark.kind))</td>"
                 out += "<td>\(HTML.escape(mark.text))</td></tr>\n"
             }
             out += "</table>\n"

@@ -6,7 +6,8 @@ extension ReportPage {
     func usageTable() -> String {
         let heads = data.rows.filter { $0.kind == .orchestrator || $0.depth == 0 }
         guard data.rows.contains(where: { $0.tokens > 0 || $0.cost > 0 }) else {
-            return "<p class=\"sub\">No agent reported tokens or cost (see PROTOCOL.md, Budgets per branch).</p>\n"
+            return
+                "<p class=\"sub\">No agent reported tokens or cost (see PROTOCOL.md, Budgets per branch).</p>\n"
         }
         let most = Swift.max(1, heads.map(\.subtreeTokens).max() ?? 1)
         var out = "<table class=\"usage\"><tr><th>subtree</th><th>agents</th><th>tokens</th><th></th>"
@@ -16,24 +17,29 @@ extension ReportPage {
             let indent = HTML.number(Double(row.depth) * 14)
             out += "<tr><td style=\"padding-left:\(indent)px\"><code>\(HTML.escape(row.id))</code></td>"
             out += "<td>\(row.subtreeSize)</td><td class=\"num\">\(HTML.grouped(row.subtreeTokens))</td>"
-            out += "<td><svg width=\"240\" height=\"10\"><rect class=\"bar\" width=\"\(width)\" height=\"10\" rx=\"2\"/></svg></td>"
-            out += "<td class=\"num\">\(HTML.dollars(row.subtreeCost))</td><td class=\"num\">\(HTML.grouped(row.tokens))</td></tr>\n"
+            out +=
+                "<td><svg width=\"240\" height=\"10\"><rect class=\"bar\" width=\"\(width)\" height=\"10\" rx=\"2\"/></svg></td>"
+            out +=
+                "<td class=\"num\">\(HTML.dollars(row.subtreeCost))</td><td class=\"num\">\(HTML.grouped(row.tokens))</td></tr>\n"
         }
         return out + "</table>\n"
     }
 
     func failureTable() -> String {
         guard !data.failures.isEmpty else { return "<p class=\"sub\">No attempt failed.</p>\n" }
-        var out = "<table><tr><th>when</th><th>agent</th><th>attempt</th><th>class</th><th>reason</th><th>then</th></tr>\n"
+        var out =
+            "<table><tr><th>when</th><th>agent</th><th>attempt</th><th>class</th><th>reason</th><th>then</th></tr>\n"
         for failure in data.failures.prefix(Self.failureLimit) {
             out += "<tr><td>+\(HTML.duration(failure.time - data.start))</td>"
             out += "<td><code>\(HTML.escape(failure.agent))</code></td><td>\(failure.attempt)</td>"
             out += "<td>\(HTML.escape(failure.kind))</td><td>\(HTML.escape(failure.reason))</td>"
-            out += "<td class=\"s-\(HTML.escape(failure.outcome))\">\(HTML.escape(failure.outcome))</td></tr>\n"
+            out +=
+                "<td class=\"s-\(HTML.escape(failure.outcome))\">\(HTML.escape(failure.outcome))</td></tr>\n"
         }
         out += "</table>\n"
         if data.failures.count > Self.failureLimit {
-            out += "<p class=\"sub\">\(data.failures.count - Self.failureLimit) more in <code>swarm report --json</code>.</p>\n"
+            out +=
+                "<p class=\"sub\">\(data.failures.count - Self.failureLimit) more in <code>swarm report --json</code>.</p>\n"
         }
         return out
     }
@@ -43,9 +49,11 @@ extension ReportPage {
         var out = "<p class=\"sub\">Each is kept in <code>swarm/dead-letter/ID/</code>; "
         out += "<code>swarm retry ID</code> queues it again.</p>\n"
         for entry in data.deadLetters {
-            let first = entry.reason.split(separator: "\n").first { !$0.allSatisfy { $0 == " " || $0 == "#" } } ?? ""
+            let first =
+                entry.reason.split(separator: "\n").first { !$0.allSatisfy { $0 == " " || $0 == "#" } } ?? ""
             out += "<details class=\"dl\"><summary><code>\(HTML.escape(entry.agent))</code> "
-            out += "<span class=\"sub\">\(HTML.escape(String(first.drop { $0 == "#" || $0 == " " })))</span></summary>"
+            out +=
+                "<span class=\"sub\">\(HTML.escape(String(first.drop { $0 == "#" || $0 == " " })))</span></summary>"
             out += "<pre>\(HTML.escape(entry.reason))</pre></details>\n"
         }
         return out

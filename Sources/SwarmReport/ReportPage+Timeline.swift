@@ -41,11 +41,15 @@ extension ReportPage {
             (.stopping, "being stopped"), (.unrecorded, "not recorded"),
         ]
         for (phase, words) in phases {
-            out += "<span><svg width=\"12\" height=\"10\"><rect class=\"p-\(phase.rawValue)\" width=\"12\" height=\"10\" rx=\"2\"/></svg> \(words)</span>"
+            out +=
+                "<span><svg width=\"12\" height=\"10\"><rect class=\"p-\(phase.rawValue)\" width=\"12\" height=\"10\" rx=\"2\"/></svg> \(words)</span>"
         }
-        out += "<span><svg width=\"10\" height=\"10\"><path class=\"m-alert\" d=\"M5 0L10 5L5 10L0 5Z\"/></svg> alert</span>"
-        out += "<span><svg width=\"4\" height=\"10\"><rect class=\"m-attempt\" width=\"2\" height=\"10\"/></svg> next attempt</span>"
-        out += "<span><svg width=\"10\" height=\"10\"><circle class=\"e-done\" cx=\"5\" cy=\"5\" r=\"4\"/></svg> end (colour of its state)</span>"
+        out +=
+            "<span><svg width=\"10\" height=\"10\"><path class=\"m-alert\" d=\"M5 0L10 5L5 10L0 5Z\"/></svg> alert</span>"
+        out +=
+            "<span><svg width=\"4\" height=\"10\"><rect class=\"m-attempt\" width=\"2\" height=\"10\"/></svg> next attempt</span>"
+        out +=
+            "<span><svg width=\"10\" height=\"10\"><circle class=\"e-done\" cx=\"5\" cy=\"5\" r=\"4\"/></svg> end (colour of its state)</span>"
         out += "</p>\n<p class=\"sub\">Hover over a bar or a mark for its details. Folded subtrees "
         out += "(▸) hold only agents that finished done.</p>\n"
         return out
@@ -78,8 +82,10 @@ extension ReportPage {
 
     private func rowLine(_ row: ReportData.Row, folder: Bool) -> String {
         let indent = HTML.number(Double(row.depth) * 14 + (folder ? 0 : 12))
-        var name = "<span class=\"n\" style=\"padding-left:\(indent)px\" title=\"\(HTML.escape(rowTitle(row)))\">"
-        name += HTML.escape(row.id) + " <small class=\"s-\(row.state.rawValue)\">\(row.state.rawValue)</small>"
+        var name =
+            "<span class=\"n\" style=\"padding-left:\(indent)px\" title=\"\(HTML.escape(rowTitle(row)))\">"
+        name +=
+            HTML.escape(row.id) + " <small class=\"s-\(row.state.rawValue)\">\(row.state.rawValue)</small>"
         if folder {
             let trouble = AgentState.allCases.filter { $0 != .done }.compactMap { state in
                 row.subtreeStates[state.rawValue].map { "\($0) \(state.rawValue)" }
@@ -92,10 +98,14 @@ extension ReportPage {
     }
 
     private func rowTitle(_ row: ReportData.Row) -> String {
-        var text = "\(row.id): \(row.kind.rawValue), role \(row.role), template \(row.template), \(row.state.rawValue)"
-        text += ", \(row.attempts) attempt\(row.attempts == 1 ? "" : "s"), \(row.runs) run\(row.runs == 1 ? "" : "s")"
+        var text =
+            "\(row.id): \(row.kind.rawValue), role \(row.role), template \(row.template), \(row.state.rawValue)"
+        text +=
+            ", \(row.attempts) attempt\(row.attempts == 1 ? "" : "s"), \(row.runs) run\(row.runs == 1 ? "" : "s")"
         if row.kind == .orchestrator { text += ", \(row.slots) slots" }
-        if row.tokens > 0 || row.cost > 0 { text += ", \(HTML.grouped(row.tokens)) tokens, \(HTML.dollars(row.cost))" }
+        if row.tokens > 0 || row.cost > 0 {
+            text += ", \(HTML.grouped(row.tokens)) tokens, \(HTML.dollars(row.cost))"
+        }
         if let reason = row.lastFailure { text += "\nlast failure: \(reason)" }
         return text
     }
@@ -105,10 +115,12 @@ extension ReportPage {
         for span in row.spans {
             let x0 = x(span.start)
             let width = Swift.max(1, x(span.end) - x0)
-            var title = "\(row.id): \(span.phase.rawValue), attempt \(span.attempt), \(HTML.duration(span.end - span.start))"
+            var title =
+                "\(row.id): \(span.phase.rawValue), attempt \(span.attempt), \(HTML.duration(span.end - span.start))"
             title += " from +\(HTML.duration(span.start - data.start))"
             if let upstream = span.upstream { title += " on \(upstream)" }
-            out += "<rect class=\"p-\(span.phase.rawValue)\" x=\"\(HTML.number(x0))\" y=\"4\" width=\"\(HTML.number(width))\" height=\"10\" rx=\"2\">"
+            out +=
+                "<rect class=\"p-\(span.phase.rawValue)\" x=\"\(HTML.number(x0))\" y=\"4\" width=\"\(HTML.number(width))\" height=\"10\" rx=\"2\">"
             out += "<title>\(HTML.escape(title))</title></rect>"
         }
         for mark in row.marks {
@@ -116,7 +128,8 @@ extension ReportPage {
             let at = " at +\(HTML.duration(mark.time - data.start))"
             switch mark.kind {
             case "attempt":
-                out += "<rect class=\"m-attempt\" x=\"\(HTML.number(px - 1))\" y=\"2\" width=\"2\" height=\"14\">"
+                out +=
+                    "<rect class=\"m-attempt\" x=\"\(HTML.number(px - 1))\" y=\"2\" width=\"2\" height=\"14\">"
             case "end":
                 let state = mark.text.split(separator: " ").first.map(String.init) ?? "done"
                 let css = state.hasSuffix(",") ? String(state.dropLast()) : state

@@ -29,7 +29,8 @@ public struct ReportPage {
     public func render() -> String {
         var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        out += "<title>swarm report: \(HTML.escape(data.root))</title>\n<style>\n\(Self.css)</style>\n</head>\n<body>\n"
+        out +=
+            "<title>swarm report: \(HTML.escape(data.root))</title>\n<style>\n\(Self.css)</style>\n</head>\n<body>\n"
         out += header()
         out += section("Timeline", timeline())
         out += section("Slots in use", slotCharts())
@@ -38,7 +39,8 @@ public struct ReportPage {
         out += section("Failures", failureTable())
         out += section("Dead letters", deadLetterList())
         if !data.otherAlerts.isEmpty { out += section("Other alerts", otherAlertTable()) }
-        out += "<footer>Made by <code>swarm report</code> from the tree at \(HTML.escape(HTML.clock(data.generatedAt))).</footer>\n"
+        out +=
+            "<footer>Made by <code>swarm report</code> from the tree at \(HTML.escape(HTML.clock(data.generatedAt))).</footer>\n"
         out += "</body>\n</html>\n"
         return out
     }
@@ -53,11 +55,16 @@ public struct ReportPage {
         let retries = rows.reduce(0) { $0 + Swift.max(0, $1.attempts - 1) }
         let tokens = rows.reduce(Int64(0)) { $0 + $1.tokens }
         let cost = rows.reduce(0.0) { $0 + $1.cost }
-        let incidents = data.upstreams.reduce(0) { $0 + $1.marks.filter { $0.kind == "upstream-incident" }.count }
-        var out = "<header>\n<h1>swarm report</h1>\n<p class=\"sub\"><code>\(HTML.escape(data.root))</code></p>\n"
+        let incidents = data.upstreams.reduce(0) {
+            $0 + $1.marks.filter { $0.kind == "upstream-incident" }.count
+        }
+        var out =
+            "<header>\n<h1>swarm report</h1>\n<p class=\"sub\"><code>\(HTML.escape(data.root))</code></p>\n"
         out += "<p>\(HTML.escape(HTML.clock(data.start))) to \(HTML.escape(HTML.clock(data.end))) "
-        out += "(\(HTML.duration(data.end - data.start))): <b>\(rows.count)</b> agent\(rows.count == 1 ? "" : "s"), "
-        out += "\(attempts) attempt\(attempts == 1 ? "" : "s") (\(retries) retr\(retries == 1 ? "y" : "ies")), "
+        out +=
+            "(\(HTML.duration(data.end - data.start))): <b>\(rows.count)</b> agent\(rows.count == 1 ? "" : "s"), "
+        out +=
+            "\(attempts) attempt\(attempts == 1 ? "" : "s") (\(retries) retr\(retries == 1 ? "y" : "ies")), "
         out += "\(HTML.grouped(tokens)) tokens, \(HTML.dollars(cost)), "
         out += "\(data.failures.count) failed attempt\(data.failures.count == 1 ? "" : "s"), "
         out += "\(incidents) upstream incident\(incidents == 1 ? "" : "s").</p>\n<p class=\"chips\">"

@@ -6,7 +6,9 @@ import SwarmProtocol
 /// is being stopped; an orchestrator holds 1 + its `slots` from its first start until it
 /// settles, idle spans included.
 enum SlotReplay {
-    static func series(rows: [ReportData.Row], maxSlots: Int, reserve: Int, start: Millis) -> [ReportData.SlotSeries] {
+    static func series(rows: [ReportData.Row], maxSlots: Int, reserve: Int, start: Millis) -> [ReportData
+        .SlotSeries]
+    {
         let ids = Set(rows.map(\.id))
         var changes: [String: [(time: Millis, delta: Int)]] = [:]
         for row in rows {
@@ -19,7 +21,8 @@ enum SlotReplay {
         }
         var result = [replay("", total: maxSlots, reserve: reserve, changes: changes[""] ?? [], start: start)]
         for row in rows where row.kind == .orchestrator {
-            result.append(replay(row.id, total: row.slots, reserve: 0, changes: changes[row.id] ?? [], start: start))
+            result.append(
+                replay(row.id, total: row.slots, reserve: 0, changes: changes[row.id] ?? [], start: start))
         }
         return result
     }
@@ -48,6 +51,7 @@ enum SlotReplay {
                 points.append(ReportData.SlotPoint(time: change.time, used: used))
             }
         }
-        return ReportData.SlotSeries(holder: holder, total: total, reserve: reserve, points: points, peak: peak)
+        return ReportData.SlotSeries(
+            holder: holder, total: total, reserve: reserve, points: points, peak: peak)
     }
 }

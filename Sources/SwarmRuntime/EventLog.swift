@@ -83,7 +83,9 @@ struct EventLog {
             let previous = breakers[domain] ?? (.closed, nil)
             guard previous.0 != breaker.state || previous.1 != until else { continue }
             breakers[domain] = (breaker.state, until)
-            append(.breaker(time: now, domain: domain, state: breaker.state, until: until), writer: &writer, now: now)
+            append(
+                .breaker(time: now, domain: domain, state: breaker.state, until: until), writer: &writer,
+                now: now)
         }
     }
 

@@ -115,7 +115,10 @@ struct ReportTests {
         #expect(retried.state == "done" && retried.attempts == 2)
         #expect(retried.marks.contains { $0.kind == "attempt" })
         #expect(retried.spans.contains { $0.phase == "backoff" }, "\(retried.spans)")
-        #expect(report.failures.contains { $0.agent == "root-1-retry" && $0.outcome == "retry" && $0.kind == "exit" })
+        #expect(
+            report.failures.contains {
+                $0.agent == "root-1-retry" && $0.outcome == "retry" && $0.kind == "exit"
+            })
 
         let dead = try #require(byID["root-2-dead"])
         #expect(dead.state == "dead-letter")
@@ -131,7 +134,9 @@ struct ReportTests {
         #expect(lane.breaker.contains { $0.state == "open" }, "\(lane.breaker)")
         #expect(lane.alerts.contains { $0.kind == "upstream-incident" })
         #expect(
-            report.failures.filter { $0.kind == "upstream" }.map(\.agent).sorted() == ["root-1-api", "root-2-api"])
+            report.failures.filter { $0.kind == "upstream" }.map(\.agent).sorted() == [
+                "root-1-api", "root-2-api",
+            ])
 
         let top = try #require(report.slots.first)
         #expect(top.holder == "" && top.total == 16 && top.peak == 13, "the root holds 1 + 12: \(top.peak)")
@@ -151,7 +156,10 @@ struct ReportTests {
         #expect(!text.contains("<img"), "agent-written markup came through unescaped")
         #expect(text.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img"))
         #expect(!text.contains("http://") && !text.contains("https://"), "the report names a network address")
-        for section in ["Timeline", "Slots in use", "Tokens and cost per subtree", "Upstreams", "Failures", "Dead letters"] {
+        for section in [
+            "Timeline", "Slots in use", "Tokens and cost per subtree", "Upstreams", "Failures",
+            "Dead letters",
+        ] {
             #expect(text.contains("<h2>\(section)</h2>"), "no \(section) section")
         }
     }
@@ -159,9 +167,12 @@ struct ReportTests {
     /// Renders the page in headless Chromium (skipped with a message where it is missing) and
     /// checks that a picture of it came out.
     private func screenshot(_ page: String) async throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileSystem.exists)
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileSystem.exists)
         else {
-            print("ReportTests: chromium is not installed, so the report was not rendered (scripts/install-report-tools installs it)")
+            print(
+                "ReportTests: chromium is not installed, so the report was not rendered (scripts/install-report-tools installs it)"
+            )
             return
         }
         let png = page + ".png"
@@ -177,6 +188,10 @@ struct ReportTests {
         let bytes = try FileSystem.readFile(png, limit: 64 << 20)
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "chromium wrote no PNG")
         #expect(bytes.count > 20_000, "the screenshot is nearly empty (\(bytes.count) bytes)")
+        // SWARM_REPORT_SCREENSHOT=docs/report.png keeps the picture (the one in the README)
+        if let keep = ProcessEnvironment.snapshot()["SWARM_REPORT_SCREENSHOT"], !keep.isEmpty {
+            try FileSystem.writeAtomically(keep, bytes)
+        }
     }
 }
 

@@ -11,7 +11,8 @@ func record(
     finished: Millis? = nil, failure: String? = nil
 ) -> AgentRecord {
     var r = AgentRecord(
-        id: id, parent: parent, depth: parent == nil ? 1 : 2, kind: kind, role: "worker", template: "sim-worker",
+        id: id, parent: parent, depth: parent == nil ? 1 : 2, kind: kind, role: "worker",
+        template: "sim-worker",
         priority: .normal, slots: slots, policy: .standard, createdAt: created)
     r.sequence = sequence
     r.state = state
@@ -29,7 +30,8 @@ func step(
 ) -> HistoryEvent {
     .agent(
         AgentStep(
-            time: time, agent: id, state: state, active: active, attempt: attempt, run: run, notBefore: notBefore,
+            time: time, agent: id, state: state, active: active, attempt: attempt, run: run,
+            notBefore: notBefore,
             failureKind: failure == nil ? nil : .exit, failure: failure))
 }
 
@@ -54,7 +56,8 @@ struct ReportBuilderTests {
         #expect(row.spans.map(\.attempt) == [1, 1, 1, 1, 2])
         #expect(row.spans[2].start == 400 && row.spans[2].end == 900)
         #expect(row.marks.map(\.kind) == ["attempt", "end"])
-        #expect(data.failures.count == 1 && data.failures[0].outcome == "retry" && data.failures[0].attempt == 1)
+        #expect(
+            data.failures.count == 1 && data.failures[0].outcome == "retry" && data.failures[0].attempt == 1)
         #expect(data.historyComplete)
         let top = try #require(data.slots.first)
         #expect(top.peak == 1 && top.points.map(\.used) == [0, 1, 0, 1, 0])
@@ -63,7 +66,9 @@ struct ReportBuilderTests {
     @Test func withoutHistoryTheRowsComeFromTheRecords() throws {
         let input = ReportInput(
             records: [
-                record("w", sequence: 1, state: .deadLetter, created: 0, started: 200, finished: 700, failure: "boom")
+                record(
+                    "w", sequence: 1, state: .deadLetter, created: 0, started: 200, finished: 700,
+                    failure: "boom")
             ],
             events: [], alerts: [], maxSlots: 4, reserve: 1)
         let data = ReportBuilder.build(input)
@@ -77,8 +82,9 @@ struct ReportBuilderTests {
 
     @Test func tornAndUnknownLinesAreSkipped() {
         let good = HistoryEvent.daemon(time: 5, started: true, pid: 7).line
-        let bytes = Array((#"{"time":"2026-01-01T00:00:00.000Z","agent":"w","sta"# + "\n" + good
-            + #"{"time":"2026-01-01T00:00:00.000Z","comet":"x"}"# + "\nnot json\n").utf8)
+        let bytes = Array(
+            (#"{"time":"2026-01-01T00:00:00.000Z","agent":"w","sta"# + "\n" + good
+                + #"{"time":"2026-01-01T00:00:00.000Z","comet":"x"}"# + "\nnot json\n").utf8)
         #expect(HistoryEvent.parseAll(bytes) == [.daemon(time: 5, started: true, pid: 7)])
     }
 
@@ -97,7 +103,8 @@ struct ReportBuilderTests {
 
     @Test func treeOrderPutsEachSubtreeUnderItsHeadAndOrphansAtTheTop() {
         let records = [
-            record("b", parent: "root", sequence: 3), record("root", kind: .orchestrator, slots: 2, sequence: 1),
+            record("b", parent: "root", sequence: 3),
+            record("root", kind: .orchestrator, slots: 2, sequence: 1),
             record("a", parent: "root", sequence: 2), record("lost", parent: "gone", sequence: 4),
             record("a1", parent: "a", sequence: 5),
         ]
@@ -111,7 +118,9 @@ struct ReportBuilderTests {
             records: [record("w", sequence: 1, finished: 10_000)],
             events: [.breaker(time: 1_000, domain: "api", state: .open, until: 3_000)],
             alerts: [
-                ReportAlert(time: 1_000, kind: "upstream-incident", agent: nil, message: "upstream domain api fails: ...")
+                ReportAlert(
+                    time: 1_000, kind: "upstream-incident", agent: nil,
+                    message: "upstream domain api fails: ...")
             ],
             maxSlots: 4, reserve: 1, upstreams: [("main", "main"), ("api-1", "api"), ("api-2", "api")])
         let data = ReportBuilder.build(input)
@@ -133,7 +142,8 @@ struct ReportBuilderTests {
         let input = ReportInput(
             records: [
                 record("o", kind: .orchestrator, slots: 1, sequence: 1, finished: 100),
-                record("x", parent: "o", sequence: 2, finished: 50), record("y", parent: "o", sequence: 3, finished: 90),
+                record("x", parent: "o", sequence: 2, finished: 50),
+                record("y", parent: "o", sequence: 3, finished: 90),
             ],
             events: events, alerts: [], maxSlots: 4, reserve: 1)
         let data = ReportBuilder.build(input)

@@ -13,8 +13,10 @@ struct ReportPageTests {
             record("w", sequence: 1, state: .failed, finished: 500, failure: Self.hostile)
         ]
         let input = ReportInput(
-            records: records, events: [step(0, "w", .running, active: true), step(500, "w", .failed, failure: Self.hostile)],
-            alerts: [ReportAlert(time: 100, kind: "spinning", agent: "w", message: Self.hostile)], maxSlots: 2,
+            records: records,
+            events: [step(0, "w", .running, active: true), step(500, "w", .failed, failure: Self.hostile)],
+            alerts: [ReportAlert(time: 100, kind: "spinning", agent: "w", message: Self.hostile)],
+            maxSlots: 2,
             reserve: 0, deadLetters: ["w": "# w\n" + Self.hostile], root: "/tmp/<root>")
         let page = ReportPage(ReportBuilder.build(input)).render()
         #expect(!page.contains("<script"))
@@ -37,13 +39,15 @@ struct ReportPageTests {
                 let troubled = m == 3 && w == 7
                 records.append(
                     record(
-                        "m\(m)-w\(w)", parent: "m\(m)", sequence: sequence, state: troubled ? .deadLetter : .done,
+                        "m\(m)-w\(w)", parent: "m\(m)", sequence: sequence,
+                        state: troubled ? .deadLetter : .done,
                         finished: 1_000, failure: troubled ? "boom" : nil))
                 sequence += 1
             }
         }
         let page = ReportPage(
-            ReportBuilder.build(ReportInput(records: records, events: [], alerts: [], maxSlots: 12, reserve: 2))
+            ReportBuilder.build(
+                ReportInput(records: records, events: [], alerts: [], maxSlots: 12, reserve: 2))
         ).render()
         #expect(page.ranges(of: "<details open><summary><div class=\"r\"><span class=\"n\"").count == 2)
         #expect(page.ranges(of: "<details><summary><div class=\"r\"><span class=\"n\"").count == 9)

@@ -9,7 +9,8 @@ import Testing
 struct EventLogTests {
     private func worker(_ id: String) -> AgentRecord {
         AgentRecord(
-            id: id, parent: nil, depth: 1, kind: .worker, role: "worker", template: "sim-worker", priority: .normal,
+            id: id, parent: nil, depth: 1, kind: .worker, role: "worker", template: "sim-worker",
+            priority: .normal,
             slots: 0, policy: .standard, createdAt: 0)
     }
 
@@ -99,7 +100,8 @@ struct EventLogTests {
             #expect(current.size <= 400 && previous.size <= 400)
             let kept = events(workspace.eventsPath + ".1") + events(workspace.eventsPath)
             #expect(kept.last?.time == 19)
-            #expect(kept.map(\.time) == Array(kept.first!.time...19), "no line lost or repeated between the two")
+            #expect(
+                kept.map(\.time) == Array(kept.first!.time...19), "no line lost or repeated between the two")
         }
     }
 
@@ -108,7 +110,9 @@ struct EventLogTests {
             try FileSystem.makeDirectory(root + "/swarm")
             let workspace = Workspace(root: root)
             try FileSystem.writeAtomically(
-                workspace.eventsPath, Array(HistoryEvent.daemon(time: 1, started: true, pid: 9).line.utf8) + Array(#"{"time":"20"#.utf8))
+                workspace.eventsPath,
+                Array(HistoryEvent.daemon(time: 1, started: true, pid: 9).line.utf8)
+                    + Array(#"{"time":"20"#.utf8))
             var log = EventLog(workspace: workspace)
             var writer = TreeWriter()
             log.daemon(started: true, now: 2, writer: &writer)
@@ -128,7 +132,8 @@ struct EventLogTests {
             policy.consecutiveFailures = 1
             router.policy = policy
             _ = router.acquire(preferred: nil, agent: "w", now: 10)
-            _ = router.failed("main", agent: "w", errorClass: .overloaded, reason: "529", retryAfter: nil, now: 10)
+            _ = router.failed(
+                "main", agent: "w", errorClass: .overloaded, reason: "529", retryAfter: nil, now: 10)
             log.observe(router, now: 10, writer: &writer)
             log.observe(router, now: 11, writer: &writer)
             log.observe(router, now: 10 + 400_000, writer: &writer)
