@@ -7,6 +7,7 @@ import SwarmSystem
 public enum ManPages {
     /// One page: its file name and its text.
     public struct Page: Sendable, Equatable {
+        /// Its file name (`swarm-report.1`) and its roff text.
         public var file: String
         public var text: String
     }

@@ -24,11 +24,13 @@ public enum HistoryEvent: Sendable, Equatable {
 
 /// What a timeline needs of one agent's record at one moment.
 public struct AgentStep: Sendable, Equatable {
+    /// When, which agent, and its state (meta.json's `state`).
     public var time: Millis
     public var agent: String
     public var state: AgentState
     /// True while its command runs.
     public var active: Bool
+    /// meta.json's `attempts`, `runs` and `upstream`.
     public var attempt: Int
     public var run: Int
     public var upstream: String?
@@ -40,6 +42,7 @@ public struct AgentStep: Sendable, Equatable {
     public var failureKind: FailureKind?
     public var failure: String?
 
+    /// A step with these fields.
     public init(
         time: Millis, agent: String, state: AgentState, active: Bool, attempt: Int, run: Int,
         upstream: String? = nil, notBefore: Millis? = nil, stopping: StopReason? = nil,

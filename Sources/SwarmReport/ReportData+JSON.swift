@@ -3,6 +3,7 @@ import SwarmProtocol
 
 /// `swarm report --json`: the report's data as one JSON document. Times are ISO-8601 (UTC).
 extension ReportData {
+    /// The whole report as one JSON object.
     public var json: JSONValue {
         var o = JSONObject()
         o["root"] = .string(root)

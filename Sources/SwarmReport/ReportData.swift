@@ -7,7 +7,9 @@ public struct ReportData: Sendable, Equatable {
     /// The timeline's first and last moment.
     public var start: Millis
     public var end: Millis
+    /// When the report was made.
     public var generatedAt: Millis
+    /// The workspace root.
     public var root: String
     /// One row per agent, in tree order (each orchestrator followed by its subtree).
     public var rows: [Row]
@@ -31,6 +33,8 @@ public struct ReportData: Sendable, Equatable {
 
     /// One agent's row.
     public struct Row: Sendable, Equatable {
+        /// Who it is (meta.json): its id, its parent (nil at the top), its depth in the report
+        /// (0 at the top), its kind, role and template.
         public var id: String
         public var parent: String?
         public var depth: Int
@@ -39,6 +43,7 @@ public struct ReportData: Sendable, Equatable {
         public var template: String
         /// Its state now (meta.json).
         public var state: AgentState
+        /// meta.json's attempts, runs, subtree budget, arrival, end and last failure.
         public var attempts: Int
         public var runs: Int
         public var slots: Int
@@ -54,6 +59,7 @@ public struct ReportData: Sendable, Equatable {
         public var subtreeSize: Int
         /// Its subtree's agents by state, itself included.
         public var subtreeStates: [String: Int]
+        /// What it did over time, oldest first.
         public var spans: [Span]
         /// Attempt starts after the first, and its alerts.
         public var marks: [Mark]
@@ -64,6 +70,7 @@ public struct ReportData: Sendable, Equatable {
         public var start: Millis
         public var end: Millis
         public var phase: Phase
+        /// The attempt it belongs to (1 for the first), and the upstream of its run.
         public var attempt: Int
         public var upstream: String?
     }
@@ -88,9 +95,11 @@ public struct ReportData: Sendable, Equatable {
 
     /// A moment on a row or a lane: an alert, an attempt start, an end, a daemon start.
     public struct Mark: Sendable, Equatable {
+        /// When it happened.
         public var time: Millis
         /// An alert kind, `attempt`, `end`, `daemon-started` or `daemon-stopped`.
         public var kind: String
+        /// What happened, in words (an alert's message).
         public var text: String
     }
 
@@ -98,21 +107,26 @@ public struct ReportData: Sendable, Equatable {
     public struct SlotSeries: Sendable, Equatable {
         /// `""` for the top pool, else the orchestrator's id.
         public var holder: String
+        /// The budget's size.
         public var total: Int
         /// The top pool's reserve (urgent work only); 0 for an orchestrator.
         public var reserve: Int
+        /// The steps, oldest first, and the most held at once.
         public var points: [SlotPoint]
         public var peak: Int
     }
 
     /// Slots used from `time` on.
     public struct SlotPoint: Sendable, Equatable {
+        /// From when, and how many slots are held.
         public var time: Millis
         public var used: Int
     }
 
     /// One failure domain's breaker over time.
     public struct UpstreamLane: Sendable, Equatable {
+        /// The domain (empty for alerts that name none), its upstreams, its breaker's
+        /// states over time and the upstream alerts about it.
         public var domain: String
         public var upstreams: [String]
         public var spans: [BreakerSpan]
@@ -121,6 +135,7 @@ public struct ReportData: Sendable, Equatable {
 
     /// A stretch of one breaker state.
     public struct BreakerSpan: Sendable, Equatable {
+        /// From when to when the breaker was in `state`.
         public var start: Millis
         public var end: Millis
         public var state: BreakerState
@@ -128,6 +143,7 @@ public struct ReportData: Sendable, Equatable {
 
     /// One failed attempt.
     public struct Failure: Sendable, Equatable {
+        /// When the attempt ended, whose it was, its number, its failure class and reason.
         public var time: Millis
         public var agent: String
         public var attempt: Int
@@ -139,6 +155,7 @@ public struct ReportData: Sendable, Equatable {
 
     /// One dead letter.
     public struct DeadLetterEntry: Sendable, Equatable {
+        /// The agent, and the text of its reason.md.
         public var agent: String
         public var reason: String
     }

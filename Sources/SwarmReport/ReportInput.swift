@@ -10,6 +10,7 @@ public struct ReportInput: Sendable {
     public var records: [AgentRecord]
     /// The history, oldest first (events.jsonl.1, then events.jsonl).
     public var events: [HistoryEvent]
+    /// alerts.jsonl, oldest first.
     public var alerts: [ReportAlert]
     /// swarm.json's `maxSlots` and `reserve`: the top budget.
     public var maxSlots: Int
@@ -23,6 +24,7 @@ public struct ReportInput: Sendable {
     /// When the report was made (shown; the timeline ends at the last recorded moment).
     public var generatedAt: Millis
 
+    /// The input; every part but the records, history, alerts and budgets may be left out.
     public init(
         records: [AgentRecord], events: [HistoryEvent], alerts: [ReportAlert], maxSlots: Int, reserve: Int,
         upstreams: [(name: String, domain: String)] = [], deadLetters: [String: String] = [:],
@@ -42,11 +44,13 @@ public struct ReportInput: Sendable {
 
 /// One line of alerts.jsonl.
 public struct ReportAlert: Sendable, Equatable {
+    /// The alert's time, kind, agent (nil when it concerns none) and message.
     public var time: Millis
     public var kind: String
     public var agent: String?
     public var message: String
 
+    /// An alert with these fields.
     public init(time: Millis, kind: String, agent: String?, message: String) {
         self.time = time
         self.kind = kind

@@ -15,6 +15,7 @@ public struct ReportPage {
     /// Failure rows shown; the rest are counted (all of them are in `--json`).
     static let failureLimit = 500
 
+    /// The page of `data`.
     public init(_ data: ReportData) {
         self.data = data
     }
