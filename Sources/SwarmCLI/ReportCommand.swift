@@ -58,7 +58,8 @@ enum ReportCommand {
             records: records, events: events, alerts: alerts, maxSlots: config.maxSlots,
             reserve: config.reserve,
             upstreams: config.upstreams.map { ($0.name, $0.domain ?? $0.name) }, deadLetters: deadLetters,
-            root: workspace.root, generatedAt: Clock.wallMilliseconds())
+            root: workspace.root, generatedAt: Clock.wallMilliseconds(),
+            live: Flock.isHeld(workspace.daemonLockPath))
     }
 
     /// The newest `historyLimit` bytes of `path` (a first line cut in two is skipped later).

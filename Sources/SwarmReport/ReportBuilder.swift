@@ -64,7 +64,8 @@ public enum ReportBuilder {
             ReportData.DeadLetterEntry(agent: $0, reason: input.deadLetters[$0] ?? "")
         }
         return ReportData(
-            start: start, end: end, generatedAt: input.generatedAt, root: input.root, rows: rows,
+            start: start, end: end, generatedAt: input.generatedAt, live: input.live, root: input.root,
+            rows: rows,
             slots: SlotReplay.series(
                 rows: rows, maxSlots: input.maxSlots, reserve: input.reserve, start: start),
             upstreams: BreakerLanes.lanes(
@@ -74,7 +75,8 @@ public enum ReportBuilder {
             otherAlerts: otherAlerts, daemons: daemons, stateCounts: counts, historyComplete: complete)
     }
 
-    /// The first and last recorded moment (at least a tenth of a second apart).
+    /// The first and last recorded moment (at least a tenth of a second apart); while a daemon
+    /// runs, the last is now.
     static func window(_ input: ReportInput, records: [String: AgentRecord]) -> (Millis, Millis) {
         var times: [Millis] = input.events.map(\.time) + input.alerts.map(\.time)
         for record in input.records {
@@ -82,6 +84,7 @@ public enum ReportBuilder {
             if let started = record.startedAt { times.append(started) }
             if let finished = record.finishedAt { times.append(finished) }
         }
+        if input.live { times.append(input.generatedAt) }
         guard let first = times.min(), let last = times.max() else {
             return (input.generatedAt, input.generatedAt + 100)
         }

@@ -8,6 +8,7 @@ extension ReportData {
         var o = JSONObject()
         o["root"] = .string(root)
         o["generated"] = isoTime(generatedAt)
+        o["live"] = .bool(live)
         o["start"] = isoTime(start)
         o["end"] = isoTime(end)
         o["history_complete"] = .bool(historyComplete)

@@ -7,8 +7,9 @@ public struct ReportData: Sendable, Equatable {
     /// The timeline's first and last moment.
     public var start: Millis
     public var end: Millis
-    /// When the report was made.
+    /// When the report was made, and whether a daemon ran then (the timeline ends now).
     public var generatedAt: Millis
+    public var live: Bool
     /// The workspace root.
     public var root: String
     /// One row per agent, in tree order (each orchestrator followed by its subtree).

@@ -21,14 +21,17 @@ public struct ReportInput: Sendable {
     public var deadLetters: [String: String]
     /// The workspace root, shown in the heading.
     public var root: String
-    /// When the report was made (shown; the timeline ends at the last recorded moment).
+    /// When the report was made (shown; the timeline ends at the last recorded moment, or
+    /// now while a daemon runs).
     public var generatedAt: Millis
+    /// True while a daemon runs on the tree: what is still under way lasts until now.
+    public var live: Bool
 
     /// The input; every part but the records, history, alerts and budgets may be left out.
     public init(
         records: [AgentRecord], events: [HistoryEvent], alerts: [ReportAlert], maxSlots: Int, reserve: Int,
         upstreams: [(name: String, domain: String)] = [], deadLetters: [String: String] = [:],
-        root: String = "", generatedAt: Millis = 0
+        root: String = "", generatedAt: Millis = 0, live: Bool = false
     ) {
         self.records = records
         self.events = events
@@ -39,6 +42,7 @@ public struct ReportInput: Sendable {
         self.deadLetters = deadLetters
         self.root = root
         self.generatedAt = generatedAt
+        self.live = live
     }
 }
 

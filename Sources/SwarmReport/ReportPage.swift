@@ -74,6 +74,10 @@ public struct ReportPage {
             out += "<span class=\"chip s-\(state.rawValue)\">\(state.rawValue) \(count)</span>"
         }
         out += "</p>\n"
+        if data.live {
+            out += "<p class=\"note\">A daemon runs on this tree: this is the run so far, and what is still "
+            out += "under way is drawn up to \(HTML.escape(HTML.clock(data.generatedAt))).</p>\n"
+        }
         if !data.historyComplete {
             out +=
                 "<p class=\"note\">The history (swarm/events.jsonl) does not cover the whole run (it was "

@@ -97,6 +97,38 @@ struct ReportTests {
         }
     }
 
+    /// While a daemon runs, the report is the run so far: a running agent's span lasts until
+    /// now. Without events.jsonl (a tree from before it, or removed) every agent is still
+    /// there, drawn from its meta.json.
+    @Test func reportWhileTheDaemonRunsAndWithoutHistory() async throws {
+        try await withWorkspace { ws in
+            try ws.drop("busy.md", TestWorkspace.simTask("busy", [("sim.fail", "hang")]))
+            try ws.drop("quick.md", TestWorkspace.simTask("quick"))
+            let daemon = try await ws.startDaemon(["--heartbeat", "10s"])
+            #expect(try await ws.waitForState("quick", ["done"]))
+            #expect(try await ws.waitForState("busy", ["running"]))
+            let live = try decode(ReportDocument.self, try await ws.swarm("report", "--json").stdout)
+            #expect(live.live)
+            let busy = try #require(live.agents.first { $0.id == "busy" })
+            #expect(busy.state == "running" && busy.spans.last?.phase == "running", "\(busy.spans)")
+            #expect(busy.spans.last?.end == live.end, "a running agent's span lasts until now")
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() != nil)
+
+            try FileSystem.remove(ws.path("swarm/events.jsonl"))
+            let bare = try await ws.swarm("report", "--json")
+            try #require(bare.status == 0, "\(bare)")
+            let report = try decode(ReportDocument.self, bare.stdout)
+            #expect(!report.live && !report.history_complete)
+            #expect(Set(report.agents.map(\.id)) == ["busy", "quick"])
+            let quick = try #require(report.agents.first { $0.id == "quick" })
+            #expect(quick.spans.map(\.phase).last == "running" && quick.marks.contains { $0.kind == "end" })
+            let page = try await ws.swarm("report", "--out", "-")
+            #expect(
+                page.stdout.contains("does not cover the whole run"), "the page says the history is missing")
+        }
+    }
+
     /// The JSON: every agent in tree order at three depths, and each kind of trouble where it
     /// belongs.
     private func checkData(_ report: ReportDocument) throws {
@@ -208,6 +240,7 @@ struct ReportDocument: Decodable {
     struct Span: Decodable {
         var phase: String
         var attempt: Int
+        var end: String
     }
     struct Mark: Decodable {
         var kind: String
@@ -247,4 +280,6 @@ struct ReportDocument: Decodable {
     var failures: [Failure]
     var dead_letters: [DeadLetter]
     var history_complete: Bool
+    var live: Bool
+    var end: String
 }
