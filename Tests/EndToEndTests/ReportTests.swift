@@ -22,7 +22,7 @@ struct ReportTests {
         : > spawned
         id=$SWARM_AGENT_ID
         worker() { # NAME TEMPLATE KEYS TEXT
-          printf -- '---\\nid: %s-%s\\nrole: worker\\ntemplate: %s\\nsim.steps: 3\\nsim.interval: 30ms\\n%s---\\n%s\\n' \\
+          printf -- '---\\nid: %s-%s\\nrole: worker\\ntemplate: %s\\nsim.steps: 3\\nsim.interval: 30ms\\nsim.tokens-per-step: 50\\n%s---\\n%s\\n' \\
             "$id" "$1" "$2" "$3" "$4" > "tmp/$1.md"
           swarm spawn "tmp/$1.md" > /dev/null
         }
@@ -177,6 +177,10 @@ struct ReportTests {
         }
         #expect(report.slots.first { $0.holder == "root" }?.peak == 10, "two metas of 1 + 4")
         #expect(report.agents.first?.subtree.agents == 11)
+        let spent = report.agents.reduce(Int64(0)) { $0 + $1.tokens }
+        #expect(spent > 0 && report.agents.first?.subtree.tokens == spent, "tokens per subtree add up")
+        let meta = report.agents.filter { $0.id.hasPrefix("root-1") }.reduce(Int64(0)) { $0 + $1.tokens }
+        #expect(byID["root-1"]?.subtree.tokens == meta)
     }
 
     /// The page: self-contained, every agent in it, hostile text escaped.
@@ -233,6 +237,7 @@ struct ReportDocument: Decodable {
         var depth: Int
         var state: String
         var attempts: Int
+        var tokens: Int64
         var spans: [Span]
         var marks: [Mark]
         var subtree: Subtree
