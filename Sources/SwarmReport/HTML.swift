@@ -55,7 +55,8 @@ enum HTML {
         return "$\(grouped(whole)).\(fraction)"
     }
 
-    /// A length of time in words a person reads at a glance: `850ms`, `12.5s`, `4m05s`, `2h10m`.
+    /// A length of time in words a person reads at a glance: `850ms`, `2.5s`, `4m05s`, `10m`,
+    /// `2h10m`, `1h`.
     static func duration(_ millis: Int64) -> String {
         let ms = max(0, millis)
         if ms < 1_000 { return "\(ms)ms" }
@@ -65,9 +66,9 @@ enum HTML {
                 ? "\((ms + 500) / 1000)s" : "\(tenths / 10).\(tenths % 10)s"
         }
         let seconds = (ms + 500) / 1000
-        if seconds < 3_600 { return "\(seconds / 60)m" + pad(seconds % 60) + "s" }
+        if seconds < 3_600 { return "\(seconds / 60)m" + (seconds % 60 == 0 ? "" : pad(seconds % 60) + "s") }
         let minutes = (seconds + 30) / 60
-        return "\(minutes / 60)h" + pad(minutes % 60) + "m"
+        return "\(minutes / 60)h" + (minutes % 60 == 0 ? "" : pad(minutes % 60) + "m")
     }
 
     private static func pad(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }

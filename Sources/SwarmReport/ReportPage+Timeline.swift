@@ -5,6 +5,10 @@ import SwarmProtocol
 /// subtree folded into a `<details>` element.
 extension ReportPage {
     func timeline() -> String {
+        guard !data.rows.isEmpty else {
+            return "<p class=\"sub\">No agents yet: drop a task file into swarm/inbox/ or use "
+                + "<code>swarm submit</code>.</p>\n"
+        }
         var out = legend()
         out += "<div class=\"tl\">\n"
         out += "<div class=\"r axis\"><span class=\"n\">agent</span>\(axis())</div>\n"

@@ -69,5 +69,7 @@ struct ReportPageTests {
         #expect(HTML.duration(2_500) == "2.5s")
         #expect(HTML.duration(245_000) == "4m05s")
         #expect(HTML.duration(7_800_000) == "2h10m")
+        #expect(HTML.duration(600_000) == "10m")
+        #expect(HTML.duration(3_600_000) == "1h")
     }
 }
