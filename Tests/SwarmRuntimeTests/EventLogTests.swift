@@ -120,6 +120,27 @@ struct EventLogTests {
         }
     }
 
+    @Test func onAFullDiskTheLinesWaitInOrderWithTheAlerts() {
+        let disk = FakeStorage()
+        var writer = TreeWriter(storage: disk)
+        var log = EventLog(workspace: Workspace(root: "/t"))
+        disk.full = true
+        log.daemon(started: true, now: 1, writer: &writer)
+        writer.append("/t/swarm/alerts.jsonl", Array("alert\n".utf8), now: 2)
+        log.daemon(started: false, now: 3, writer: &writer)
+        #expect(writer.isStalled && disk.files.isEmpty)
+        disk.full = false
+        writer.retryOwed(now: 10_000)
+        #expect(!writer.isStalled)
+        let told = HistoryEvent.parseAll(disk.files["/t/swarm/events.jsonl"] ?? [])
+        #expect(
+            told == [
+                .daemon(time: 1, started: true, pid: Processes.currentID),
+                .daemon(time: 3, started: false, pid: Processes.currentID),
+            ])
+        #expect(disk.text("/t/swarm/alerts.jsonl") == "alert\n")
+    }
+
     @Test func breakerChangesAreToldOnceEach() throws {
         try withTemporaryFolder { root in
             try FileSystem.makeDirectory(root + "/swarm")
