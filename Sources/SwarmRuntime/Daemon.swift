@@ -208,7 +208,7 @@ public final class Daemon {
             "swarm daemon \(Processes.currentID) on \(workspace.root): maxSlots \(config.maxSlots), "
                 + "reserve \(config.reserve), heartbeat \(DurationText.format(heartbeatInterval))")
         logConfinement()
-        history.daemon(started: true, now: now, writer: &writer)
+        history.daemon(started: true, now: now)
         if let pollInterval = deadlines.pollInterval {
             log.info(
                 "poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched"
@@ -257,7 +257,7 @@ public final class Daemon {
             ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
         let due = deadlines.next(
             logChecks.next, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite,
-            writer.retryAt)
+            writer.retryAt, history.nextWrite)
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -346,7 +346,7 @@ public final class Daemon {
 
     private func shutdown() {
         alerts.stopAll(log: log)
-        history.daemon(started: false, now: now, writer: &writer)
+        history.daemon(started: false, now: now)
         flush(force: true)
         if writer.isStalled {
             log.error(

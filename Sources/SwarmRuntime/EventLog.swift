@@ -8,14 +8,19 @@ import SwarmSystem
 ///
 /// It is history, not state: nothing reads it back into the daemon, and meta.json stays the
 /// truth about every agent (a line may tell of a change whose record a crash kept from
-/// landing; the report trusts the record). Lines are appended through the `TreeWriter`, so on
-/// a full disk they wait in order with the alerts. The file is bounded: once it would pass
-/// `limit` it is renamed to `events.jsonl.1` (replacing the one before) and a new one begins,
-/// so the history takes at most twice `limit`. A line a killed daemon left half-written is
-/// ended with a newline before the next daemon appends, so that it spoils only itself.
+/// landing; the report trusts the record). Lines gather in memory and are appended together,
+/// at most every `writeInterval` (one `write(2)` for hundreds of changes when the daemon is
+/// busy), and at once when it stops; a daemon killed in between loses that much history and
+/// nothing else. They go through the `TreeWriter`, so on a full disk they wait in order with
+/// the alerts. The file is bounded: once it would pass `limit` it is renamed to
+/// `events.jsonl.1` (replacing the one before) and a new one begins, so the history takes at
+/// most about twice `limit`. A line a killed daemon left half-written is ended with a newline
+/// before the next daemon appends, so that it spoils only itself.
 struct EventLog {
     /// The size past which the file is rotated.
     static let defaultLimit: Int64 = 8 << 20
+    /// The longest a line waits in memory before it is appended.
+    static let writeInterval: Millis = 100
 
     let path: String
     let limit: Int64
@@ -29,6 +34,9 @@ struct EventLog {
     private var breakers: [String: (BreakerState, Millis?)] = [:]
     /// True when the file ends in the middle of a line.
     private var torn: Bool
+    /// Lines not appended yet, and since when the oldest of them waits.
+    private var pending: [UInt8] = []
+    private var pendingSince: Millis?
 
     init(workspace: Workspace, limit: Int64 = EventLog.defaultLimit) {
         path = workspace.eventsPath
@@ -39,7 +47,7 @@ struct EventLog {
     }
 
     /// `record` was persisted at `now`: a line when it changed in what the timeline shows.
-    mutating func observe(_ record: AgentRecord?, now: Millis, writer: inout TreeWriter) {
+    mutating func observe(_ record: AgentRecord?, now: Millis) {
         guard let record else { return }
         if let previous = told[record.id], previous.active, record.attempts > previous.attempt {
             // the attempt told as running ended and the next one began in one turn (a retry due
@@ -53,7 +61,7 @@ struct EventLog {
             ended.failure = record.lastFailure
             told[record.id] = ended
             if let reason = record.lastFailure { failures[record.id] = "\(previous.attempt) \(reason)" }
-            append(.agent(ended), writer: &writer, now: now)
+            append(.agent(ended), now: now)
         }
         let failure = Self.failure(of: record)
         let newFailure = failure != nil && failures[record.id] != failure
@@ -61,7 +69,7 @@ struct EventLog {
         if let previous = told[record.id], !step.changes(from: previous), !newFailure { return }
         told[record.id] = step
         if newFailure { failures[record.id] = failure }
-        append(.agent(step), writer: &writer, now: now)
+        append(.agent(step), now: now)
     }
 
     /// The failure `record` holds as the end of an attempt (its attempt and reason), or nil:
@@ -76,35 +84,47 @@ struct EventLog {
 
     /// A line for every domain whose breaker changed since the last look (the first look tells
     /// only breakers that are not closed).
-    mutating func observe(_ router: UpstreamRouter, now: Millis, writer: inout TreeWriter) {
+    private mutating func observe(_ router: UpstreamRouter, now: Millis) {
         for domain in router.breakers.keys.sorted() {
             let breaker = router.breaker(domain, now: now)
             let until = breaker.state == .open ? breaker.openUntil : nil
             let previous = breakers[domain] ?? (.closed, nil)
             guard previous.0 != breaker.state || previous.1 != until else { continue }
             breakers[domain] = (breaker.state, until)
-            append(
-                .breaker(time: now, domain: domain, state: breaker.state, until: until), writer: &writer,
-                now: now)
+            append(.breaker(time: now, domain: domain, state: breaker.state, until: until), now: now)
         }
     }
 
     /// A daemon started or stopped.
-    mutating func daemon(started: Bool, now: Millis, writer: inout TreeWriter) {
-        append(.daemon(time: now, started: started, pid: Processes.currentID), writer: &writer, now: now)
+    mutating func daemon(started: Bool, now: Millis) {
+        append(.daemon(time: now, started: started, pid: Processes.currentID), now: now)
     }
 
-    private mutating func append(_ event: HistoryEvent, writer: inout TreeWriter, now: Millis) {
-        var bytes = Array(event.line.utf8)
-        if torn {
-            bytes.insert(UInt8(ascii: "\n"), at: 0)
-            torn = false
-        }
-        if size > 0, size + Int64(bytes.count) > limit, !writer.isStalled {
+    /// When the lines waiting in memory are due to be appended.
+    var nextWrite: Millis? { pendingSince.map { $0 + Self.writeInterval } }
+
+    /// Looks at the breakers, then appends the waiting lines once they are due (all of them
+    /// with `force`, as the daemon stops).
+    mutating func flush(_ router: UpstreamRouter, now: Millis, writer: inout TreeWriter, force: Bool = false)
+    {
+        observe(router, now: now)
+        guard let due = nextWrite, force || now >= due else { return }
+        if size > 0, size + Int64(pending.count) > limit, !writer.isStalled {
             rotate()
         }
-        writer.append(path, bytes, now: now)
-        size += Int64(bytes.count)
+        writer.append(path, pending, now: now)
+        size += Int64(pending.count)
+        pending = []
+        pendingSince = nil
+    }
+
+    private mutating func append(_ event: HistoryEvent, now: Millis) {
+        if torn {
+            pending.append(UInt8(ascii: "\n"))
+            torn = false
+        }
+        pending += Array(event.line.utf8)
+        if pendingSince == nil { pendingSince = now }
     }
 
     /// events.jsonl becomes events.jsonl.1. While writes are owed it waits (their appends

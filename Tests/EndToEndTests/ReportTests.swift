@@ -107,8 +107,14 @@ struct ReportTests {
             let daemon = try await ws.startDaemon(["--heartbeat", "10s"])
             #expect(try await ws.waitForState("quick", ["done"]))
             #expect(try await ws.waitForState("busy", ["running"]))
-            let live = try decode(ReportDocument.self, try await ws.swarm("report", "--json").stdout)
-            #expect(live.live)
+            // the history lags the records by at most EventLog.writeInterval (100 ms)
+            var sample: ReportDocument?
+            let seen = try await eventually(timeout: 10) {
+                sample = try decode(ReportDocument.self, try await ws.swarm("report", "--json").stdout)
+                return sample?.agents.first { $0.id == "busy" }?.spans.last?.phase == "running"
+            }
+            let live = try #require(sample)
+            #expect(seen && live.live, "\(live.agents.map(\.spans))")
             let busy = try #require(live.agents.first { $0.id == "busy" })
             #expect(busy.state == "running" && busy.spans.last?.phase == "running", "\(busy.spans)")
             #expect(busy.spans.last?.end == live.end, "a running agent's span lasts until now")

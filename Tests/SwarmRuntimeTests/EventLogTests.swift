@@ -25,29 +25,30 @@ struct EventLogTests {
             var log = EventLog(workspace: workspace)
             var writer = TreeWriter()
             var r = worker("w")
-            log.observe(r, now: 1, writer: &writer)
-            log.observe(r, now: 2, writer: &writer)
+            log.observe(r, now: 1)
+            log.observe(r, now: 2)
             r.state = .running
             r.active = true
             r.attempts = 1
             r.runs = 1
-            log.observe(r, now: 3, writer: &writer)
+            log.observe(r, now: 3)
             r.endRun()
             r.state = .queued
             r.notBefore = 900
             r.lastFailure = "exit status 1"
             r.lastFailureKind = .exit
-            log.observe(r, now: 4, writer: &writer)
-            log.observe(r, now: 5, writer: &writer)
+            log.observe(r, now: 4)
+            log.observe(r, now: 5)
             r.state = .running
             r.active = true
             r.attempts = 2
             r.runs = 2
             r.notBefore = nil
-            log.observe(r, now: 6, writer: &writer)
+            log.observe(r, now: 6)
             r.endRun()
             r.state = .deadLetter
-            log.observe(r, now: 7, writer: &writer)
+            log.observe(r, now: 7)
+            log.flush(UpstreamRouter([]), now: 7, writer: &writer, force: true)
             let told = events(workspace.eventsPath)
             #expect(told.map(\.time) == [1, 3, 4, 6, 7])
             let failures = told.compactMap { event -> String? in
@@ -70,13 +71,14 @@ struct EventLogTests {
             r.attempts = 1
             r.runs = 1
             r.upstream = "flaky"
-            log.observe(r, now: 1, writer: &writer)
+            log.observe(r, now: 1)
             r.attempts = 2
             r.runs = 2
             r.upstream = "main"
             r.lastFailure = "529 overloaded"
             r.lastFailureKind = .upstream
-            log.observe(r, now: 2, writer: &writer)
+            log.observe(r, now: 2)
+            log.flush(UpstreamRouter([]), now: 2, writer: &writer, force: true)
             let steps = events(workspace.eventsPath).compactMap { event -> AgentStep? in
                 guard case .agent(let step) = event else { return nil }
                 return step
@@ -94,7 +96,10 @@ struct EventLogTests {
             let workspace = Workspace(root: root)
             var log = EventLog(workspace: workspace, limit: 400)
             var writer = TreeWriter()
-            for i in 0..<20 { log.daemon(started: i % 2 == 0, now: Millis(i), writer: &writer) }
+            for i in 0..<20 {
+                log.daemon(started: i % 2 == 0, now: Millis(i))
+                log.flush(UpstreamRouter([]), now: Millis(i), writer: &writer, force: true)
+            }
             let current = try #require(FileSystem.status(workspace.eventsPath))
             let previous = try #require(FileSystem.status(workspace.eventsPath + ".1"))
             #expect(current.size <= 400 && previous.size <= 400)
@@ -115,7 +120,8 @@ struct EventLogTests {
                     + Array(#"{"time":"20"#.utf8))
             var log = EventLog(workspace: workspace)
             var writer = TreeWriter()
-            log.daemon(started: true, now: 2, writer: &writer)
+            log.daemon(started: true, now: 2)
+            log.flush(UpstreamRouter([]), now: 2, writer: &writer, force: true)
             #expect(events(workspace.eventsPath).map(\.time) == [1, 2])
         }
     }
@@ -125,9 +131,11 @@ struct EventLogTests {
         var writer = TreeWriter(storage: disk)
         var log = EventLog(workspace: Workspace(root: "/t"))
         disk.full = true
-        log.daemon(started: true, now: 1, writer: &writer)
+        log.daemon(started: true, now: 1)
+        log.flush(UpstreamRouter([]), now: 1, writer: &writer, force: true)
         writer.append("/t/swarm/alerts.jsonl", Array("alert\n".utf8), now: 2)
-        log.daemon(started: false, now: 3, writer: &writer)
+        log.daemon(started: false, now: 3)
+        log.flush(UpstreamRouter([]), now: 3, writer: &writer, force: true)
         #expect(writer.isStalled && disk.files.isEmpty)
         disk.full = false
         writer.retryOwed(now: 10_000)
@@ -141,6 +149,24 @@ struct EventLogTests {
         #expect(disk.text("/t/swarm/alerts.jsonl") == "alert\n")
     }
 
+    @Test func linesWaitInMemoryUntilTheirIntervalHasPassed() throws {
+        try withTemporaryFolder { root in
+            try FileSystem.makeDirectory(root + "/swarm")
+            let workspace = Workspace(root: root)
+            var log = EventLog(workspace: workspace)
+            var writer = TreeWriter()
+            #expect(log.nextWrite == nil)
+            log.daemon(started: true, now: 1_000)
+            log.daemon(started: false, now: 1_050)
+            #expect(log.nextWrite == 1_000 + EventLog.writeInterval)
+            log.flush(UpstreamRouter([]), now: 1_099, writer: &writer)
+            #expect(!FileSystem.exists(workspace.eventsPath))
+            log.flush(UpstreamRouter([]), now: 1_100, writer: &writer)
+            #expect(events(workspace.eventsPath).map(\.time) == [1_000, 1_050], "both lines in one write")
+            #expect(log.nextWrite == nil)
+        }
+    }
+
     @Test func breakerChangesAreToldOnceEach() throws {
         try withTemporaryFolder { root in
             try FileSystem.makeDirectory(root + "/swarm")
@@ -148,16 +174,16 @@ struct EventLogTests {
             var log = EventLog(workspace: workspace)
             var writer = TreeWriter()
             var router = UpstreamRouter([UpstreamSpec(name: "main")])
-            log.observe(router, now: 0, writer: &writer)
+            log.flush(router, now: 0, writer: &writer, force: true)
             var policy = BreakerPolicy()
             policy.consecutiveFailures = 1
             router.policy = policy
             _ = router.acquire(preferred: nil, agent: "w", now: 10)
             _ = router.failed(
                 "main", agent: "w", errorClass: .overloaded, reason: "529", retryAfter: nil, now: 10)
-            log.observe(router, now: 10, writer: &writer)
-            log.observe(router, now: 11, writer: &writer)
-            log.observe(router, now: 10 + 400_000, writer: &writer)
+            log.flush(router, now: 10, writer: &writer, force: true)
+            log.flush(router, now: 11, writer: &writer, force: true)
+            log.flush(router, now: 10 + 400_000, writer: &writer, force: true)
             let states = events(workspace.eventsPath).compactMap { event -> BreakerState? in
                 guard case .breaker(_, "main", let state, _) = event else { return nil }
                 return state
