@@ -2,7 +2,8 @@ import SwarmCore
 import SwarmProtocol
 
 /// Each failure domain's breaker over time, from the history's breaker lines, with the
-/// upstream alerts placed on the domain they name.
+/// upstream alerts placed on the domain they name. A daemon that starts has every breaker
+/// closed (breakers live in its memory), so each daemon start closes them all.
 enum BreakerLanes {
     static func lanes(
         upstreams: [(name: String, domain: String)], events: [HistoryEvent], alerts: [ReportAlert],
@@ -21,6 +22,9 @@ enum BreakerLanes {
                 members[domain] = []
             }
             changes[domain, default: []].append((time, state, until))
+        }
+        for case .daemon(let time, true, _) in events {
+            for domain in domains { changes[domain, default: []].append((time, .closed, nil)) }
         }
         var marks: [String: [ReportData.Mark]] = [:]
         for alert in alerts {
@@ -74,7 +78,9 @@ enum BreakerLanes {
         var time = start
         var state = BreakerState.closed
         var until: Millis?
-        for (at, next, nextUntil) in changes.sorted(by: { $0.0 < $1.0 }) {
+        // stable: a breaker line and a daemon start at one moment keep their order
+        let ordered = changes.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
+        for (at, next, nextUntil) in ordered.map(\.element) {
             if state == .open, let until, until < at {
                 add(time, until, .open)
                 add(until, at, .halfOpen)

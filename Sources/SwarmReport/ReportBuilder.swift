@@ -23,6 +23,7 @@ public enum ReportBuilder {
             case .breaker:
                 breakerEvents.append(event)
             case .daemon(let time, let started, let pid):
+                breakerEvents.append(event)
                 daemons.append(
                     ReportData.Mark(
                         time: time, kind: started ? "daemon-started" : "daemon-stopped",

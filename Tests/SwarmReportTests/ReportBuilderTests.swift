@@ -132,6 +132,19 @@ struct ReportBuilderTests {
         #expect(lane.marks.map(\.kind) == ["upstream-incident"])
     }
 
+    @Test func aDaemonThatStartsClosesEveryBreaker() throws {
+        let input = ReportInput(
+            records: [record("w", sequence: 1, finished: 10_000)],
+            events: [
+                .breaker(time: 1_000, domain: "api", state: .open, until: 60_000),
+                .daemon(time: 4_000, started: true, pid: 2),
+            ],
+            alerts: [], maxSlots: 4, reserve: 1, upstreams: [("api", "api")])
+        let lane = try #require(ReportBuilder.build(input).upstreams.first)
+        #expect(lane.spans.map(\.state) == [.closed, .open, .closed])
+        #expect(lane.spans[1].end == 4_000)
+    }
+
     @Test func slotsReleasedAndTakenAtOneMomentShowNoPeak() throws {
         let events: [HistoryEvent] = [
             step(0, "o", .running, active: true, run: 1),
