@@ -26,6 +26,8 @@ struct ManPageTests {
         #expect(written.stdout.split(separator: "\n").count == pages.count, "it prints each page it writes")
 
         guard let man = ["/usr/bin/man", "/bin/man"].first(where: FileSystem.exists) else {
+            // CI sets SWARM_REQUIRE_REPORT_TOOLS=1 after scripts/install-report-tools: missing fails there
+            #expect(ProcessEnvironment.snapshot()["SWARM_REQUIRE_REPORT_TOOLS"] != "1", "man is missing")
             print(
                 "ManPageTests: man is not installed, so the pages were not rendered (scripts/install-report-tools installs man-db)"
             )

@@ -212,6 +212,8 @@ struct ReportTests {
         guard
             let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileSystem.exists)
         else {
+            // CI sets SWARM_REQUIRE_REPORT_TOOLS=1 after scripts/install-report-tools: missing fails there
+            #expect(ProcessEnvironment.snapshot()["SWARM_REQUIRE_REPORT_TOOLS"] != "1", "chromium is missing")
             print(
                 "ReportTests: chromium is not installed, so the report was not rendered (scripts/install-report-tools installs it)"
             )
