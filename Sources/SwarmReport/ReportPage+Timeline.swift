@@ -98,7 +98,7 @@ extension ReportPage {
             name += " <small class=\"sub\">\(row.subtreeSize) agents, \(words)</small>"
         }
         name += "</span>"
-        return "<div class=\"r\">\(name)\(lane(row))</div>"
+        return "<span class=\"r\">\(name)\(lane(row))</span>"
     }
 
     private func rowTitle(_ row: ReportData.Row) -> String {

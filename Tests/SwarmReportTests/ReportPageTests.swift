@@ -49,8 +49,8 @@ struct ReportPageTests {
             ReportBuilder.build(
                 ReportInput(records: records, events: [], alerts: [], maxSlots: 12, reserve: 2))
         ).render()
-        #expect(page.ranges(of: "<details open><summary><div class=\"r\"><span class=\"n\"").count == 2)
-        #expect(page.ranges(of: "<details><summary><div class=\"r\"><span class=\"n\"").count == 9)
+        #expect(page.ranges(of: "<details open><summary><span class=\"r\"><span class=\"n\"").count == 2)
+        #expect(page.ranges(of: "<details><summary><span class=\"r\"><span class=\"n\"").count == 9)
         #expect(page.contains(">m3-w7 <small"))
     }
 
