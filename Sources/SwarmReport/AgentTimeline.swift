@@ -29,7 +29,7 @@ struct AgentTimeline {
         if record.state.isSettled {
             let time = record.finishedAt ?? spans.last?.end ?? record.createdAt
             clip(at: time)
-            marks.append(ReportData.Mark(time: time, kind: "end", text: endText()))
+            marks.append(ReportData.Mark(time: time, kind: "end", text: endText(), state: record.state))
         }
         if failures.isEmpty, let reason = record.lastFailure, record.state.isSettled, record.state != .done {
             failures.append(
@@ -82,7 +82,8 @@ struct AgentTimeline {
                 if i + 1 < steps.count {
                     marks.append(
                         ReportData.Mark(
-                            time: step.time, kind: "end", text: "\(step.state.rawValue), then retried"))
+                            time: step.time, kind: "end", text: "\(step.state.rawValue), then retried",
+                            state: step.state))
                 }
                 continue
             }

@@ -69,7 +69,11 @@ extension ReportData.Row {
 }
 
 extension ReportData.Mark {
-    var json: JSONValue { .object(["time": isoTime(time), "kind": .string(kind), "text": .string(text)]) }
+    var json: JSONValue {
+        var o: JSONObject = ["time": isoTime(time), "kind": .string(kind), "text": .string(text)]
+        if let state { o["state"] = .string(state.rawValue) }
+        return .object(o)
+    }
 }
 
 extension ReportData.SlotSeries {

@@ -102,6 +102,8 @@ public struct ReportData: Sendable, Equatable {
         public var kind: String
         /// What happened, in words (an alert's message).
         public var text: String
+        /// For an `end`: the state the agent ended in.
+        public var state: AgentState? = nil
     }
 
     /// Slots in use in one budget: steps of (time, used).

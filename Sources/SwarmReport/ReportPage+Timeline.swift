@@ -135,9 +135,8 @@ extension ReportPage {
                 out +=
                     "<rect class=\"m-attempt\" x=\"\(HTML.number(px - 1))\" y=\"2\" width=\"2\" height=\"14\">"
             case "end":
-                let state = mark.text.split(separator: " ").first.map(String.init) ?? "done"
-                let css = state.hasSuffix(",") ? String(state.dropLast()) : state
-                out += "<circle class=\"e-\(HTML.escape(css))\" cx=\"\(HTML.number(px))\" cy=\"9\" r=\"4\">"
+                let state = (mark.state ?? .done).rawValue
+                out += "<circle class=\"e-\(state)\" cx=\"\(HTML.number(px))\" cy=\"9\" r=\"4\">"
             default:
                 let p = HTML.number(px)
                 out += "<path class=\"m-alert k-\(HTML.escape(mark.kind))\" d=\"M\(p) 0l4 4l-4 4l-4 -4z\">"

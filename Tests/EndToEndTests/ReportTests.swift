@@ -160,6 +160,7 @@ struct ReportTests {
 
         let dead = try #require(byID["root-2-dead"])
         #expect(dead.state == "dead-letter")
+        #expect(dead.marks.last { $0.kind == "end" }?.state == "dead-letter")
         #expect(report.failures.contains { $0.agent == "root-2-dead" && $0.outcome == "dead-letter" })
         #expect(report.dead_letters.map(\.agent) == ["root-2-dead"])
         #expect(report.dead_letters.first?.reason.contains(Self.hostile) == true)
@@ -258,6 +259,7 @@ struct ReportDocument: Decodable {
     struct Mark: Decodable {
         var kind: String
         var text: String
+        var state: String?
     }
     struct Subtree: Decodable {
         var agents: Int
