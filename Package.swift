@@ -16,11 +16,12 @@ let package = Package(
         .target(name: "SwarmProtocol"),
         .target(name: "SwarmCore", dependencies: ["SwarmProtocol"]),
         .target(name: "SwarmScaffold"),
+        .target(name: "SwarmReport", dependencies: ["SwarmCore", "SwarmProtocol"]),
         .target(
             name: "SwarmRuntime",
             dependencies: ["SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]
         ),
-        .target(name: "SwarmCLI", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]),
+        .target(name: "SwarmCLI", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold", "SwarmReport"]),
         .executableTarget(name: "swarm", dependencies: ["SwarmCLI"]),
         .executableTarget(name: "swarm-bench", dependencies: ["SwarmSystem", "SwarmProtocol"]),
         .testTarget(name: "SwarmSystemTests", dependencies: ["SwarmSystem"]),
@@ -28,6 +29,7 @@ let package = Package(
         .testTarget(name: "SwarmCoreTests", dependencies: ["SwarmCore", "SwarmProtocol"]),
         .testTarget(name: "SwarmRuntimeTests", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]),
         .testTarget(name: "SwarmCLITests", dependencies: ["SwarmCLI"]),
+        .testTarget(name: "SwarmReportTests", dependencies: ["SwarmReport", "SwarmCore", "SwarmProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SwarmSystem"]),
     ],
     swiftLanguageModes: [.v6]

@@ -69,6 +69,15 @@ public enum CommandTable {
             "demo", "swarm demo [--keep]", "run a small root -> meta -> workers swarm of stand-in agents",
             flags: ["--keep"]),
         CommandSpec(
+            "report", "swarm report [--out FILE] [--json]",
+            "the run as one HTML page: timeline, slots, usage, upstreams, failures",
+            flags: ["--json"], options: ["--out"],
+            details: "Reads the tree alone (meta.json of every agent, swarm/events.jsonl and its rotated events.jsonl.1, alerts.jsonl, swarm.json, dead-letter/), so it works while the daemon runs and after it stopped. The page is one self-contained HTML file (inline CSS and SVG, no script, nothing from the network): a timeline with one row per agent in tree order (queued, backoff, running, waiting for a human, each attempt, the end state, the alerts as marks), slots in use over time against each budget, tokens and cost per subtree, each upstream's breaker over time with its incidents, the failed attempts with their reasons, and the dead letters. Subtrees whose agents all finished done start folded when there are many rows. --out FILE writes it there (default report.html in the current folder; - for standard output). --json prints the same data as one JSON document instead (to --out FILE when given)."),
+        CommandSpec(
+            "man", "swarm man [--out DIR]", "write the manual pages swarm.1 and swarm-COMMAND.1",
+            options: ["--out"],
+            details: "Writes one page per command, generated from the same table as swarm help, into DIR (default: the current folder), and prints their names. Read one with man -l DIR/swarm.1, or install them where man looks: swarm man --out ~/.local/share/man/man1."),
+        CommandSpec(
             "completions", "swarm completions bash|zsh|fish", "print a shell completion script",
             positionals: 1...1),
         CommandSpec("help", "swarm help [COMMAND]", "print usage", positionals: 0...1),

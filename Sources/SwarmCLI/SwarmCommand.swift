@@ -76,6 +76,8 @@ public enum SwarmCommand {
         case "pr": try BranchCommand.pullRequest(context)
         case "gc": try BranchCommand.collect(context)
         case "demo": try DemoCommand.run(context)
+        case "report": try ReportCommand.run(context)
+        case "man": try ManCommand.run(context)
         case "completions": try CompletionsCommand.run(context)
         case "progress": try AgentCommands.progress(context)
         case "result": try AgentCommands.result(context)

@@ -16,6 +16,7 @@ extension Daemon {
             index += 1
             for effect in effects {
                 if case .persist(let id) = effect, id == deferred {
+                    history.observe(scheduler.agents[id], now: now)
                     records.deferStart(id, now: now)
                     continue
                 }
@@ -54,6 +55,7 @@ extension Daemon {
             stop(id)
         case .persist(let id):
             records.persist(id)
+            history.observe(scheduler.agents[id], now: now)
         case .alert(let alert):
             alerts.record(alert, writer: &writer, log: log, now: now)
         case .deadLetter(let id, let reason):
@@ -308,6 +310,7 @@ extension Daemon {
     /// Writes what is due: meta.json of every changed agent at once, state.json at most every
     /// `stateWriteInterval` (or now, with `force`).
     func flush(force: Bool = false) {
+        history.flush(scheduler.router, now: now, writer: &writer, force: force)
         records.flush(
             records: scheduler.agents, limits: scheduler.limits, router: scheduler.router, writer: &writer,
             now: now,

@@ -36,6 +36,8 @@ public final class Daemon {
     /// SWARM_LAUNCHER of the daemon's environment: overrides swarm.json's `launcher`.
     let launcherOverride: LauncherKind?
     var alerts: AlertLog
+    /// swarm/events.jsonl: the history `swarm report` draws.
+    var history: EventLog
     /// What every launch plan depends on besides the record and its template.
     var context: LaunchContext
     let lock: FileDescriptor
@@ -146,6 +148,7 @@ public final class Daemon {
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
         self.records = RecordWriter(workspace: workspace)
+        self.history = EventLog(workspace: workspace)
         self.logCap = LogCap(config)
         self.deadlines = Deadlines(heartbeatAt: 0, pollInterval: options.poll)
     }
@@ -209,6 +212,7 @@ public final class Daemon {
             "swarm daemon \(Processes.currentID) on \(workspace.root): maxSlots \(config.maxSlots), "
                 + "reserve \(config.reserve), heartbeat \(DurationText.format(heartbeatInterval))")
         logConfinement()
+        history.daemon(started: true, now: now)
         if let pollInterval = deadlines.pollInterval {
             log.info(
                 "poll mode: the tree is scanned every \(DurationText.format(pollInterval)) as well as watched"
@@ -257,7 +261,7 @@ public final class Daemon {
             ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
         let due = deadlines.next(
             logChecks.next, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite,
-            writer.retryAt)
+            writer.retryAt, history.nextWrite)
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -346,6 +350,7 @@ public final class Daemon {
 
     private func shutdown() {
         alerts.stopAll(log: log)
+        history.daemon(started: false, now: now)
         flush(force: true)
         if writer.isStalled {
             log.error(

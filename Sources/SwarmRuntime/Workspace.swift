@@ -19,6 +19,9 @@ public struct Workspace: Sendable, Equatable {
     public var deadLetter: String { swarmDirectory + "/dead-letter" }
     public var statePath: String { swarmDirectory + "/state.json" }
     public var alertsPath: String { swarmDirectory + "/alerts.jsonl" }
+    /// Runtime-owned history of the run, one line per change (`EventLog`); `.1` is the previous
+    /// file after a rotation.
+    public var eventsPath: String { swarmDirectory + "/events.jsonl" }
     /// Runtime-owned snapshot of every upstream's health.
     public var upstreamsPath: String { swarmDirectory + "/upstreams.json" }
     public var daemonLockPath: String { swarmDirectory + "/daemon.lock" }

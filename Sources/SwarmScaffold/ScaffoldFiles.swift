@@ -27,6 +27,7 @@ what you may write, and how to report.
       control/                             requests from `swarm kill`, `retry`, `ack`, `upstream reset`
       state.json  upstreams.json           the runtime's snapshots of agents and upstreams
       alerts.jsonl                         the runtime's alert log
+      events.jsonl                         the runtime's history of the run (`swarm report`)
       agents/
         <your-id>/                         YOUR FOLDER ($SWARM_AGENT_DIR)
           task.md         your brief (the runtime wrote it)

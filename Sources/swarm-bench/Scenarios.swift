@@ -17,10 +17,13 @@ struct Scenarios {
     var sleepers: Int
     var finished: Int
     var slots = 10
+    /// The report scenario's tree: orchestrators under the root, and workers under each.
+    var reportMetas = 20
+    var reportWorkers = 24
 
     private var env: [String] { Bench.defaultEnvironment() }
 
-    private func env(_ root: String) -> [String] { env + ["SWARM_ROOT=" + root] }
+    func env(_ root: String) -> [String] { env + ["SWARM_ROOT=" + root] }
 
     static let resultBody = "echo '{\"status\":\"ok\"}' > results.json\n"
 

@@ -22,7 +22,7 @@ func benchMain() -> Int32 {
             tasks = n
         case "--help", "-h":
             StandardStreams.write(
-                1, "usage: swarm-bench [--quick] [--tasks N] [--json FILE] [--only throughput|latency|scale|restart|agent|messages|launchers]\n"
+                1, "usage: swarm-bench [--quick] [--tasks N] [--json FILE] [--only throughput|latency|scale|restart|agent|messages|report|launchers]\n"
                     + "launchers (local, Slurm batch jobs, Slurm job steps) runs only when named; it needs a Slurm cluster\n")
             return 0
         default:
@@ -31,12 +31,13 @@ func benchMain() -> Int32 {
         }
     }
     var scenarios = quick
-        ? Scenarios(tasks: 100, samples: 20, sleepers: 50, finished: 1_000)
+        ? Scenarios(tasks: 100, samples: 20, sleepers: 50, finished: 1_000, reportMetas: 4, reportWorkers: 5)
         : Scenarios(tasks: 1_000, samples: 100, sleepers: 1_000, finished: 10_000)
     if let tasks { scenarios.tasks = tasks }
     let plan: [(String, () throws -> [Figure])] = [
         ("throughput", scenarios.throughput), ("latency", scenarios.latency), ("scale", scenarios.scale),
         ("restart", scenarios.restart), ("agent", scenarios.agentSide), ("messages", scenarios.messages),
+        ("report", scenarios.report),
         ("launchers", scenarios.launchers),
     ]
     // the launchers' comparison needs a Slurm cluster: it runs only when asked for by name
