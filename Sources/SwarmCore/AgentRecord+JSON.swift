@@ -44,6 +44,8 @@ extension AgentRecord {
         if let deliveredAt { o["deliveredAt"] = .integer(deliveredAt) }
         o["consumed"] = .bool(consumed)
         if let confinement { o["confinement"] = .string(confinement.description) }
+        if let reads { o["reads"] = .string(reads.text) }
+        if let network { o["network"] = .string(network.text) }
         if let tokenBudget { o["tokenBudget"] = .integer(tokenBudget) }
         if let costBudget { o["costBudget"] = .number(costBudget) }
         o["tokensUsed"] = .integer(totalTokens)
@@ -96,6 +98,8 @@ extension AgentRecord {
         deliveredAt = value["deliveredAt"]?.intValue
         consumed = value["consumed"]?.boolValue ?? false
         confinement = value["confinement"]?.stringValue.flatMap(RunConfinement.init)
+        reads = value["reads"]?.stringValue.flatMap(ReadRule.parse)
+        network = value["network"]?.stringValue.flatMap(NetworkRule.parse)
         tokenBudget = value["tokenBudget"]?.intValue
         costBudget = value["costBudget"]?.doubleValue
         runTokens = value["runTokens"]?.intValue ?? 0

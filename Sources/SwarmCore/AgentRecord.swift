@@ -146,6 +146,10 @@ public struct AgentRecord: Sendable, Equatable {
     /// How the last run was confined: `landlock:ABI`, `off` (swarm.json), `none` (no Landlock
     /// in the kernel); nil before the first run.
     public var confinement: RunConfinement?
+    /// What the task itself says the agent may read (`reads:`), narrowing its template's.
+    public var reads: ReadRule?
+    /// Where the task itself says the agent may connect (`network:`), narrowing its template's.
+    public var network: NetworkRule?
 
     public init(
         id: String, parent: String?, depth: Int, kind: AgentKind, role: String, template: String,

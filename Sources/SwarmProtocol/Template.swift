@@ -25,6 +25,10 @@ public struct Template: Sendable, Equatable {
     public var privateHome: Bool
     /// Where its agents run (`launcher:`); nil follows swarm.json.
     public var launcher: LauncherKind?
+    /// What its agents may read when confined (`reads:`); nil follows swarm.json.
+    public var reads: ReadRule?
+    /// Where its agents may connect when confined (`network:`); nil follows swarm.json.
+    public var network: NetworkRule?
     /// The brief, with placeholders not yet rendered.
     public var body: String
     /// The 1-based line of the file where the body starts (for placeholder errors).
@@ -62,7 +66,7 @@ public enum TemplateParser {
     public static let knownKeys =
         ["kind", "command", "workdir", "slots", "contract"]
         + FailureKind.allCases.map { "on." + $0.rawValue }
-        + ["backoff", "acceptance", "upstream", "writes", "home", "launcher"]
+        + ["backoff", "acceptance", "upstream", "writes", "home", "launcher", "reads", "network"]
     /// Keys that may repeat.
     public static let listKeys: Set<String> = ["acceptance", "writes"]
 
@@ -154,6 +158,16 @@ public enum TemplateParser {
                     "write launcher: local, launcher: slurm or launcher: slurm-srun, or leave it out to follow swarm.json")
             }
             template.launcher = kind
+        case "reads":
+            if let problem = value.isEmpty ? nil : ReadRule.problem(value) {
+                throw bad(problem.message, problem.hint)
+            }
+            template.reads = ReadRule.parse(value)
+        case "network":
+            if let problem = value.isEmpty ? nil : NetworkRule.problem(value) {
+                throw bad(problem.message, problem.hint)
+            }
+            template.network = NetworkRule.parse(value)
         case "home":
             switch value {
             case "private": template.privateHome = true

@@ -119,6 +119,8 @@ struct Intake: Sendable {
             record.preferredUpstream = template.upstream
             record.tokenBudget = task.tokenBudget
             record.costBudget = task.costBudget
+            record.reads = task.reads
+            record.network = task.network
             let values = Brief.values(
                 record: record, task: task, template: template, role: role, sharedRules: shared,
                 workspace: workspace)
