@@ -816,6 +816,8 @@ Write it with `swarm result` once every child has settled. It must fit this cont
 # so log in with ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in the daemon's environment.
 kind: worker
 home: private
+reads: system               # confined: programs, libraries, /etc without keys, PATH tools and the workspace; never ~/.ssh
+network: 443                # confined: TCP to 443 and to the port of a *_BASE_URL in the environment only
 command: claude -p --output-format stream-json --verbose --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Edit,Write,Glob,Grep" < task.md
 contract: {"summary": "string", "files": ["string"], "checked": "string", "notes?": "string"}
 acceptance: results.json lists in files every file you created or changed, relative to the workspace root
@@ -883,6 +885,8 @@ allowed):
 # writes its own folder (notes.md, spawn requests).
 kind: orchestrator
 home: private
+reads: system               # confined: programs, libraries, /etc without keys, PATH tools and the workspace; never ~/.ssh
+network: 443                # confined: TCP to 443 and to the port of a *_BASE_URL in the environment only
 command: { cat task.md; printf '\n\nThis run: woken by %s (attempt %s).\n' "$SWARM_WAKE" "$SWARM_ATTEMPT"; } | claude -p --output-format stream-json --verbose --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Write,Edit,Glob,Grep"
 slots: 4                    # subtree budget unless the task sets slots:
 contract: {"summary": "string", "done": ["string"], "failed": ["string"], "notes?": "string"}
@@ -976,6 +980,8 @@ Your result must fit this contract:
 # (Codex writes ~/.codex), so give codex exec its key as CODEX_API_KEY in the environment.
 kind: worker
 home: private
+reads: system               # confined: programs, libraries, /etc without keys, PATH tools and the workspace; never ~/.ssh
+network: 443                # confined: TCP to 443 and to the port of a *_BASE_URL in the environment only
 command: codex exec --json --sandbox workspace-write --skip-git-repo-check -C "$SWARM_ROOT" - < task.md
 contract: {"summary": "string", "files": ["string"], "checked": "string", "notes?": "string"}
 acceptance: results.json lists in files every file you created or changed, relative to the workspace root

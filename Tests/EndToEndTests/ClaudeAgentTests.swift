@@ -47,6 +47,10 @@ struct ClaudeAgentTests {
             let w1 = try #require(try await swarm.agent("w1"), "\(swarm.diagnostics())")
             #expect(w1.state == "done", "\(swarm.diagnostics())")
             #expect(w1.attempts == 1)
+            // the shipped template confines it: it reads only the system and the workspace, and
+            // connects only to 443 and the fake API's port (its ANTHROPIC_BASE_URL)
+            let abi = Landlock.abi()
+            if abi >= Landlock.scopeABI { #expect(w1.confinement == "landlock:\(abi) reads net signals") }
 
             // progress.md: the two lines the model asked for, through the real Bash tool
             let progress = swarm.text("swarm/agents/w1/progress.md") ?? ""
@@ -741,6 +745,7 @@ fileprivate struct ClaudeAgentStatus: Decodable, Sendable {
     var attempts: Int
     var upstream: String?
     var reason: String?
+    var confinement: String?
 }
 
 fileprivate struct ClaudeStatusDocument: Decodable {
