@@ -76,9 +76,13 @@ enum ConfineCommand {
                 words = words.dropFirst()
             case _ where word == "--connect" || word.hasPrefix("--connect="):
                 let (text, consumed) = value(word, "--connect")
-                guard let text, text.allSatisfy({ ("0"..."9").contains($0) }), let port = UInt16(text), port > 0 else {
+                guard let text, text.allSatisfy({ ("0"..."9").contains($0) }), let port = UInt16(text),
+                    port > 0
+                else {
                     return .failure(
-                        UsageError("--connect needs a TCP port from 1 to 65535, e.g. --connect 443", command: "confine"))
+                        UsageError(
+                            "--connect needs a TCP port from 1 to 65535, e.g. --connect 443",
+                            command: "confine"))
                 }
                 plan.rules.connectPorts = (plan.rules.connectPorts ?? []) + [port]
                 words = words.dropFirst(consumed)

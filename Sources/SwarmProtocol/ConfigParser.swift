@@ -140,7 +140,9 @@ private struct ConfigReader {
             if let text = value.stringValue, let rule = ReadRule.parse(text) {
                 config.reads = rule
             } else {
-                report("reads", "reads must be \"all\", \"system\" or \"system, PATH, ...\", not \(describe(value))")
+                report(
+                    "reads",
+                    "reads must be \"all\", \"system\" or \"system, PATH, ...\", not \(describe(value))")
             }
         }
         if let value = object["network"] {
@@ -148,7 +150,9 @@ private struct ConfigReader {
                 config.network = rule
             } else {
                 report(
-                    "network", "network must be \"any\", \"none\" or TCP ports such as \"443, 8080\", not \(describe(value))")
+                    "network",
+                    "network must be \"any\", \"none\" or TCP ports such as \"443, 8080\", not \(describe(value))"
+                )
             }
         }
 

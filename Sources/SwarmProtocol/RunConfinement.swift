@@ -20,7 +20,9 @@ public enum RunConfinement: Sendable, Equatable, CustomStringConvertible {
         public static let signals = Restrictions(rawValue: 1 << 2)
 
         /// Each restriction with its word, in the order they are written.
-        static let words: [(Restrictions, String)] = [(.reads, "reads"), (.network, "net"), (.signals, "signals")]
+        static let words: [(Restrictions, String)] = [
+            (.reads, "reads"), (.network, "net"), (.signals, "signals"),
+        ]
     }
 
     public var description: String {

@@ -155,7 +155,8 @@ public enum TemplateParser {
             guard let kind = LauncherKind(rawValue: value) else {
                 throw bad(
                     "launcher \(Quote.show(value)) is not local, slurm or slurm-srun",
-                    "write launcher: local, launcher: slurm or launcher: slurm-srun, or leave it out to follow swarm.json")
+                    "write launcher: local, launcher: slurm or launcher: slurm-srun, or leave it out to follow swarm.json"
+                )
             }
             template.launcher = kind
         case "reads":

@@ -39,7 +39,8 @@ public enum AccessPlanner {
     }
 
     /// The rule a run follows: the template's (or swarm.json's), narrowed by the task's.
-    static func networkRule(task: NetworkRule?, template: NetworkRule?, workspace: NetworkRule) -> NetworkRule {
+    static func networkRule(task: NetworkRule?, template: NetworkRule?, workspace: NetworkRule) -> NetworkRule
+    {
         (template ?? workspace).narrowed(by: task)
     }
 
@@ -79,7 +80,8 @@ public enum AccessPlanner {
             var ports = listed
             for entry in environment {
                 let name = entry.prefix { $0 != "=" }.uppercased()
-                guard name.hasSuffix("_BASE_URL") || ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"].contains(name),
+                guard
+                    name.hasSuffix("_BASE_URL") || ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"].contains(name),
                     let port = port(ofURL: String(entry.drop { $0 != "=" }.dropFirst()))
                 else { continue }
                 if !ports.contains(port) { ports.append(port) }
@@ -98,7 +100,9 @@ public enum AccessPlanner {
         let hostEnd = authority.hasPrefix("[") ? authority.firstIndex(of: "]") : authority.startIndex
         if let hostEnd, let colon = authority[hostEnd...].lastIndex(of: ":") {
             let digits = authority[authority.index(after: colon)...]
-            guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }), let port = UInt16(digits), port > 0 else {
+            guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }), let port = UInt16(digits),
+                port > 0
+            else {
                 return nil
             }
             return port
@@ -114,7 +118,9 @@ public enum AccessPlanner {
     /// where the system folders are listed again (`--read-system`).
     static func confineOptions(_ rules: Landlock.Rules) -> [String] {
         var options = rules.writable.flatMap { ["--write", $0] }
-        if let readable = rules.readable { options += ["--read-system"] + readable.flatMap { ["--read", $0] } }
+        if let readable = rules.readable {
+            options += ["--read-system"] + readable.flatMap { ["--read", $0] }
+        }
         if let ports = rules.connectPorts {
             options += ports.isEmpty ? ["--no-connect"] : ports.flatMap { ["--connect", String($0)] }
         }

@@ -79,7 +79,8 @@ enum LaunchPlanner {
                     return .failure(
                         SwarmError(
                             "swarm.json requires confinement and \(template.name) asks for network: \(network.text), "
-                                + "but this kernel's Landlock (ABI \(abi)) has no TCP rules (ABI 4, Linux 6.7)"))
+                                + "but this kernel's Landlock (ABI \(abi)) has no TCP rules (ABI 4, Linux 6.7)"
+                        ))
                 } else {
                     unenforced.append(
                         "network: \(network.text) needs Landlock ABI 4 (Linux 6.7); this kernel offers ABI \(abi), "

@@ -23,8 +23,10 @@ struct SlurmClient: Sendable {
     func script(for spec: LaunchSpec, batch: Bool) -> String {
         var command = "/bin/sh -c " + Shell.quote(spec.command)
         if let rules = spec.rules {
-            let options = AccessPlanner.confineOptions(rules).map { $0.hasPrefix("--") ? $0 : Shell.quote($0) }
-                .joined(separator: " ")
+            let options = AccessPlanner.confineOptions(rules).map {
+                $0.hasPrefix("--") ? $0 : Shell.quote($0)
+            }
+            .joined(separator: " ")
             command = Shell.quote(swarmExecutable) + " confine " + options + " -- " + command
         }
         var lines = [

@@ -7,7 +7,9 @@ import Testing
 /// locking a sibling's folder.
 @Suite("Confinement rules: reads, network, signals, liveness", .serialized, .timeLimit(.minutes(2)))
 struct ConfinementRulesTests {
-    @Test("a confined agent cannot signal the daemon or a sibling, read outside reads: system, or connect to an unlisted port")
+    @Test(
+        "a confined agent cannot signal the daemon or a sibling, read outside reads: system, or connect to an unlisted port"
+    )
     func confinedAgentStaysInside() async throws {
         let abi = Landlock.abi()
         try #require(abi >= Landlock.scopeABI, "this kernel's Landlock (ABI \(abi)) has no signal scoping")
@@ -22,7 +24,8 @@ struct ConfinementRulesTests {
         defer { try? FileSystem.remove(secret) }
         try await withWorkspace { space in
             try await space.startDaemon()
-            try space.drop("sib.md", TestWorkspace.simTask("sib", [("sim.steps", "100"), ("sim.interval", "100ms")]))
+            try space.drop(
+                "sib.md", TestWorkspace.simTask("sib", [("sim.steps", "100"), ("sim.interval", "100ms")]))
             #expect(try await space.waitForState("sib", ["running"]))
             #expect(try await eventually { try await space.agent("sib")?.pid != nil })
             let sibling = try #require(try await space.agent("sib")?.pid)
@@ -93,11 +96,15 @@ struct ConfinementRulesTests {
             let error = space.entries("swarm/rejected").first { $0.hasSuffix(".error") }.flatMap {
                 space.text("swarm/rejected/" + $0)
             }
-            #expect(error?.contains("network \"https\" is not any, none or a list of TCP ports") == true, "\(error ?? "")")
+            #expect(
+                error?.contains("network \"https\" is not any, none or a list of TCP ports") == true,
+                "\(error ?? "")")
         }
     }
 
-    @Test("an agent that locks a sibling's folder cannot make it look alive: its end while the daemon was down is read")
+    @Test(
+        "an agent that locks a sibling's folder cannot make it look alive: its end while the daemon was down is read"
+    )
     func aForeignLockIsNotLife() async throws {
         try await withWorkspace { space in
             try await space.startDaemon()
@@ -105,7 +112,8 @@ struct ConfinementRulesTests {
                 "victim.md",
                 TestWorkspace.task(
                     [("role", "worker"), ("template", "shell"), ("id", "victim")],
-                    #"while [ ! -e "$SWARM_ROOT/go" ]; do sleep 0.05; done; echo '{"status": "ok"}' > results.json"#))
+                    #"while [ ! -e "$SWARM_ROOT/go" ]; do sleep 0.05; done; echo '{"status": "ok"}' > results.json"#
+                ))
             #expect(try await space.waitForState("victim", ["running"]))
             #expect(try await eventually { try await space.agent("victim")?.pid != nil })
             // blocks until the victim's run releases its folder's lock, then holds it
@@ -113,7 +121,8 @@ struct ConfinementRulesTests {
                 "holder.md",
                 TestWorkspace.task(
                     [("role", "worker"), ("template", "shell"), ("id", "holder")],
-                    #"flock "$SWARM_ROOT/swarm/agents/victim" sh -c ': > "$SWARM_AGENT_DIR/locked"; sleep 60'"#))
+                    #"flock "$SWARM_ROOT/swarm/agents/victim" sh -c ': > "$SWARM_AGENT_DIR/locked"; sleep 60'"#
+                ))
             #expect(try await space.waitForState("holder", ["running"]))
             await space.crashDaemons()
             try space.write("go", "")
@@ -183,7 +192,9 @@ private final class PortListener: @unchecked Sendable {
         let deadline = Clock.monotonicNanoseconds() + 10_000_000_000
         var found: UInt16?
         while found == nil && Clock.monotonicNanoseconds() < deadline {
-            found = (try? FileSystem.readFile(file, limit: 64)).flatMap { UInt16(String(decoding: $0, as: UTF8.self)) }
+            found = (try? FileSystem.readFile(file, limit: 64)).flatMap {
+                UInt16(String(decoding: $0, as: UTF8.self))
+            }
             if found == nil { usleep(10_000) }
         }
         guard let found else {

@@ -67,13 +67,17 @@ struct SlurmClientTests {
                 ))
             let narrow = try self.spec(
                 root, command: "true",
-                rules: Landlock.Rules(writable: ["/w"], readable: ["/ws"], connectPorts: [443, 8080], scoped: true))
+                rules: Landlock.Rules(
+                    writable: ["/w"], readable: ["/ws"], connectPorts: [443, 8080], scoped: true))
             #expect(
                 launcher(root).script(for: narrow, batch: true).contains(
-                    "confine --write '/w' --read-system --read '/ws' --connect '443' --connect '8080' --scoped -- "))
+                    "confine --write '/w' --read-system --read '/ws' --connect '443' --connect '8080' --scoped -- "
+                ))
             let offline = try self.spec(
                 root, command: "true", rules: Landlock.Rules(writable: ["/w"], connectPorts: []))
-            #expect(launcher(root).script(for: offline, batch: true).contains("confine --write '/w' --no-connect -- "))
+            #expect(
+                launcher(root).script(for: offline, batch: true).contains(
+                    "confine --write '/w' --no-connect -- "))
         }
     }
 

@@ -7,7 +7,9 @@ import Testing
 @Suite(
     .serialized, .timeLimit(.minutes(1)), .enabled(if: Landlock.abi() > 0, "the kernel offers no Landlock"))
 struct LandlockRulesTests {
-    @Test("--read-system and --read: the system, the listed paths and the writable ones are readable; nothing else")
+    @Test(
+        "--read-system and --read: the system, the listed paths and the writable ones are readable; nothing else"
+    )
     func readAllowlist() throws {
         try withTemporaryDirectory { dir in
             try LandlockHarness.makeTree(dir)
@@ -55,7 +57,8 @@ struct LandlockRulesTests {
             #expect(narrow.results["unlisted"] == "EACCES", "\(narrow)")
             let closed = try LandlockHarness.confine(
                 writes: [dir + "/own"], options: ["--no-connect"], in: dir, script: probes)
-            #expect(closed.results["listed"] == "EACCES" && closed.results["unlisted"] == "EACCES", "\(closed)")
+            #expect(
+                closed.results["listed"] == "EACCES" && closed.results["unlisted"] == "EACCES", "\(closed)")
             let open = try LandlockHarness.confine(writes: [dir + "/own"], in: dir, script: probes)
             #expect(open.results["listed"] == "ok" && open.results["unlisted"] == "ok", "\(open)")
         }

@@ -83,7 +83,8 @@ struct LandlockConfinementTests {
             defer { close(lock) }
             let ruleset = try Landlock.ruleset(
                 Landlock.Rules(writable: [dir + "/own"]), abi: Landlock.abi(), shared: [shared])
-            let script = "echo a > own/a; echo b > shared/b; echo c > /dev/null && echo null-ok > own/null; echo d > other/d"
+            let script =
+                "echo a > own/a; echo b > shared/b; echo c > /dev/null && echo null-ok > own/null; echo d > other/d"
             let pid = try Spawner.spawnConfined(
                 SpawnRequest(
                     executable: "/bin/sh", arguments: ["-c", script], environment: basicEnvironment,
@@ -441,7 +442,8 @@ enum LandlockHarness {
     ) throws -> Run {
         let swarm = try confiningSwarm()
         let arguments =
-            ["confine"] + writes.flatMap { ["--write", $0] } + keep.flatMap { ["--keep", String($0)] } + options
+            ["confine"] + writes.flatMap { ["--write", $0] } + keep.flatMap { ["--keep", String($0)] }
+            + options
             + ["--", "/bin/sh", "-c", script]
         let tag = "/tmp/swarm-landlock-\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))"
         defer {
