@@ -195,7 +195,11 @@ You may write only your own folder (`$SWARM_AGENT_DIR`, with `$TMPDIR` inside it
 `$HOME` when your template gives you a private one, your working folder when your template
 sets `workdir`, and the paths your template lists under `writes`. Everything else fails
 with "Permission denied": that is the runtime's confinement, not a bug. Do not try to work
-around it; write into your folder and name the paths in your result.
+around it; write into your folder and name the paths in your result. Under `reads: system`
+you can read only the system's folders, the workspace, the tools on your PATH and what your
+template lists; under `network:` you can connect only to the listed ports (and your API's).
+You cannot signal the daemon or another agent ("Operation not permitted"); your own child
+processes you can.
 
 """#
         ),
