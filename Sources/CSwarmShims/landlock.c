@@ -26,17 +26,31 @@
 
 #define SWARM_LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #define SWARM_LANDLOCK_RULE_PATH_BENEATH 1
+#define SWARM_LANDLOCK_RULE_NET_PORT 2
 #define SWARM_CLOSE_RANGE_CLOEXEC (1U << 2)
 
 int swarm_landlock_abi(void) {
     return (int)syscall(SYS_landlock_create_ruleset, NULL, 0, SWARM_LANDLOCK_CREATE_RULESET_VERSION);
 }
 
-int swarm_landlock_create_ruleset(uint64_t handled_access_fs) {
+int swarm_landlock_create_ruleset(uint64_t handled_access_fs, uint64_t handled_access_net, uint64_t scoped) {
     struct swarm_landlock_ruleset_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.handled_access_fs = handled_access_fs;
-    return (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0U);
+    attr.handled_access_net = handled_access_net;
+    attr.scoped = scoped;
+    size_t size = sizeof attr.handled_access_fs;
+    if (handled_access_net != 0) size += sizeof attr.handled_access_net;
+    if (scoped != 0) size = sizeof attr;
+    return (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0U);
+}
+
+int swarm_landlock_add_port_rule(int ruleset_fd, uint64_t port, uint64_t allowed_access) {
+    struct swarm_landlock_net_port_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.allowed_access = allowed_access;
+    attr.port = port;
+    return (int)syscall(SYS_landlock_add_rule, ruleset_fd, SWARM_LANDLOCK_RULE_NET_PORT, &attr, 0U);
 }
 
 int swarm_landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t allowed_access) {

@@ -1,3 +1,4 @@
+import SwarmRuntime
 import SwarmSystem
 
 /// `swarm confine`: the runtime starts every confined agent through it. It applies a Landlock
@@ -9,18 +10,21 @@ import SwarmSystem
 /// command) and runs before anything else in `swarm`, so that no state of `swarm` (an
 /// ignored SIGPIPE, an open descriptor) reaches the command.
 enum ConfineCommand {
-    static let usage = "swarm confine [--write PATH]... [--keep FD]... -- COMMAND [ARG]..."
+    static let usage =
+        "swarm confine [--write PATH]... [--read-system] [--read PATH]... [--connect PORT]... [--no-connect] [--scoped] [--keep FD]... -- COMMAND [ARG]..."
     static let summary = "run COMMAND confined by Landlock: it may write only beneath the --write paths"
     static let details =
-        "The runtime starts each agent with it (see swarm.json \"confinement\"). COMMAND and every process it starts may create, change, rename or remove files only beneath the --write paths (and write to /dev/null, /dev/zero, /dev/full, /dev/tty, /dev/random and /dev/urandom); reading and executing stay allowed everywhere. Paths that do not exist are skipped. Descriptors other than 0, 1, 2 and the --keep ones are closed on exec. COMMAND without a / is looked up in PATH. Exit status: 125 when the confinement cannot be applied (no Landlock in this kernel, or an error; COMMAND is not run), 126 when COMMAND cannot be executed, 127 when it is not found, else COMMAND's own."
+        "The runtime starts each agent with it on a Slurm node (see swarm.json \"confinement\"). COMMAND and every process it starts may create, change, rename or remove files only beneath the --write paths (and write to /dev/null, /dev/zero, /dev/full, /dev/tty, /dev/random and /dev/urandom). Reading and executing stay allowed everywhere, unless --read-system or --read is given: then only beneath the system's program and library folders (with --read-system), the --read paths and the --write paths. --connect PORT allows TCP connects to that port only (repeat it); --no-connect allows none (Landlock ABI 4). --scoped keeps COMMAND from signalling, or reaching through an abstract Unix socket, any process it did not start (Landlock ABI 6). Paths that do not exist are skipped. Descriptors other than 0, 1, 2 and the --keep ones are closed on exec. COMMAND without a / is looked up in PATH. Exit status: 125 when the confinement cannot be applied (no Landlock in this kernel, or an error; COMMAND is not run), 126 when COMMAND cannot be executed, 127 when it is not found, else COMMAND's own."
 
     /// Device files every confined command may write.
     static let deviceFiles = Landlock.deviceFiles
 
     /// What to run and how to confine it.
     struct Plan: Sendable, Equatable {
-        /// Paths beneath which the command may write, as given.
-        var writable: [String] = []
+        /// What the command may do (`--write`, `--read`, `--connect`, `--scoped`).
+        var rules = Landlock.Rules(writable: [])
+        /// Whether the system's program and library folders are readable (`--read-system`).
+        var readsSystem = false
         /// Descriptors above 2 that the command inherits.
         var kept: [Int32] = []
         /// The command and its arguments.
@@ -57,8 +61,37 @@ enum ConfineCommand {
                 guard let path, !path.isEmpty else {
                     return .failure(UsageError("--write needs a path", command: "confine"))
                 }
-                plan.writable.append(path)
+                plan.rules.writable.append(path)
                 words = words.dropFirst(consumed)
+            case _ where word == "--read" || word.hasPrefix("--read="):
+                let (path, consumed) = value(word, "--read")
+                guard let path, !path.isEmpty else {
+                    return .failure(UsageError("--read needs a path", command: "confine"))
+                }
+                plan.rules.readable = (plan.rules.readable ?? []) + [path]
+                words = words.dropFirst(consumed)
+            case "--read-system":
+                plan.readsSystem = true
+                plan.rules.readable = plan.rules.readable ?? []
+                words = words.dropFirst()
+            case _ where word == "--connect" || word.hasPrefix("--connect="):
+                let (text, consumed) = value(word, "--connect")
+                guard let text, text.allSatisfy({ ("0"..."9").contains($0) }), let port = UInt16(text),
+                    port > 0
+                else {
+                    return .failure(
+                        UsageError(
+                            "--connect needs a TCP port from 1 to 65535, e.g. --connect 443",
+                            command: "confine"))
+                }
+                plan.rules.connectPorts = (plan.rules.connectPorts ?? []) + [port]
+                words = words.dropFirst(consumed)
+            case "--no-connect":
+                plan.rules.connectPorts = plan.rules.connectPorts ?? []
+                words = words.dropFirst()
+            case "--scoped":
+                plan.rules.scoped = true
+                words = words.dropFirst()
             case _ where word == "--keep" || word.hasPrefix("--keep="):
                 let (text, consumed) = value(word, "--keep")
                 guard let text, let fd = Int32(text), fd >= 0, fd < 1 << 20 else {
@@ -113,11 +146,14 @@ enum ConfineCommand {
             return 125
         }
         do {
-            try Landlock.restrict(writablePaths: plan.writable + deviceFiles, abi: abi)
+            var rules = plan.rules
+            rules.writable += deviceFiles
+            if plan.readsSystem { rules.readable = AccessPlanner.systemFolders() + (rules.readable ?? []) }
+            try Landlock.restrict(rules, abi: abi)
         } catch {
             Output.errorLine(
                 "swarm confine: cannot apply the Landlock ruleset (ABI \(abi)) for "
-                    + "\(plan.writable.joined(separator: ", ")): \(error); \(command) was not run")
+                    + "\(plan.rules.writable.joined(separator: ", ")): \(error); \(command) was not run")
             return 125
         }
         Processes.resetSignalsForExec()

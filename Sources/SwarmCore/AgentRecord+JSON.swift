@@ -47,6 +47,8 @@ extension AgentRecord {
         if let git { o["git"] = git.json }
         if let session { o["session"] = .string(session) }
         if runs > 0 { o["start"] = .string(resumed ? "resume" : "fresh") }
+        if let reads { o["reads"] = .string(reads.text) }
+        if let network { o["network"] = .string(network.text) }
         if let tokenBudget { o["tokenBudget"] = .integer(tokenBudget) }
         if let costBudget { o["costBudget"] = .number(costBudget) }
         o["tokensUsed"] = .integer(totalTokens)
@@ -102,6 +104,8 @@ extension AgentRecord {
         git = value["git"].flatMap(GitBinding.init(json:))
         session = value["session"]?.stringValue
         resumed = value["start"]?.stringValue == "resume"
+        reads = value["reads"]?.stringValue.flatMap(ReadRule.parse)
+        network = value["network"]?.stringValue.flatMap(NetworkRule.parse)
         tokenBudget = value["tokenBudget"]?.intValue
         costBudget = value["costBudget"]?.doubleValue
         runTokens = value["runTokens"]?.intValue ?? 0

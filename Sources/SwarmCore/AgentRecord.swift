@@ -153,6 +153,10 @@ public struct AgentRecord: Sendable, Equatable {
     public var session: String?
     /// True when the current (or last) run continued the session of the attempt before.
     public var resumed: Bool = false
+    /// What the task itself says the agent may read (`reads:`), narrowing its template's.
+    public var reads: ReadRule?
+    /// Where the task itself says the agent may connect (`network:`), narrowing its template's.
+    public var network: NetworkRule?
 
     public init(
         id: String, parent: String?, depth: Int, kind: AgentKind, role: String, template: String,

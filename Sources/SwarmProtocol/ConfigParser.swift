@@ -6,6 +6,7 @@ public enum ConfigParser {
         "maxSlots", "reserve", "maxDepth", "heartbeat", "investigateAfter", "killAfter", "orphanAfter",
         "spinAfter", "loopAfter", "killGrace", "alertCommand", "roleSlots", "upstreams", "confinement",
         "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor", "launcher", "slurm", "logHead", "logTail",
+        "reads", "network",
     ]
     /// The keys the `slurm` object may have.
     public static let slurmKeys = ["arguments"]
@@ -133,6 +134,26 @@ private struct ConfigReader {
                 why: "; the runtime reads the last 64KB of a log to tell why an agent failed")
         {
             config.logTailBytes = bytes
+        }
+
+        if let value = object["reads"] {
+            if let text = value.stringValue, let rule = ReadRule.parse(text) {
+                config.reads = rule
+            } else {
+                report(
+                    "reads",
+                    "reads must be \"all\", \"system\" or \"system, PATH, ...\", not \(describe(value))")
+            }
+        }
+        if let value = object["network"] {
+            if let text = value.stringValue, let rule = NetworkRule.parse(text) {
+                config.network = rule
+            } else {
+                report(
+                    "network",
+                    "network must be \"any\", \"none\" or TCP ports such as \"443, 8080\", not \(describe(value))"
+                )
+            }
         }
 
         if config.reserve >= config.maxSlots {

@@ -100,6 +100,12 @@ public struct SwarmConfig: Sendable, Equatable {
     public var logHeadBytes: Int64 = 1 << 20
     /// Bytes kept at the end of each log (`logTail`, default 16MB); the middle is freed.
     public var logTailBytes: Int64 = 16 << 20
+    /// What confined agents may read unless their template says otherwise (`reads`, default
+    /// `all`).
+    public var reads: ReadRule = .all
+    /// Where confined agents may connect unless their template says otherwise (`network`,
+    /// default `any`).
+    public var network: NetworkRule = .any
 
     /// Makes a configuration; every value defaults to the documented default.
     public init(

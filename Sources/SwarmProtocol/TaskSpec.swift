@@ -58,6 +58,16 @@ public struct TaskSpec: Sendable, Equatable {
         }
     }
 
+    /// `reads:`, when given (checked at intake): it narrows the template's, never widens it.
+    public var reads: ReadRule? {
+        value("reads").flatMap(ReadRule.parse)
+    }
+
+    /// `network:`, when given (checked at intake): it narrows the template's, never widens it.
+    public var network: NetworkRule? {
+        value("network").flatMap(NetworkRule.parse)
+    }
+
     /// Every key with its text, for `{{key}}` placeholders: the fields (repeated keys joined
     /// with `, `), then the typed properties over them. The task text is not included.
     public var placeholderValues: [String: String] {
@@ -269,6 +279,11 @@ public enum TaskParser {
                         line: found.line, problem, hint: "name files relative to the workspace root")
                 }
                 task.inputs.append(path)
+            }
+        }
+        for (key, problem) in [("reads", ReadRule.problem), ("network", NetworkRule.problem)] {
+            if let found = field(key), let issue = problem(found.value) {
+                throw ProtocolError(line: found.line, issue.message, hint: issue.hint)
             }
         }
         if let found = field("budget.tokens") {

@@ -30,6 +30,10 @@ public struct Template: Sendable, Equatable {
     /// The command that continues the CLI's recorded session (`resume:`), or nil: every
     /// retry then starts afresh.
     public var resume: String?
+    /// What its agents may read when confined (`reads:`); nil follows swarm.json.
+    public var reads: ReadRule?
+    /// Where its agents may connect when confined (`network:`); nil follows swarm.json.
+    public var network: NetworkRule?
     /// The brief, with placeholders not yet rendered.
     public var body: String
     /// The 1-based line of the file where the body starts (for placeholder errors).
@@ -96,7 +100,7 @@ public enum TemplateParser {
         + FailureKind.allCases.map { "on." + $0.rawValue }
         + [
             "backoff", "acceptance", "upstream", "writes", "home", "launcher", "repo", "base", "setup",
-            "verify", "messages", "resume",
+            "verify", "messages", "resume", "reads", "network",
         ]
     /// Keys that may repeat.
     public static let listKeys: Set<String> = ["acceptance", "writes"]
@@ -199,6 +203,16 @@ public enum TemplateParser {
             template.messages = delivery
         case "resume":
             template.resume = value.isEmpty ? nil : value
+        case "reads":
+            if let problem = value.isEmpty ? nil : ReadRule.problem(value) {
+                throw bad(problem.message, problem.hint)
+            }
+            template.reads = ReadRule.parse(value)
+        case "network":
+            if let problem = value.isEmpty ? nil : NetworkRule.problem(value) {
+                throw bad(problem.message, problem.hint)
+            }
+            template.network = NetworkRule.parse(value)
         case "home":
             switch value {
             case "private": template.privateHome = true

@@ -1,5 +1,6 @@
 import SwarmCore
 import SwarmProtocol
+import SwarmSystem
 
 /// What the runtime needs to start one run of an agent's command (made by `LaunchPlanner`).
 struct LaunchSpec: Sendable {
@@ -8,9 +9,9 @@ struct LaunchSpec: Sendable {
     var workingDirectory: String
     var environment: [String]
     var files: AgentFiles
-    /// The paths the agent may write beneath when it runs confined (its own folder first);
-    /// nil runs it unconfined.
-    var writable: [String]? = nil
+    /// What the agent may do when it runs confined (it may write beneath its own folder,
+    /// the first writable path); nil runs it unconfined.
+    var rules: Landlock.Rules? = nil
     /// A HOME of its own (`home: private`) to create before the start, or nil.
     var privateHome: String? = nil
     /// The Landlock ABI whose rights a confined agent's ruleset handles.

@@ -115,8 +115,9 @@ extension Daemon {
         case .success(let made): plan = made
         case .failure(let error): return .startFailed(id: id, reason: error.message)
         }
-        if plan.spec.writable != nil, warnedTemplates.insert(template.name).inserted {
+        if plan.spec.rules != nil, warnedTemplates.insert(template.name).inserted {
             warnAboutWrites(plan.granted, template: template.name)
+            for note in plan.unenforced { log.warning("template \(template.name): \(note)") }
         }
         let writeOwn = records.writesBeforeSpawn(
             record, local: kind == .local, queuedRecordOnDisk: FileSystem.exists(files.meta))
@@ -230,7 +231,7 @@ extension Daemon {
             feed(.startDeferred(id: id, until: outage.until, reason: outage.reason))
             return
         }
-        if !deadlines.isStopping(id), local.isRunning(id) {
+        if !deadlines.isStopping(id), local.lockHeld(id) {
             let pid = scheduler.agents[id]?.pid
             let signalled = local.signalTree(id: id, pid: pid, Signal.terminate)
             deadlines.stopping(

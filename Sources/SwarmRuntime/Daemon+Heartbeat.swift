@@ -33,7 +33,7 @@ extension Daemon {
                 evidence[record.id] = gather(record, cpu: cpu)
                 if let watch = runs.process(of: record.id) {
                     if watch.raw < 0 { processExited(watch) }
-                } else if runs[record.id]?.job == nil && !local.isRunning(record.id) {
+                } else if runs[record.id]?.job == nil && !local.isRunning(record.id, session: record.pid) {
                     finishRun(record.id, status: nil)
                 }
             }

@@ -43,7 +43,10 @@ extension Daemon {
                 log.info("\(id) had started its first run when the daemon stopped")
                 RecordWriter.markFirstRunStarted(&records[index], at: trace.outputModified ?? now)
             }
-            switch RecordWriter.judge(records[index], RunTrace.read(files, lockHeld: local.isRunning(id))) {
+            switch RecordWriter.judge(
+                records[index],
+                RunTrace.read(files, lockHeld: local.isRunning(id, session: records[index].pid)))
+            {
             case .asRecorded, .startedWhileQueued:
                 break
             case .running:

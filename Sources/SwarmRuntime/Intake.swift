@@ -125,6 +125,8 @@ struct Intake: Sendable {
             record.git = try RepoBinding.resolve(
                 task: task, template: template, parent: parent, workspace: workspace, git: git, id: id
             ).get()
+            record.reads = task.reads
+            record.network = task.network
             let values = Brief.values(
                 record: record, task: task, template: template, role: role, sharedRules: shared,
                 workspace: workspace)

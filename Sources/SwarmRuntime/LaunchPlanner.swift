@@ -1,5 +1,6 @@
 import SwarmCore
 import SwarmProtocol
+import SwarmSystem
 
 /// Everything a launch depends on besides the agent's record and template.
 struct LaunchContext: Sendable {
@@ -22,6 +23,9 @@ struct LaunchPlan: Sendable {
     var confinement: RunConfinement
     /// The paths granted beyond the agent's own folder (for the daemon's warnings).
     var granted: [String]
+    /// What the template asked for that this kernel cannot enforce, for the daemon's warning
+    /// (`confinement: warn` runs the agent without it).
+    var unenforced: [String] = []
 }
 
 /// The pure part of starting a run: record + template + configuration -> `LaunchSpec`, with
@@ -42,18 +46,6 @@ enum LaunchPlanner {
         let granted =
             (worktree?.writable ?? workdir.map { [$0] } ?? [])
             + template.writes.map { grantedPath($0, context: context) }
-        let confinement: RunConfinement
-        let writable: [String]?
-        switch (context.config.confinement, context.landlockABI) {
-        case (.off, _):
-            (confinement, writable) = (.off, nil)
-        case (.require, 0):
-            return .failure(SwarmError("swarm.json requires confinement, but this kernel offers no Landlock"))
-        case (_, 0):
-            (confinement, writable) = (.none, nil)
-        default:
-            (confinement, writable) = (.landlock(abi: context.landlockABI), [files.directory] + granted)
-        }
         var environment = environment(for: record, wake: wake, upstream: upstream, context: context)
         if let worktree {
             // git in the worktree must find the worktree, not what the daemon's caller pointed at
@@ -79,11 +71,61 @@ enum LaunchPlanner {
             environment.append("SWARM_SESSION_ID=" + session)
         }
         if template.messages == .hooks { environment.append("SWARM_HOOK_SETTINGS=" + files.hookSettings) }
+        let abi = context.landlockABI
+        let confinement: RunConfinement
+        var rules: Landlock.Rules?
+        var unenforced: [String] = []
+        switch (context.config.confinement, abi) {
+        case (.off, _):
+            confinement = .off
+        case (.require, 0):
+            return .failure(SwarmError("swarm.json requires confinement, but this kernel offers no Landlock"))
+        case (_, 0):
+            confinement = .none
+        default:
+            let reads = AccessPlanner.readRule(
+                task: record.reads, template: template.reads, workspace: context.config.reads)
+            let network = AccessPlanner.networkRule(
+                task: record.network, template: template.network, workspace: context.config.network)
+            let made = Landlock.Rules(
+                writable: [files.directory] + granted,
+                readable: AccessPlanner.readable(
+                    reads, root: context.workspace.root, environment: environment, home: context.home,
+                    resolve: { grantedPath($0, context: context) }
+                ).map { $0 + (record.git.map { [$0.repo] } ?? []) },
+                connectPorts: AccessPlanner.connectPorts(network, environment: environment),
+                scoped: true)
+            var restrictions: RunConfinement.Restrictions = made.readable == nil ? [] : .reads
+            if made.connectPorts != nil {
+                if abi >= Landlock.networkABI {
+                    restrictions.insert(.network)
+                } else if context.config.confinement == .require {
+                    return .failure(
+                        SwarmError(
+                            "swarm.json requires confinement and \(template.name) asks for network: \(network.text), "
+                                + "but this kernel's Landlock (ABI \(abi)) has no TCP rules (ABI 4, Linux 6.7)"
+                        ))
+                } else {
+                    unenforced.append(
+                        "network: \(network.text) needs Landlock ABI 4 (Linux 6.7); this kernel offers ABI \(abi), "
+                            + "so its agents may connect anywhere")
+                }
+            }
+            if abi >= Landlock.scopeABI {
+                restrictions.insert(.signals)
+            } else {
+                unenforced.append(
+                    "keeping signals within an agent needs Landlock ABI 6 (Linux 6.12); this kernel offers "
+                        + "ABI \(abi), so its agents may signal other processes of this user")
+            }
+            (confinement, rules) = (.landlock(abi: abi, restrictions: restrictions), made)
+        }
         let spec = LaunchSpec(
             id: record.id, command: command,
             workingDirectory: workdir ?? files.directory, environment: environment, files: files,
-            writable: writable, privateHome: privateHome, landlockABI: context.landlockABI)
-        return .success(LaunchPlan(spec: spec, confinement: confinement, granted: granted))
+            rules: rules, privateHome: privateHome, landlockABI: abi)
+        return .success(
+            LaunchPlan(spec: spec, confinement: confinement, granted: granted, unenforced: unenforced))
     }
 
     /// The environment of CLI.md for one run: the daemon's, the upstream's overlay (its

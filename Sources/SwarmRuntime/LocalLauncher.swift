@@ -10,6 +10,8 @@ struct LocalLauncher: AgentLauncher {
     let workspace: Workspace
     /// The device files every confined agent may write, opened once for all rulesets.
     let devices = Landlock.SharedPaths(Landlock.deviceFiles)
+    /// The system folders every `reads: system` agent may read, opened once for all rulesets.
+    let systemFolders = Landlock.SharedPaths(AccessPlanner.systemFolders(), readOnly: true)
 
     /// The descriptor number an agent finds its folder's lock on.
     static let lockDescriptor: Int32 = 3
@@ -55,11 +57,12 @@ struct LocalLauncher: AgentLauncher {
             request.arguments = Array(words.dropFirst())
         }
         do {
-            guard let writable = spec.writable else { return try Spawner.spawn(request) }
+            guard let rules = spec.rules else { return try Spawner.spawn(request) }
             // confined between fork and exec: the ruleset is built here and applied by the
             // child before /bin/sh runs its first instruction
             let ruleset = try Landlock.ruleset(
-                writablePaths: writable, abi: spec.landlockABI, shared: devices)
+                rules, abi: spec.landlockABI,
+                shared: rules.readable == nil ? [devices] : [devices, systemFolders])
             return try Spawner.spawnConfined(request, ruleset: ruleset)
         } catch {
             throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")
@@ -96,8 +99,24 @@ struct LocalLauncher: AgentLauncher {
         return members.first { ProcFS.entry(of: $0)?.session == $0 }
     }
 
-    /// True while some process of the agent still holds the lock on its folder.
-    func isRunning(_ id: String) -> Bool {
+    /// True while some process, any process, holds the lock on the agent's folder: what a
+    /// run that ended may have left behind.
+    func lockHeld(_ id: String) -> Bool {
         Flock.isHeld(workspace.agentFiles(id).lock)
+    }
+
+    /// True while the agent's run goes on: its folder's lock is held, and a process of the
+    /// run's own session (`session`, the pid the run started as), or a descendant of one,
+    /// has the folder open. Another agent that opens and flocks this folder holds the lock
+    /// but is none of those, so it cannot make the run look alive. Without a session (a
+    /// first run's pid is recorded a moment after its start) the processes that carry the
+    /// agent's identity in their environment count instead.
+    func isRunning(_ id: String, session: Int32?) -> Bool {
+        let lock = workspace.agentFiles(id).lock
+        guard Flock.isHeld(lock), let folder = FileSystem.statusFollowing(lock) else { return false }
+        let members = ProcFS.members(
+            sessions: session.map { [$0] } ?? [],
+            markers: session == nil ? ["SWARM_ROOT=" + workspace.root, "SWARM_AGENT_ID=" + id] : [])
+        return members.contains { ProcFS.hasOpen(folder, pid: $0) }
     }
 }

@@ -22,9 +22,12 @@ struct SlurmClient: Sendable {
     /// known even after Slurm forgot the job.
     func script(for spec: LaunchSpec, batch: Bool) -> String {
         var command = "/bin/sh -c " + Shell.quote(spec.command)
-        if let writable = spec.writable {
-            let writes = writable.map { "--write " + Shell.quote($0) }.joined(separator: " ")
-            command = Shell.quote(swarmExecutable) + " confine " + writes + " -- " + command
+        if let rules = spec.rules {
+            let options = AccessPlanner.confineOptions(rules).map {
+                $0.hasPrefix("--") ? $0 : Shell.quote($0)
+            }
+            .joined(separator: " ")
+            command = Shell.quote(swarmExecutable) + " confine " + options + " -- " + command
         }
         var lines = [
             "#!/bin/sh",

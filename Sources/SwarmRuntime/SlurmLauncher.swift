@@ -63,7 +63,7 @@ struct SlurmLauncher: AgentLauncher {
             try? FileSystem.remove(spec.files.slurmJob)
             var step = spec
             step.command = client.srunCommand(spec)
-            step.writable = nil
+            step.rules = nil
             return local.start(step, as: kind, now: now)
         }
         do {

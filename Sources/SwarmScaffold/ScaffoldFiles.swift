@@ -230,7 +230,11 @@ You may write only your own folder (`$SWARM_AGENT_DIR`, with `$TMPDIR` inside it
 sets `workdir`, your worktree (with what a commit there needs) when your task names a
 repository, and the paths your template lists under `writes`. Everything else fails
 with "Permission denied": that is the runtime's confinement, not a bug. Do not try to work
-around it; write into your folder and name the paths in your result.
+around it; write into your folder and name the paths in your result. Under `reads: system`
+you can read only the system's folders, the workspace, the tools on your PATH and what your
+template lists; under `network:` you can connect only to the listed ports (and your API's).
+You cannot signal the daemon or another agent ("Operation not permitted"); your own child
+processes you can.
 
 """#
         ),
@@ -886,6 +890,8 @@ Write it with `swarm result` once every child has settled. It must fit this cont
 # note (resume.md) instead of the whole brief.
 kind: worker
 home: private
+reads: system               # confined: programs, libraries, /etc without keys, PATH tools and the workspace; never ~/.ssh
+network: 443                # confined: TCP to 443 and to the port of a *_BASE_URL in the environment only
 messages: hooks
 command: claude -p --output-format stream-json --verbose --settings "$SWARM_HOOK_SETTINGS" --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Edit,Write,Glob,Grep" < "$SWARM_AGENT_DIR/task.md"
 resume: claude -p --resume "$SWARM_SESSION_ID" --output-format stream-json --verbose --settings "$SWARM_HOOK_SETTINGS" --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Edit,Write,Glob,Grep" < "$SWARM_AGENT_DIR/resume.md"
@@ -959,6 +965,8 @@ allowed):
 # it with `message`, and the message is in task.md then.
 kind: orchestrator
 home: private
+reads: system               # confined: programs, libraries, /etc without keys, PATH tools and the workspace; never ~/.ssh
+network: 443                # confined: TCP to 443 and to the port of a *_BASE_URL in the environment only
 messages: hooks
 command: { cat "$SWARM_AGENT_DIR/task.md"; printf '\n\nThis run: woken by %s (attempt %s).\n' "$SWARM_WAKE" "$SWARM_ATTEMPT"; } | claude -p --output-format stream-json --verbose --settings "$SWARM_HOOK_SETTINGS" --permission-mode acceptEdits --add-dir "$SWARM_ROOT" --allowedTools "Bash,Read,Write,Edit,Glob,Grep"
 slots: 4                    # subtree budget unless the task sets slots:
@@ -1055,6 +1063,8 @@ Your result must fit this contract:
 # (Codex writes ~/.codex), so give codex exec its key as CODEX_API_KEY in the environment.
 kind: worker
 home: private
+reads: system               # confined: programs, libraries, /etc without keys, PATH tools and the workspace; never ~/.ssh
+network: 443                # confined: TCP to 443 and to the port of a *_BASE_URL in the environment only
 command: codex exec --json --sandbox workspace-write --skip-git-repo-check -C "${SWARM_WORKTREE:-$SWARM_ROOT}" - < "$SWARM_AGENT_DIR/task.md"
 contract: {"summary": "string", "files": ["string"], "checked": "string", "notes?": "string"}
 acceptance: results.json lists in files every file you created or changed, relative to the workspace root

@@ -86,6 +86,18 @@ public enum ProcFS {
         return chosen.sorted()
     }
 
+    /// Whether `pid` has a descriptor open on the file or folder `target` (the same device
+    /// and inode), as `/proc/PID/fd` shows; false when that cannot be read (gone, or another
+    /// user's).
+    public static func hasOpen(_ target: FileStatus, pid: Int32) -> Bool {
+        let folder = "/proc/\(pid)/fd"
+        guard let entries = try? FileSystem.entries(of: folder) else { return false }
+        return entries.contains { entry in
+            guard let status = FileSystem.statusFollowing(folder + "/" + entry.name) else { return false }
+            return status.inode == target.inode && status.device == target.device
+        }
+    }
+
     /// Clock ticks per second, the unit of `ProcessEntry.cpuTicks` (`sysconf(_SC_CLK_TCK)`).
     public static var ticksPerSecond: Int {
         sysconf(Int32(_SC_CLK_TCK))

@@ -32,21 +32,30 @@ struct ClaudeAgentTests {
                     ClaudeRule(
                         match: ["Agent `w1`"],
                         steps: [
-                            .bash(#"swarm progress --outputs 1 "read the code""#, say: "Reading the brief first."),
-                            .bash(#"pwd && printf 'hello from a real agent\n' > notes.txt && swarm progress --outputs 2 "wrote notes.txt""#),
+                            .bash(
+                                #"swarm progress --outputs 1 "read the code""#,
+                                say: "Reading the brief first."),
+                            .bash(
+                                #"pwd && printf 'hello from a real agent\n' > notes.txt && swarm progress --outputs 2 "wrote notes.txt""#
+                            ),
                             .bash(
                                 #"swarm result --json '{"summary": "wrote notes.txt", "files": ["swarm/agents/w1/notes.txt"], "checked": "cat notes.txt"}'"#
                             ),
                             .text("Done: notes.txt written and the result reported."),
-                        ]),
+                        ])
                 ]))
-            try swarm.submit(id: "w1", role: "worker", template: "claude-worker", body: "Write notes.txt in your folder.")
+            try swarm.submit(
+                id: "w1", role: "worker", template: "claude-worker", body: "Write notes.txt in your folder.")
             let run = try await swarm.runUntilIdle(baseURL: model.baseURL)
             #expect(run.status == 0, "swarm run: \(run)\n\(swarm.diagnostics())")
 
             let w1 = try #require(try await swarm.agent("w1"), "\(swarm.diagnostics())")
             #expect(w1.state == "done", "\(swarm.diagnostics())")
             #expect(w1.attempts == 1)
+            // the shipped template confines it: it reads only the system and the workspace, and
+            // connects only to 443 and the fake API's port (its ANTHROPIC_BASE_URL)
+            let abi = Landlock.abi()
+            if abi >= Landlock.scopeABI { #expect(w1.confinement == "landlock:\(abi) reads net signals") }
 
             // progress.md: the two lines the model asked for, through the real Bash tool
             let progress = swarm.text("swarm/agents/w1/progress.md") ?? ""
@@ -74,7 +83,8 @@ struct ClaudeAgentTests {
             #expect(requests.map(\.position) == [0, 1, 2, 3], "\(requests)")
             #expect(requests.allSatisfy { $0.rule == 0 && $0.stream == true })
             #expect(requests.first?.promptTail?.contains(swarm.root + "/swarm/agents/w1") == true)
-            let pwd = requests.dropFirst(2).first?.lastToolResult?.split(separator: "\n").first.map(String.init)
+            let pwd = requests.dropFirst(2).first?.lastToolResult?.split(separator: "\n").first.map(
+                String.init)
             #expect(pwd == swarm.root + "/swarm/agents/w1", "the Bash tool ran in \(String(describing: pwd))")
             #expect(try await swarm.alerts().filter { $0.kind != "orphaned-result" }.isEmpty)
         }
@@ -142,7 +152,9 @@ struct ClaudeAgentTests {
                 match: ["Agent `\(id)`"],
                 steps: [
                     .bash(#"swarm progress --outputs 1 "\#(id): \#(what)""#),
-                    .bash(#"swarm result --json '{"summary": "\#(id) did the \#(what)", "files": [], "checked": "read it twice"}'"#),
+                    .bash(
+                        #"swarm result --json '{"summary": "\#(id) did the \#(what)", "files": [], "checked": "read it twice"}'"#
+                    ),
                     .text("Done."),
                 ])
         }
@@ -157,7 +169,9 @@ struct ClaudeAgentTests {
                             .bash(
                                 "swarm spawn --role worker --template claude-worker --id w1 -m 'Do the first half.' && swarm spawn --role worker --template claude-worker --id w2 -m 'Do the second half.'",
                                 say: "Two independent halves: one worker each."),
-                            .bash("printf 'w1: first half\\nw2: second half\\n' > notes.md && swarm progress --outputs 0 'spawned w1 and w2'"),
+                            .bash(
+                                "printf 'w1: first half\\nw2: second half\\n' > notes.md && swarm progress --outputs 0 'spawned w1 and w2'"
+                            ),
                             .text("Spawned w1 and w2; exiting until they settle."),
                         ]),
                     // every later run (a child settled, a heartbeat): read the fan-in, finish once settled
@@ -226,7 +240,9 @@ struct ClaudeAgentTests {
                         match: ["Agent `w1`"],
                         steps: [
                             .bash(#"swarm progress --outputs 1 "working on $SWARM_UPSTREAM""#),
-                            .bash(#"swarm result --json '{"summary": "done on the fallback", "files": [], "checked": "-"}'"#),
+                            .bash(
+                                #"swarm result --json '{"summary": "done on the fallback", "files": [], "checked": "-"}'"#
+                            ),
                             .text("Done."),
                         ])
                 ]))
@@ -239,7 +255,9 @@ struct ClaudeAgentTests {
             #expect(w1.state == "done", "\(swarm.diagnostics())")
             #expect(w1.attempts == 2)
             #expect(w1.upstream == "fallback")
-            #expect(swarm.text("swarm/agents/w1/progress.md")?.hasSuffix(" outputs=1 working on fallback\n") == true)
+            #expect(
+                swarm.text("swarm/agents/w1/progress.md")?.hasSuffix(" outputs=1 working on fallback\n")
+                    == true)
             let meta = try ClaudeJSON.parse(try #require(swarm.text("swarm/agents/w1/meta.json")))
             #expect(meta["lastFailureKind"]?.string == "upstream", "\(meta)")
             #expect(meta["lastFailure"]?.string?.contains("529") == true, "\(meta)")
@@ -262,7 +280,8 @@ struct ClaudeAgentTests {
             // x-should-retry: false, else Claude Code 2.1.330 retries a 401 ten times with
             // backoff (about three minutes) before it gives up.
             let primary = try await swarm.startModel(
-                "primary", ClaudeScript(rules: [ClaudeRule(match: [], steps: [.http(401, shouldRetry: false)])]))
+                "primary",
+                ClaudeScript(rules: [ClaudeRule(match: [], steps: [.http(401, shouldRetry: false)])]))
             let fallback = try await swarm.startModel(
                 "fallback", ClaudeScript(rules: [ClaudeRule(match: [], steps: [.text("Never asked.")])]))
             try swarm.setUpstreams([("primary", primary.baseURL), ("fallback", fallback.baseURL)])
@@ -290,13 +309,16 @@ struct ClaudeAgentTests {
         }
     }
 
-    @Test("the recorded failure fixtures still match what Claude Code prints (SWARM_RECORD_CLAUDE_FIXTURES=1 re-records)")
+    @Test(
+        "the recorded failure fixtures still match what Claude Code prints (SWARM_RECORD_CLAUDE_FIXTURES=1 re-records)"
+    )
     func failureFixturesStillMatch() async throws {
         try ClaudeRig.requireTools()
         let version = try await ClaudeRig.claudeVersion()
         try #require(
             version.hasPrefix(ClaudeRig.cliVersion + " "),
-            "the fixtures are for Claude Code \(ClaudeRig.cliVersion) but scripts/fetch-claude gave \(version): record new ones in Fixtures/claude-<version>/")
+            "the fixtures are for Claude Code \(ClaudeRig.cliVersion) but scripts/fetch-claude gave \(version): record new ones in Fixtures/claude-<version>/"
+        )
         let recording = ProcessEnvironment.snapshot()["SWARM_RECORD_CLAUDE_FIXTURES"] == "1"
         let folder = ClaudeRig.fixturesFolder
         var recorded: [String: ClaudeJSON] = [:]
@@ -316,7 +338,8 @@ struct ClaudeAgentTests {
                 let captured = try await fixture.record(format: format, version: version, in: scratch)
                 if recording {
                     try FileSystem.makeDirectory(folder)
-                    try FileSystem.writeAtomically(folder + "/" + captured.stdoutFile, Array(captured.stdout.utf8))
+                    try FileSystem.writeAtomically(
+                        folder + "/" + captured.stdoutFile, Array(captured.stdout.utf8))
                 } else if let old = recorded[captured.name] {
                     let differences = ClaudeFixtureCase.differences(old, captured.entry)
                     #expect(
@@ -329,7 +352,9 @@ struct ClaudeAgentTests {
                         \(captured.stdout.suffix(3000))
                         """)
                 } else {
-                    Issue.record("no recorded fixture \(captured.name) in \(folder)/index.json: re-record with SWARM_RECORD_CLAUDE_FIXTURES=1")
+                    Issue.record(
+                        "no recorded fixture \(captured.name) in \(folder)/index.json: re-record with SWARM_RECORD_CLAUDE_FIXTURES=1"
+                    )
                 }
                 entries.append(captured.entry)
             }
@@ -337,16 +362,19 @@ struct ClaudeAgentTests {
         if recording {
             let index = ClaudeJSON.object([
                 "cli": .string(version),
-                "wheel": .string("claude-agent-sdk \(ClaudeRig.sdkVersion) (PyPI), claude_agent_sdk/_bundled/claude"),
+                "wheel": .string(
+                    "claude-agent-sdk \(ClaudeRig.sdkVersion) (PyPI), claude_agent_sdk/_bundled/claude"),
                 "recorded_by": .string(
-                    "Tests/EndToEndTests/ClaudeAgentTests.swift (SWARM_RECORD_CLAUDE_FIXTURES=1) against scripts/fake-anthropic.py"),
+                    "Tests/EndToEndTests/ClaudeAgentTests.swift (SWARM_RECORD_CLAUDE_FIXTURES=1) against scripts/fake-anthropic.py"
+                ),
                 "cases": .array(entries),
             ])
             try FileSystem.writeAtomically(folder + "/index.json", Array((index.pretty() + "\n").utf8))
         } else {
             #expect(
                 Set(recorded.keys) == Set(entries.compactMap { $0["name"]?.string }),
-                "index.json lists other cases than the test records: re-record with SWARM_RECORD_CLAUDE_FIXTURES=1")
+                "index.json lists other cases than the test records: re-record with SWARM_RECORD_CLAUDE_FIXTURES=1"
+            )
         }
     }
 }
@@ -356,9 +384,11 @@ struct ClaudeAgentTests {
 struct ClaudeRecordedFailureTests {
     @Test("each fixture, printed by an agent that then exits, lands in the right failure class")
     func recordedFailuresClassify() async throws {
-        try #require(ClaudeRig.swarm != nil, "no built swarm beside the test executable; build the package first")
+        try #require(
+            ClaudeRig.swarm != nil, "no built swarm beside the test executable; build the package first")
         let folder = ClaudeRig.fixturesFolder
-        let index = try ClaudeJSON.parse(try #require(claudeReadText(folder + "/index.json"), "no \(folder)/index.json"))
+        let index = try ClaudeJSON.parse(
+            try #require(claudeReadText(folder + "/index.json"), "no \(folder)/index.json"))
         // case -> (lastFailureKind, a word the reason must hold)
         let expected: [String: (kind: String, word: String)] = [
             "ok": ("exit", "without writing results.json"),
@@ -374,28 +404,34 @@ struct ClaudeRecordedFailureTests {
             try FileSystem.writeAtomically(
                 swarm.root + "/templates/replay.md",
                 Array(
-                    shell.replacing("on.exit: retry 1", with: "on.exit: dead-letter\non.upstream: dead-letter")
-                        .replacing("on.killed: retry 1", with: "on.killed: dead-letter").utf8))
+                    shell.replacing(
+                        "on.exit: retry 1", with: "on.exit: dead-letter\non.upstream: dead-letter"
+                    )
+                    .replacing("on.killed: retry 1", with: "on.killed: dead-letter").utf8))
             var ids: [String: String] = [:]
             for entry in index["cases"]?.arrayValue ?? [] {
-                guard let name = entry["name"]?.string, let file = entry["stdout"]?.string, let exit = entry["exit"]?.int
+                guard let name = entry["name"]?.string, let file = entry["stdout"]?.string,
+                    let exit = entry["exit"]?.int
                 else { continue }
                 ids[name] = name
                 try swarm.submit(
-                    id: name, role: "worker", template: "replay", body: "cat '\(folder)/\(file)'\nexit \(exit)")
+                    id: name, role: "worker", template: "replay",
+                    body: "cat '\(folder)/\(file)'\nexit \(exit)")
             }
             try #require(ids.count == 2 * expected.count, "index.json lists \(ids.count) cases")
             let run = try await swarm.runUntilIdle(baseURL: nil)
             #expect(run.status == 0, "swarm run: \(run)")
             for (name, _) in ids.sorted(by: { $0.key < $1.key }) {
-                let key = name.hasPrefix("stream-json-") ? String(name.dropFirst(12)) : String(name.dropFirst(5))
+                let key =
+                    name.hasPrefix("stream-json-") ? String(name.dropFirst(12)) : String(name.dropFirst(5))
                 guard let want = expected[key] else {
                     Issue.record("no expectation for fixture \(name)")
                     continue
                 }
                 let meta = try ClaudeJSON.parse(try #require(swarm.text("swarm/agents/\(name)/meta.json")))
                 #expect(meta["state"]?.string == "dead-letter", "\(name): \(meta)")
-                #expect(meta["lastFailureKind"]?.string == want.kind, "\(name): \(meta["lastFailure"] ?? .null)")
+                #expect(
+                    meta["lastFailureKind"]?.string == want.kind, "\(name): \(meta["lastFailure"] ?? .null)")
                 #expect(
                     meta["lastFailure"]?.string?.contains(want.word) == true,
                     "\(name): \(meta["lastFailure"] ?? .null) should say \(want.word)")
@@ -417,7 +453,9 @@ enum ClaudeRig {
 
     /// `swarm` beside the test executable (`<scratch>/debug/`), or a few folders up.
     static let swarm: String? = {
-        if let explicit = ProcessEnvironment.snapshot()["SWARM_TEST_BINARY"], !explicit.isEmpty { return explicit }
+        if let explicit = ProcessEnvironment.snapshot()["SWARM_TEST_BINARY"], !explicit.isEmpty {
+            return explicit
+        }
         guard let executable = FileSystem.readLink("/proc/self/exe") else { return nil }
         var folder = claudeParent(executable)
         for _ in 0..<4 {
@@ -565,7 +603,11 @@ indirect enum ClaudeJSON: Codable, Equatable, Sendable, CustomStringConvertible 
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .number(let value):
-            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+            if value == value.rounded(), abs(value) < 1e15 {
+                try container.encode(Int64(value))
+            } else {
+                try container.encode(value)
+            }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
@@ -579,7 +621,9 @@ indirect enum ClaudeJSON: Codable, Equatable, Sendable, CustomStringConvertible 
     /// Every line of `text` that is a JSON object (stream-json, JSON lines).
     static func lines(_ text: String) -> [ClaudeJSON] {
         text.split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("{"), let value = try? parse(String(line)), case .object = value else { return nil }
+            guard line.hasPrefix("{"), let value = try? parse(String(line)), case .object = value else {
+                return nil
+            }
             return value
         }
     }
@@ -713,7 +757,9 @@ struct ClaudeFakeRequest: Decodable, Sendable, CustomStringConvertible {
         case inputTokens = "input_tokens"
     }
 
-    var description: String { "\(rule.map(String.init) ?? "-")@\(position.map(String.init) ?? "-"):\(answer ?? "?")" }
+    var description: String {
+        "\(rule.map(String.init) ?? "-")@\(position.map(String.init) ?? "-"):\(answer ?? "?")"
+    }
 }
 
 /// scripts/fake-anthropic.py running on 127.0.0.1 with one script.
@@ -743,18 +789,23 @@ final class ClaudeFakeModel: @unchecked Sendable {
             SpawnRequest(
                 executable: python,
                 arguments: [
-                    ClaudeRig.packageRoot + "/scripts/fake-anthropic.py", "--script", scriptPath, "--port-file", portFile,
+                    ClaudeRig.packageRoot + "/scripts/fake-anthropic.py", "--script", scriptPath,
+                    "--port-file", portFile,
                     "--log", log, "--lifetime", "180",
                 ],
                 environment: ["PATH=" + ClaudeRig.inheritedPath, "HOME=" + folder, "LANG=C.UTF-8"],
-                workingDirectory: folder, stdoutPath: folder + "/\(name).out", stderrPath: folder + "/\(name).err"))
+                workingDirectory: folder, stdoutPath: folder + "/\(name).out",
+                stderrPath: folder + "/\(name).err"))
         let deadline = Clock.monotonicNanoseconds() + 20_000_000_000
         while Clock.monotonicNanoseconds() < deadline {
-            if let text = claudeReadText(portFile), let port = Int(String(text.filter(\.isNumber))), port > 0 {
+            if let text = claudeReadText(portFile), let port = Int(String(text.filter(\.isNumber))), port > 0
+            {
                 return ClaudeFakeModel(pid: pid, port: port, log: log)
             }
             if let exit = Processes.reap(pid) {
-                throw ClaudeFakeFailed(message: "fake-anthropic.py ended (\(exit)): \(claudeReadText(folder + "/\(name).err") ?? "")")
+                throw ClaudeFakeFailed(
+                    message:
+                        "fake-anthropic.py ended (\(exit)): \(claudeReadText(folder + "/\(name).err") ?? "")")
             }
             await claudePause(10)
         }
@@ -809,6 +860,7 @@ struct ClaudeAgentStatus: Decodable, Sendable {
     var start: String?
     var session: String?
     var messages: [MessageLine]?
+    var confinement: String?
 }
 
 struct ClaudeStatusDocument: Decodable {
@@ -892,7 +944,9 @@ final class ClaudeSwarm: @unchecked Sendable {
         try FileSystem.rename(temporary, to: root + "/swarm/inbox/\(id).md")
     }
 
-    func swarmCommand(_ arguments: [String], rooted: Bool = true, baseURL: String? = nil, timeout: Double = 30)
+    func swarmCommand(
+        _ arguments: [String], rooted: Bool = true, baseURL: String? = nil, timeout: Double = 30
+    )
         async throws -> CommandOutput
     {
         let swarm = try #require(ClaudeRig.swarm)
@@ -983,7 +1037,8 @@ struct ClaudeFixtureCase: Sendable {
     var note: String
 
     static let all: [ClaudeFixtureCase] = [
-        ClaudeFixtureCase(name: "ok", answer: .text("All done."), note: "a plain answer: success, for contrast"),
+        ClaudeFixtureCase(
+            name: "ok", answer: .text("All done."), note: "a plain answer: success, for contrast"),
         ClaudeFixtureCase(
             name: "429-rate-limit", answer: .http(429, retryAfter: "7", shouldRetry: false),
             note: "429 rate_limit_error with retry-after: 7 and x-should-retry: false"),
@@ -998,7 +1053,8 @@ struct ClaudeFixtureCase: Sendable {
             note: "401 authentication_error with x-should-retry: false"),
         ClaudeFixtureCase(
             name: "connection-refused", answer: nil, extraEnvironment: ["CLAUDE_CODE_MAX_RETRIES=0"],
-            note: "nothing listens on the port; CLAUDE_CODE_MAX_RETRIES=0, else it retries for about 3 minutes"),
+            note:
+                "nothing listens on the port; CLAUDE_CODE_MAX_RETRIES=0, else it retries for about 3 minutes"),
     ]
 
     /// The flags of the claude-* templates (minus --add-dir), with the given output format.
@@ -1033,7 +1089,8 @@ struct ClaudeFixtureCase: Sendable {
         let output = try await claudeRun(
             ClaudeRig.claude.path!, arguments,
             environment: [
-                "PATH=/usr/bin:/bin", "HOME=\(folder)/home", "LANG=C.UTF-8", "ANTHROPIC_API_KEY=sk-ant-test-not-a-real-key",
+                "PATH=/usr/bin:/bin", "HOME=\(folder)/home", "LANG=C.UTF-8",
+                "ANTHROPIC_API_KEY=sk-ant-test-not-a-real-key",
                 "ANTHROPIC_BASE_URL=" + baseURL, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
             ] + extraEnvironment,
             directory: folder + "/work", stdin: folder + "/prompt.md", timeout: 90)
@@ -1044,7 +1101,8 @@ struct ClaudeFixtureCase: Sendable {
         let result = events.last { $0["type"]?.string == "result" } ?? .null
         var fields: [String: ClaudeJSON] = [:]
         for key in [
-            "type", "subtype", "is_error", "api_error_status", "api_error_type", "api_error", "terminal_reason",
+            "type", "subtype", "is_error", "api_error_status", "api_error_type", "api_error",
+            "terminal_reason",
             "stop_reason", "result",
         ] {
             fields[key] = result[key] ?? .null
@@ -1057,7 +1115,10 @@ struct ClaudeFixtureCase: Sendable {
             "note": .string(note),
             "argv": .array((["claude"] + arguments + ["< prompt"]).map(ClaudeJSON.string)),
             "environment": .array(
-                (["ANTHROPIC_BASE_URL=http://127.0.0.1:PORT", "ANTHROPIC_API_KEY=(dummy)", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1"]
+                ([
+                    "ANTHROPIC_BASE_URL=http://127.0.0.1:PORT", "ANTHROPIC_API_KEY=(dummy)",
+                    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+                ]
                     + extraEnvironment).map(ClaudeJSON.string)),
             "fake_answer": answer?.json ?? .string("nothing listens"),
             "requests": .number(Double(requests.count)),
@@ -1076,18 +1137,24 @@ struct ClaudeFixtureCase: Sendable {
             // what the CLI says while it retries, and the synthetic assistant message it ends with
             entry["api_retries"] = .array(
                 events.filter { $0["subtype"]?.string == "api_retry" }.map { event in
-                    .object(["error_status": event["error_status"] ?? .null, "error": event["error"] ?? .null])
+                    .object([
+                        "error_status": event["error_status"] ?? .null, "error": event["error"] ?? .null,
+                    ])
                 })
             entry["api_error_messages"] = .array(
-                events.filter { $0["type"]?.string == "assistant" && $0["is_api_error_message"]?.bool == true }.map { event in
+                events.filter {
+                    $0["type"]?.string == "assistant" && $0["is_api_error_message"]?.bool == true
+                }.map { event in
                     .object([
-                        "error": event["error"] ?? .null, "api_error_status": event["api_error_status"] ?? .null,
+                        "error": event["error"] ?? .null,
+                        "api_error_status": event["api_error_status"] ?? .null,
                         "api_error_type": event["api_error_type"] ?? .null,
                         "model": event["message"]?["model"] ?? .null,
                     ])
                 })
         }
-        return Captured(name: name, stdoutFile: name + ".stdout", stdout: output.stdout, entry: .object(entry))
+        return Captured(
+            name: name, stdoutFile: name + ".stdout", stdout: output.stdout, entry: .object(entry))
     }
 
     /// `127.0.0.1:41234` becomes `127.0.0.1:PORT`.
@@ -1108,7 +1175,9 @@ struct ClaudeFixtureCase: Sendable {
     /// not compared (they describe, and are rewritten on re-recording).
     static func differences(_ old: ClaudeJSON, _ new: ClaudeJSON) -> [String] {
         var out: [String] = []
-        for key in ["exit", "requests", "stderr", "events", "api_retries", "api_error_messages", "fake_answer"]
+        for key in [
+            "exit", "requests", "stderr", "events", "api_retries", "api_error_messages", "fake_answer",
+        ]
         where old[key] != new[key] {
             out.append("\(key) was \(old[key] ?? .null), now \(new[key] ?? .null)")
         }
@@ -1116,11 +1185,13 @@ struct ClaudeFixtureCase: Sendable {
         let newKeys = Set(new["result_keys"]?.arrayValue?.compactMap(\.string) ?? [])
         if oldKeys != newKeys {
             out.append(
-                "the result object's keys changed: new \(newKeys.subtracting(oldKeys).sorted()), gone \(oldKeys.subtracting(newKeys).sorted())")
+                "the result object's keys changed: new \(newKeys.subtracting(oldKeys).sorted()), gone \(oldKeys.subtracting(newKeys).sorted())"
+            )
         }
         for key in Set((old["result"]?.keys ?? []) + (new["result"]?.keys ?? [])).sorted()
         where old["result"]?[key] != new["result"]?[key] {
-            out.append("result.\(key) was \(old["result"]?[key] ?? .null), now \(new["result"]?[key] ?? .null)")
+            out.append(
+                "result.\(key) was \(old["result"]?[key] ?? .null), now \(new["result"]?[key] ?? .null)")
         }
         return out
     }

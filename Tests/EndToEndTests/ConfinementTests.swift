@@ -72,8 +72,9 @@ struct ConfinementTests {
 
             // swarm status shows how each agent ran; the daemon said which ABI it found.
             let agents = try await space.status()
-            #expect(agents.first { $0.id == "probe" }?.confinement == "landlock:\(abi)")
-            #expect(agents.first { $0.id == "sib" }?.confinement == "landlock:\(abi)")
+            let landlock = "landlock:\(abi)" + (abi >= Landlock.scopeABI ? " signals" : "")
+            #expect(agents.first { $0.id == "probe" }?.confinement == landlock)
+            #expect(agents.first { $0.id == "sib" }?.confinement == landlock)
             let table = try await space.swarm(["status"])
             #expect(table.stdout.contains("CONFINED") && table.stdout.contains("landlock:\(abi)"), "\(table)")
             #expect(daemon.logText.contains("Landlock ABI \(abi)"), "\(daemon.logText)")
@@ -111,8 +112,8 @@ struct ConfinementTests {
                 let lock = FileSystem.readLink("/proc/\(agent)/fd/3") ?? ""
                 #expect(lock.hasPrefix(space.path("swarm/agents/fds")), "fd 3 is the agent's lock: \(lock)")
                 let abi = Landlock.abi()
-                let expected =
-                    confinement == "off" ? "off" : (override == nil && abi > 0 ? "landlock:\(abi)" : "none")
+                let landlock = "landlock:\(abi)" + (abi >= Landlock.scopeABI ? " signals" : "")
+                let expected = confinement == "off" ? "off" : (override == nil && abi > 0 ? landlock : "none")
                 #expect(
                     try await space.status().first { $0.id == "fds" }?.confinement == expected, "\(context)")
                 _ = try await space.swarm(["kill", "fds"])

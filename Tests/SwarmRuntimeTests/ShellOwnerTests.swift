@@ -106,11 +106,14 @@ struct ShellOwnerTests {
                 && !environment.contains("HOME=/root"))
         #expect(plan.spec.workingDirectory == "/w/src")
         #expect(plan.confinement == .landlock(abi: 3))
-        #expect(plan.spec.writable == ["/w/swarm/agents/w1", "/w/src", "/root/.cache", "/abs"])
+        #expect(plan.spec.rules?.writable == ["/w/swarm/agents/w1", "/w/src", "/root/.cache", "/abs"])
+        #expect(plan.spec.rules?.readable == nil && plan.spec.rules?.connectPorts == nil)
+        #expect(plan.spec.rules?.scoped == true)
+        #expect(plan.unenforced.count == 1, "signals need ABI 6: \(plan.unenforced)")
         let off = try LaunchPlanner.plan(
             record, template: template, wake: [], context: Self.context(confinement: .off)
         ).get()
-        #expect(off.spec.writable == nil && off.confinement == .off)
+        #expect(off.spec.rules == nil && off.confinement == .off)
         let required = LaunchPlanner.plan(
             record, template: template, wake: [], context: Self.context(confinement: .require, abi: 0))
         #expect(throws: SwarmError.self) { try required.get() }

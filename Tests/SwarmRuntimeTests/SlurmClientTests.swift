@@ -14,13 +14,13 @@ struct SlurmClientTests {
             environment: [])
     }
 
-    func spec(_ root: String, command: String, writable: [String]? = nil) throws -> LaunchSpec {
+    func spec(_ root: String, command: String, rules: Landlock.Rules? = nil) throws -> LaunchSpec {
         let files = Workspace(root: root).agentFiles("a1")
         try FileSystem.makeDirectory(files.directory)
         return LaunchSpec(
             id: "a1", command: command, workingDirectory: files.directory,
             environment: ["PATH=/usr/bin:/bin", "SWARM_AGENT_DIR=" + files.directory], files: files,
-            writable: writable)
+            rules: rules)
     }
 
     /// Runs `script` with /bin/sh in the agent's folder, as the job would.
@@ -59,12 +59,25 @@ struct SlurmClientTests {
 
     @Test func aConfinedJobRunsThroughSwarmConfine() throws {
         try withTemporaryFolder { root in
-            let spec = try spec(root, command: "true", writable: ["/srv/a b", "/tmp"])
+            let spec = try spec(root, command: "true", rules: Landlock.Rules(writable: ["/srv/a b", "/tmp"]))
             let script = launcher(root).script(for: spec, batch: true)
             #expect(
                 script.contains(
                     #"'/opt/it'\''s here/swarm' confine --write '/srv/a b' --write '/tmp' -- /bin/sh -c 'true'"#
                 ))
+            let narrow = try self.spec(
+                root, command: "true",
+                rules: Landlock.Rules(
+                    writable: ["/w"], readable: ["/ws"], connectPorts: [443, 8080], scoped: true))
+            #expect(
+                launcher(root).script(for: narrow, batch: true).contains(
+                    "confine --write '/w' --read-system --read '/ws' --connect '443' --connect '8080' --scoped -- "
+                ))
+            let offline = try self.spec(
+                root, command: "true", rules: Landlock.Rules(writable: ["/w"], connectPorts: []))
+            #expect(
+                launcher(root).script(for: offline, batch: true).contains(
+                    "confine --write '/w' --no-connect -- "))
         }
     }
 

@@ -81,8 +81,10 @@ struct LandlockConfinementTests {
             let lock = open(dir + "/own", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             #expect(lock >= 0)
             defer { close(lock) }
-            let ruleset = try Landlock.ruleset(writablePaths: [dir + "/own"], abi: Landlock.abi(), shared: shared)
-            let script = "echo a > own/a; echo b > shared/b; echo c > /dev/null && echo null-ok > own/null; echo d > other/d"
+            let ruleset = try Landlock.ruleset(
+                Landlock.Rules(writable: [dir + "/own"]), abi: Landlock.abi(), shared: [shared])
+            let script =
+                "echo a > own/a; echo b > shared/b; echo c > /dev/null && echo null-ok > own/null; echo d > other/d"
             let pid = try Spawner.spawnConfined(
                 SpawnRequest(
                     executable: "/bin/sh", arguments: ["-c", script], environment: basicEnvironment,
@@ -391,13 +393,14 @@ enum LandlockHarness {
     }
 
     /// A script that runs each probe in a subshell and prints `LABEL=ok`, `LABEL=EACCES`,
-    /// `LABEL=EXDEV` or `LABEL=failed: MESSAGE`, one line each. `$D` is the test folder.
+    /// `LABEL=EPERM`, `LABEL=EXDEV` or `LABEL=failed: MESSAGE`, one line each. `$D` is the test folder.
     static func probes(_ probes: [(label: String, command: String)]) -> String {
         var script = #"""
             attempt() {
                 if out=$( (eval "$2") 2>&1 ); then echo "$1=ok"; else
                     case $out in
                         *"Permission denied"*) echo "$1=EACCES" ;;
+                        *"Operation not permitted"*) echo "$1=EPERM" ;;
                         *"Invalid cross-device link"*) echo "$1=EXDEV" ;;
                         *) echo "$1=failed: $(echo "$out" | tr '\n' ' ')" ;;
                     esac
@@ -431,15 +434,16 @@ enum LandlockHarness {
         }
     }
 
-    /// `swarm confine --write W... --keep K... -- /bin/sh -c SCRIPT` with `D=dir` in its
+    /// `swarm confine --write W... --keep K... OPTIONS -- /bin/sh -c SCRIPT` with `D=dir` in its
     /// environment, `passed` handed down (child fd <- parent fd), run to its end.
     static func confine(
-        writes: [String], keep: [Int32] = [], in dir: String, script: String,
+        writes: [String], keep: [Int32] = [], options: [String] = [], in dir: String, script: String,
         environment: [String] = basicEnvironment, passed: [Int32: Int32] = [:]
     ) throws -> Run {
         let swarm = try confiningSwarm()
         let arguments =
             ["confine"] + writes.flatMap { ["--write", $0] } + keep.flatMap { ["--keep", String($0)] }
+            + options
             + ["--", "/bin/sh", "-c", script]
         let tag = "/tmp/swarm-landlock-\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))"
         defer {

@@ -26,9 +26,21 @@ struct swarm_landlock_path_beneath_attr {
 /// EOPNOTSUPP (disabled at boot).
 int swarm_landlock_abi(void);
 
-/// landlock_create_ruleset(2) handling `handled_access_fs`: a new ruleset descriptor
-/// (always close-on-exec), or -1.
-int swarm_landlock_create_ruleset(uint64_t handled_access_fs);
+/// struct landlock_net_port_attr (ABI 4).
+struct swarm_landlock_net_port_attr {
+    uint64_t allowed_access;
+    uint64_t port;
+};
+
+/// landlock_create_ruleset(2) handling `handled_access_fs`, `handled_access_net` (ABI 4) and
+/// the `scoped` restrictions (ABI 6): a new ruleset descriptor (always close-on-exec), or -1.
+/// The attribute is passed at the smallest size that holds the non-zero fields, so a kernel
+/// older than ABI 4 accepts a ruleset that handles only the file system.
+int swarm_landlock_create_ruleset(uint64_t handled_access_fs, uint64_t handled_access_net, uint64_t scoped);
+
+/// landlock_add_rule(2) with LANDLOCK_RULE_NET_PORT: allows `allowed_access` (bind or
+/// connect over TCP) for `port`.
+int swarm_landlock_add_port_rule(int ruleset_fd, uint64_t port, uint64_t allowed_access);
 
 /// landlock_add_rule(2) with LANDLOCK_RULE_PATH_BENEATH: allows `allowed_access` beneath the
 /// file or directory open (O_PATH will do) on `parent_fd`.
