@@ -81,10 +81,13 @@ struct RunBriefing {
         return text
     }
 
-    /// True when `command` runs task.md as a shell script.
+    /// True when `command` runs task.md as a shell script (`task.md` or a path ending in it,
+    /// quoted or not: `/bin/sh "$SWARM_AGENT_DIR/task.md"`).
     static func runsAsScript(_ command: String) -> Bool {
-        let words = command.split(separator: " ").map(String.init)
-        guard words.count >= 2, let task = words.firstIndex(of: "task.md"), task > 0 else { return false }
+        let words = command.split(separator: " ").map { $0.filter { $0 != "\"" && $0 != "'" } }
+        guard words.count >= 2, let task = words.firstIndex(where: { $0 == "task.md" || $0.hasSuffix("/task.md") }),
+            task > 0
+        else { return false }
         let shell = words[task - 1].split(separator: "/").last.map(String.init) ?? ""
         return ["sh", "bash", "dash", "zsh"].contains(shell)
     }

@@ -68,7 +68,7 @@ struct CrashTests {
         try await withWorkspace { ws in
             let first = try await ws.startDaemon()
             try ws.drop(
-                "long.md", TestWorkspace.simTask("long", [("sim.steps", "15"), ("sim.interval", "100ms")]))
+                "long.md", TestWorkspace.simTask("long", [("sim.steps", "40"), ("sim.interval", "100ms")]))
             #expect(try await ws.waitForState("long", ["running"]))
             // meta.json says running just before the spawn, and names the pid just after it
             #expect(try await eventually { try await ws.agent("long")?.pid != nil })
@@ -83,7 +83,7 @@ struct CrashTests {
             #expect(try await ws.waitForState("long", ["done"]), "\(ws.diagnostics())")
             let agent = try #require(try await ws.agent("long"))
             #expect(agent.attempts == 1, "adopted, not started again")
-            #expect((ws.text("swarm/agents/long/progress.md") ?? "").split(separator: "\n").count == 15)
+            #expect((ws.text("swarm/agents/long/progress.md") ?? "").split(separator: "\n").count == 40)
             #expect(second.logText.contains("adopted long"), "\(second.logText)")
             second.signal(SIGTERM)
             #expect(await second.waitForExit() == .exited(0))
@@ -219,7 +219,7 @@ struct CrashTests {
         try await withWorkspace { ws in
             let first = try await ws.startDaemon()
             try ws.drop(
-                "long.md", TestWorkspace.simTask("long", [("sim.steps", "15"), ("sim.interval", "100ms")]))
+                "long.md", TestWorkspace.simTask("long", [("sim.steps", "40"), ("sim.interval", "100ms")]))
             #expect(try await eventually { try await ws.agent("long")?.pid != nil })
             let pid = try #require(try await ws.agent("long")?.pid)
             first.signal(SIGTERM)
@@ -234,7 +234,7 @@ struct CrashTests {
             #expect(try await ws.waitForState("long", ["done"]), "\(ws.diagnostics())")
             let agent = try #require(try await ws.agent("long"))
             #expect(agent.attempts == 1, "adopted, not started again")
-            #expect((ws.text("swarm/agents/long/progress.md") ?? "").split(separator: "\n").count == 15)
+            #expect((ws.text("swarm/agents/long/progress.md") ?? "").split(separator: "\n").count == 40)
             second.signal(SIGTERM)
             #expect(await second.waitForExit() == .exited(0))
         }

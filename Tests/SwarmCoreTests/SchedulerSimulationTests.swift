@@ -74,9 +74,9 @@ import Testing
     }
 
     /// The simulation is only worth something if it reaches every corner: each of these
-    /// happens at least once in 100 sequences.
+    /// happens at least once in 200 sequences.
     @Test func theSimulationReachesEveryRule() {
-        let batch = Self.runBatch(0xC0_4E2A_6E, count: 100)
+        let batch = Self.runBatch(0xC0_4E2A_6E, count: 200)
         let expected = [
             "accept", "refuse", "start", "stop", "deadLetter", "fanIn", "crash", "urgent-in-reserve",
             "alert:budget-refused", "alert:dead-letter", "alert:contract-violation", "alert:investigate",

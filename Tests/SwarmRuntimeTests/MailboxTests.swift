@@ -158,6 +158,7 @@ import Testing
     @Test(arguments: [
         ("/bin/sh task.md", true), ("sh task.md", true), ("bash task.md", true),
         ("claude -p < task.md", false), ("cat task.md", false), ("swarm sim", false),
+        (#"/bin/sh "$SWARM_AGENT_DIR/task.md""#, true), (#"claude -p < "$SWARM_AGENT_DIR/task.md""#, false),
     ])
     func runsAsScript(command: String, script: Bool) {
         #expect(RunBriefing.runsAsScript(command) == script)
