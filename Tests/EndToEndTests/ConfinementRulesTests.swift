@@ -107,12 +107,14 @@ struct ConfinementRulesTests {
     )
     func aForeignLockIsNotLife() async throws {
         try await withWorkspace { space in
-            try await space.startDaemon()
+            // both agents touch a file in their folder, a sign of life, so that a slow machine
+            // does not kill them for silence before the restart
+            try await space.startDaemon(["--heartbeat", "1s"])
             try space.drop(
                 "victim.md",
                 TestWorkspace.task(
                     [("role", "worker"), ("template", "shell"), ("id", "victim")],
-                    #"while [ ! -e "$SWARM_ROOT/go" ]; do sleep 0.05; done; echo '{"status": "ok"}' > results.json"#
+                    #"while [ ! -e "$SWARM_ROOT/go" ]; do touch alive; sleep 0.05; done; echo '{"status": "ok"}' > results.json"#
                 ))
             #expect(try await space.waitForState("victim", ["running"]))
             #expect(try await eventually { try await space.agent("victim")?.pid != nil })
@@ -121,14 +123,14 @@ struct ConfinementRulesTests {
                 "holder.md",
                 TestWorkspace.task(
                     [("role", "worker"), ("template", "shell"), ("id", "holder")],
-                    #"flock "$SWARM_ROOT/swarm/agents/victim" sh -c ': > "$SWARM_AGENT_DIR/locked"; sleep 60'"#
+                    #"flock "$SWARM_ROOT/swarm/agents/victim" sh -c ': > locked; while :; do touch alive; sleep 0.1; done'"#
                 ))
             #expect(try await space.waitForState("holder", ["running"]))
             await space.crashDaemons()
             try space.write("go", "")
             #expect(await eventually { space.exists("swarm/agents/holder/locked") }, "\(space.diagnostics())")
 
-            try await space.startDaemon()
+            try await space.startDaemon(["--heartbeat", "1s"])
             #expect(try await space.waitForState("victim", ["done"], timeout: 10), "\(space.diagnostics())")
             #expect(try await space.agent("victim")?.attempts == 1)
             #expect(try await space.alerts("stuck", agent: "victim").isEmpty)

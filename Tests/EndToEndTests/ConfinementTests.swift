@@ -88,7 +88,9 @@ struct ConfinementTests {
                 let leaked = open(space.path("AGENTS.md"), O_RDONLY)  // no O_CLOEXEC
                 defer { close(leaked) }
                 try #require(leaked >= 0)
-                let daemon = try await space.startDaemon(abiOverride: override, passed: [7: leaked])
+                // a silent `sleep` agent: a slow heartbeat keeps it from being killed for silence
+                // before the test has looked at it
+                let daemon = try await space.startDaemon(abiOverride: override, passed: [7: leaked], heartbeat: "2s")
                 #expect(FileSystem.readLink("/proc/\(daemon.pid)/fd/7") == space.path("AGENTS.md"))
                 try space.drop("fds", template: "fds")
                 var pid: Int32?
@@ -382,13 +384,15 @@ fileprivate final class ConfinedSpace: @unchecked Sendable {
         return false
     }
 
-    /// `swarm run --heartbeat 200ms` in the background; returns once state.json names it.
-    func startDaemon(abiOverride: String? = nil, passed: [Int32: Int32] = [:]) async throws -> ConfinedDaemon
-    {
+    /// `swarm run --heartbeat HEARTBEAT` (200ms unless given) in the background; returns once
+    /// state.json names it.
+    func startDaemon(
+        abiOverride: String? = nil, passed: [Int32: Int32] = [:], heartbeat: String = "200ms"
+    ) async throws -> ConfinedDaemon {
         let log = path("daemon-\(daemons.count + 1).log")
         let pid = try Spawner.spawn(
             SpawnRequest(
-                executable: Self.swarm, arguments: ["--root", root, "run", "--heartbeat", "200ms"],
+                executable: Self.swarm, arguments: ["--root", root, "run", "--heartbeat", heartbeat],
                 environment: Self.environment(abiOverride: abiOverride), workingDirectory: root,
                 stdoutPath: log, stderrPath: log, passedDescriptors: passed))
         let daemon = ConfinedDaemon(pid: pid, log: log)
