@@ -190,24 +190,15 @@ struct SteerTests {
 
     @Test("an idle orchestrator is woken with message, and reads it in its brief")
     func anIdleOrchestratorIsWoken() async throws {
-        let template = "---\nkind: orchestrator\ncommand: /bin/sh task.md\nslots: 1\n---\n{{task}}\n"
         let script = """
             echo "$SWARM_WAKE" >> wakes.txt
             if grep -q '^# wrap it up' task.md; then echo '{"status": "ok"}' > results.json; fi
             exit 0
             """
-        try await withWorkspace(files: ["templates/shell-orchestrator.md": template]) { ws in
+        try await withWorkspace(files: scriptedOrchestrator) { ws in
             try await ws.startDaemon(["--heartbeat", "30s"])
-            try ws.drop(
-                "boss.md",
-                TestWorkspace.task(
-                    [("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss")], script))
-            let idle = try await eventually(timeout: 15) {
-                let boss = try await ws.agent("boss")
-                return boss?.state == "running" && boss?.pid == nil
-                    && ws.text("swarm/agents/boss/wakes.txt") == "start\n"
-            }
-            #expect(idle, "\(ws.diagnostics())")
+            try dropBoss(ws, script)
+            #expect(try await bossIsIdleAfterItsStart(ws), "\(ws.diagnostics())")
             let say = try await ws.swarm("say", "boss", "wrap it up")
             #expect(say.status == 0, "\(say)")
             #expect(try await ws.waitForState("boss", ["done"]), "\(ws.diagnostics())")
@@ -221,22 +212,15 @@ struct SteerTests {
     @Test(
         "a message sent while no daemon runs wakes an idle orchestrator once a daemon starts after a kill -9")
     func aMessageOutlivesADaemonCrash() async throws {
-        let template = "---\nkind: orchestrator\ncommand: /bin/sh task.md\nslots: 1\n---\n{{task}}\n"
         let script = """
             echo "$SWARM_WAKE" >> wakes.txt
             if grep -q '^# carry on' task.md; then echo '{"status": "ok"}' > results.json; fi
             exit 0
             """
-        try await withWorkspace(files: ["templates/shell-orchestrator.md": template]) { ws in
+        try await withWorkspace(files: scriptedOrchestrator) { ws in
             try await ws.startDaemon(["--heartbeat", "30s"])
-            try ws.drop(
-                "boss.md",
-                TestWorkspace.task(
-                    [("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss")], script))
-            let idle = try await eventually(timeout: 15) {
-                try await ws.agent("boss")?.pid == nil && ws.text("swarm/agents/boss/wakes.txt") == "start\n"
-            }
-            #expect(idle, "\(ws.diagnostics())")
+            try dropBoss(ws, script)
+            #expect(try await bossIsIdleAfterItsStart(ws), "\(ws.diagnostics())")
             await ws.crashDaemons()
             let say = try await ws.swarm("say", "boss", "carry on")
             #expect(say.status == 0, "\(say)")
@@ -253,19 +237,15 @@ struct SteerTests {
 
     @Test("a message an orchestrator's run left unread wakes it again as soon as the run ends")
     func aMessageLeftUnreadInARunWakesTheOrchestrator() async throws {
-        let template = "---\nkind: orchestrator\ncommand: /bin/sh task.md\nslots: 1\n---\n{{task}}\n"
         let script = """
             echo "$SWARM_WAKE" >> wakes.txt
             if grep -q '^# keep going' task.md; then echo '{"status": "ok"}' > results.json; exit 0; fi
             if [ "$SWARM_WAKE" = start ]; then until ls messages/*.md >/dev/null 2>&1; do sleep 0.02; done; fi
             exit 0
             """
-        try await withWorkspace(files: ["templates/shell-orchestrator.md": template]) { ws in
+        try await withWorkspace(files: scriptedOrchestrator) { ws in
             try await ws.startDaemon(["--heartbeat", "30s"])
-            try ws.drop(
-                "boss.md",
-                TestWorkspace.task(
-                    [("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss")], script))
+            try dropBoss(ws, script)
             #expect(
                 try await eventually(timeout: 15) { try await ws.agent("boss")?.pid != nil },
                 "\(ws.diagnostics())")
@@ -355,5 +335,27 @@ struct SteerTests {
                     "swarm/agents/later/messages/"
                         + (try await ws.agent("later")?.messages?.first?.name ?? "") + ".delivered"))
         }
+    }
+}
+
+/// A shell orchestrator template whose task text is its script (`/bin/sh task.md`).
+private let scriptedOrchestrator = [
+    "templates/shell-orchestrator.md":
+        "---\nkind: orchestrator\ncommand: /bin/sh task.md\nslots: 1\n---\n{{task}}\n"
+]
+
+/// Drops orchestrator `boss` of `scriptedOrchestrator`, running `script`.
+private func dropBoss(_ ws: TestWorkspace, _ script: String) throws {
+    try ws.drop(
+        "boss.md",
+        TestWorkspace.task([("role", "meta"), ("template", "shell-orchestrator"), ("id", "boss")], script))
+}
+
+/// True once `boss` is idle (running, no process) after a first run woken for `start` only.
+private func bossIsIdleAfterItsStart(_ ws: TestWorkspace) async throws -> Bool {
+    try await eventually(timeout: 15) {
+        let boss = try await ws.agent("boss")
+        return boss?.state == "running" && boss?.pid == nil
+            && ws.text("swarm/agents/boss/wakes.txt") == "start\n"
     }
 }
