@@ -237,7 +237,7 @@ public final class Daemon {
         if let pollInterval = deadlines.pollInterval { deadlines.poll(every: pollInterval, from: now) }
         while !stopRequested {
             flush()
-            if options.untilIdle && deadlines.settledIdle(isIdle(), now: now) { break }
+            if options.untilIdle && isIdle() && finalLookFindsNothing() { break }
             let left = drainBacklog(
                 limit: runs.hasNoProcesses ? IntakeQueue.batch : IntakeQueue.batchWhileRunning)
             let tokens: [UInt64]
@@ -252,6 +252,16 @@ public final class Daemon {
             alerts.reap(now: now, log: log)
         }
         shutdown()
+    }
+
+    /// With `--until-idle`, once the tree looks idle: takes what the kernel has already
+    /// reported and not yet been read (an agent that wrote a spawn request, or a task dropped,
+    /// before the last run's end was seen), without waiting. True when the tree is still idle.
+    private func finalLookFindsNothing() -> Bool {
+        guard let tokens = try? epoll.wait(timeoutMilliseconds: 0), !tokens.isEmpty else { return true }
+        now = Clock.wallMilliseconds()
+        for token in tokens { dispatch(token) }
+        return false
     }
 
     private func dispatch(_ token: UInt64) {

@@ -10,20 +10,15 @@ struct PendingStop: Equatable {
     var handle: RunHandle?
 }
 
-/// The daemon's clocks: the next heartbeat, the next poll of the tree, the `--until-idle`
-/// settle, and the grace periods of runs being stopped. `next` says how long the loop may
+/// The daemon's clocks: the next heartbeat, the next poll of the tree, and the grace periods
+/// of runs being stopped. `next` says how long the loop may
 /// sleep; `dueStops` hands over the stops whose grace period is over.
 struct Deadlines {
-    /// How long `--until-idle` waits in an idle tree before it exits.
-    static let idleSettle: Millis = 250
-
     var heartbeat: Millis
     /// Set in poll mode: how often the whole tree is looked at (inotify sees nothing that
     /// other machines write on a network file system).
     private(set) var pollInterval: Millis?
     private(set) var nextPoll: Millis = 0
-    /// With `--until-idle`: since when the tree has been idle without a break.
-    private(set) var idleSince: Millis?
     private var stops: [String: PendingStop] = [:]
 
     init(heartbeatAt: Millis, pollInterval: Millis?) {
@@ -51,19 +46,6 @@ struct Deadlines {
         return true
     }
 
-    /// With `--until-idle`: true once the tree has been idle for `idleSettle` without a break,
-    /// so that a task dropped just as the last agent ended (a script submitting its next
-    /// batch, an agent's last spawn request) is still taken by this run.
-    mutating func settledIdle(_ idle: Bool, now: Millis) -> Bool {
-        guard idle else {
-            idleSince = nil
-            return false
-        }
-        let since = idleSince ?? now
-        idleSince = since
-        return now - since >= Self.idleSettle
-    }
-
     /// Agent `id`'s run was asked to stop.
     mutating func stopping(_ id: String, _ stop: PendingStop) { stops[id] = stop }
 
@@ -82,7 +64,6 @@ struct Deadlines {
     func next(_ others: Millis?...) -> Millis {
         var due = heartbeat
         if pollInterval != nil { due = min(due, nextPoll) }
-        if let idleSince { due = min(due, idleSince + Self.idleSettle) }
         if let stop = stops.values.map(\.due).min() { due = min(due, stop) }
         for other in others { if let other { due = min(due, other) } }
         return due

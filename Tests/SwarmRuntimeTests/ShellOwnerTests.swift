@@ -40,14 +40,6 @@ struct ShellOwnerTests {
         #expect(polls == [false, true, false])
     }
 
-    @Test func theIdleSettleNeedsAnUnbrokenQuarterSecond() {
-        var deadlines = Deadlines(heartbeatAt: 0, pollInterval: nil)
-        let answers = [(true, 0), (false, 100), (true, 200), (true, 200 + Deadlines.idleSettle)].map {
-            deadlines.settledIdle($0.0, now: Millis($0.1))
-        }
-        #expect(answers == [false, false, false, true])
-    }
-
     @Test func theWatchTableForgetsBothWatchesOfAnAgent() {
         var watches = WatchTable()
         watches.add(1, .inbox)
