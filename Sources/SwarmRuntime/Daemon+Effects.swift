@@ -262,6 +262,7 @@ extension Daemon {
         let landed = outcome == .succeeded ? landResult(id, result: result) : nil
         if let landed { outcome = landed.outcome }
         feed(.exited(id: id, outcome: outcome))
+        firingEnded(id)
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
         if let landed { afterLanding(id, landed) }
         // a message that came during an orchestrator's run and was not read wakes it now (one

@@ -25,12 +25,23 @@ extension Daemon {
         schedules.restore(snapshot)
         scanSchedules()
         writeScheduleState()
+        for name in schedules.names {
+            if let last = schedules[name]?.last { firingEnded(ScheduleParser.firingID(name, number: last.number)) }
+        }
+    }
+
+    /// A firing that ended done needs no reader: nobody waits for its result (`swarm schedules`
+    /// shows it), so it counts as read at once and raises no `orphaned-result`.
+    func firingEnded(_ id: String) {
+        guard let record = scheduler.agents[id], record.state == .done, !record.consumed,
+            schedules.schedule(ofFiring: id) != nil
+        else { return }
+        feed(.consumed(id: id))
     }
 
     /// Reads every schedule file whose version changed, and forgets those that are gone.
     func scanSchedules() {
-        let entries = (try? FileSystem.entries(of: workspace.schedulesDirectory)) ?? []
-        let present = Set(entries.compactMap { Self.scheduleName(fileName: $0.name) })
+        let present = Set(ScheduleFile.names(in: workspace))
         var ledger: FiringLedger?
         for name in present.sorted() { loadSchedule(name, ledger: &ledger) }
         for name in schedules.names where !present.contains(name) { forgetSchedule(name) }
@@ -39,8 +50,8 @@ extension Daemon {
 
     /// inotify reported `fileName` in `swarm/schedules/`.
     func scheduleFileChanged(_ fileName: String) {
-        guard let name = Self.scheduleName(fileName: fileName) else { return }
-        if FileSystem.status(scheduleFile(name)) == nil {
+        guard let name = ScheduleFile.name(fileName: fileName) else { return }
+        if FileSystem.status(ScheduleFile.path(name, in: workspace)) == nil {
             forgetSchedule(name)
         } else {
             var ledger: FiringLedger?
@@ -48,15 +59,6 @@ extension Daemon {
         }
         writeScheduleState()
     }
-
-    /// The schedule a file name in `swarm/schedules/` stands for: `NAME.md`, not a temporary
-    /// name (the ones intake ignores).
-    static func scheduleName(fileName: String) -> String? {
-        guard fileName.hasSuffix(".md"), fileName.count > 3, !Intake.isIgnored(fileName) else { return nil }
-        return String(fileName.dropLast(3))
-    }
-
-    func scheduleFile(_ name: String) -> String { workspace.schedulesDirectory + "/" + name + ".md" }
 
     /// Decides every due slot: fires, or skips with its reason. Called from the timers.
     func fireDueSchedules() {
@@ -176,10 +178,10 @@ extension Daemon {
     /// `NAME.md.error` beside it and one `rejected-task` alert; the file itself is never
     /// touched. `ledger` is scanned on first need, for a schedule the daemon did not know.
     private func loadSchedule(_ name: String, ledger: inout FiringLedger?) {
-        let path = scheduleFile(name)
+        let path = ScheduleFile.path(name, in: workspace)
         let stamp = FileSystem.status(path)
         if schedules.isCurrent(name, stamp: stamp) { return }
-        let result = readSchedule(name, path: path, stamp: stamp)
+        let result = ScheduleFile.read(name, path: path, stamp: stamp, catalog: &intake.catalog)
         let isNew = schedules.loaded(
             name, stamp: stamp, result,
             last: {
@@ -211,37 +213,6 @@ extension Daemon {
         }
     }
 
-    /// The schedule in `path`, or what is wrong with it.
-    private func readSchedule(_ name: String, path: String, stamp: FileStatus?) -> Result<
-        ScheduleSpec, SwarmError
-    > {
-        guard let stamp, stamp.kind == .regular else {
-            return .failure(
-                SwarmError(
-                    "it is not a regular file (swarm never follows a symbolic link); put the real file there")
-            )
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.readFile(path, limit: Intake.taskLimit)
-        } catch {
-            return .failure(SwarmError("it cannot be read: \(describe(error))"))
-        }
-        let spec: ScheduleSpec
-        do {
-            spec = try ScheduleParser.parse(name: name, bytes: bytes)
-        } catch {
-            return .failure(SwarmError(error.description))
-        }
-        do {
-            _ = try intake.catalog.template(spec.task.template)
-            _ = try intake.catalog.role(spec.task.role)
-        } catch {
-            return .failure(error)
-        }
-        return .success(spec)
-    }
-
     /// The last firing of `name` as the tree holds it.
     private func derivedLastFiring(_ name: String, ledger: FiringLedger?, spec: ScheduleSpec?) -> LastFiring?
     {
@@ -264,7 +235,7 @@ extension Daemon {
     private func forgetSchedule(_ name: String) {
         guard schedules[name] != nil else { return }
         schedules.removed(name)
-        try? FileSystem.remove(scheduleFile(name) + ".error")
+        try? FileSystem.remove(ScheduleFile.path(name, in: workspace) + ".error")
         log.info("schedule \(name): its file is gone; it fires no more")
     }
 

@@ -61,6 +61,11 @@ struct Schedules {
 
     subscript(name: String) -> ScheduleEntry? { entries[name] }
 
+    /// The known schedule whose firing `id` is, if any.
+    func schedule(ofFiring id: String) -> String? {
+        entries.keys.first { ScheduleParser.firingNumber(of: id, schedule: $0) != nil }
+    }
+
     /// True when `stamp` is the version of `name` already read.
     func isCurrent(_ name: String, stamp: FileStatus?) -> Bool {
         guard let entry = entries[name] else { return false }

@@ -1170,5 +1170,9 @@ writes: /tmp
             path: "swarm/inbox/.gitkeep",
             contents: ""
         ),
+        (
+            path: "swarm/schedules/.gitkeep",
+            contents: ""
+        ),
     ]
 }
