@@ -30,7 +30,8 @@ enum SchedulesCommand {
         let next = s.next.map { time in
             let wait = max(0, time - now)
             return StatusCommand.shortTime(Timestamp.iso8601(milliseconds: time))
-                + (wait == 0 ? " (due)" : " (in \(DurationText.format(wait - wait % (wait >= 1000 ? 1000 : 1))))")
+                + (wait == 0
+                    ? " (due)" : " (in \(DurationText.format(wait - wait % (wait >= 1000 ? 1000 : 1))))")
         }
         let last = s.last.map { "\($0.id) \($0.state)" } ?? "-"
         let skipped = ScheduleSkip.allCases.compactMap { reason -> String? in
@@ -44,7 +45,8 @@ enum SchedulesCommand {
         if let reason = s.last?.reason { notes.append(reason) }
         return [
             s.name, s.every ?? "-", s.problem == nil ? (next ?? "-") : "-", last, String(s.firings),
-            skipped.isEmpty ? "-" : skipped.joined(separator: ", "), String(notes.joined(separator: "; ").prefix(100)),
+            skipped.isEmpty ? "-" : skipped.joined(separator: ", "),
+            String(notes.joined(separator: "; ").prefix(100)),
         ]
     }
 }

@@ -27,10 +27,11 @@ public enum ChangeWalk {
         return "/" + parts.joined(separator: "/")
     }
 
-    /// Walks `paths` (relative to the workspace root, or absolute).
-    public static func newest(_ paths: [String], in workspace: Workspace) -> Result {
+    /// Walks `paths` (relative to the workspace root, or absolute), looking at `limit` entries
+    /// at most.
+    public static func newest(_ paths: [String], in workspace: Workspace, limit: Int = entryLimit) -> Result {
         var result = Result(newest: nil, missing: [], cut: false)
-        var budget = entryLimit
+        var budget = limit
         let skipped: Set<String> = [workspace.agentsDirectory, workspace.swarmDirectory]
         for path in paths {
             let full = resolve(path, in: workspace)

@@ -26,7 +26,9 @@ extension Daemon {
         scanSchedules()
         writeScheduleState()
         for name in schedules.names {
-            if let last = schedules[name]?.last { firingEnded(ScheduleParser.firingID(name, number: last.number)) }
+            if let last = schedules[name]?.last {
+                firingEnded(ScheduleParser.firingID(name, number: last.number))
+            }
         }
     }
 

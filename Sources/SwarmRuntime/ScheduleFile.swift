@@ -30,7 +30,9 @@ public enum ScheduleFile {
     {
         guard let stamp, stamp.kind == .regular else {
             return .failure(
-                SwarmError("it is not a regular file (swarm never follows a symbolic link); put the real file there"))
+                SwarmError(
+                    "it is not a regular file (swarm never follows a symbolic link); put the real file there")
+            )
         }
         let bytes: [UInt8]
         do {

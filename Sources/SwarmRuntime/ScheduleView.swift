@@ -57,7 +57,9 @@ public struct ScheduleSummary: Sendable, Equatable {
         }
         object["firings"] = .integer(Int64(firings))
         var skipObject = JSONObject()
-        for reason in ScheduleSkip.allCases { skipObject[reason.rawValue] = .integer(Int64(skips[reason] ?? 0)) }
+        for reason in ScheduleSkip.allCases {
+            skipObject[reason.rawValue] = .integer(Int64(skips[reason] ?? 0))
+        }
         object["skips"] = .object(skipObject)
         object["problem"] = problem.map { .string($0) } ?? .null
         object["note"] = note.map { .string($0) } ?? .null
@@ -68,9 +70,13 @@ public struct ScheduleSummary: Sendable, Equatable {
 /// `swarm schedules`: every schedule file with its next firing, last firing and skips.
 public enum ScheduleView {
     /// Whether a daemon runs on the tree, and the schedules.
-    public static func summaries(_ workspace: Workspace, now: Int64) -> (daemon: Bool, schedules: [ScheduleSummary]) {
+    public static func summaries(_ workspace: Workspace, now: Int64) -> (
+        daemon: Bool, schedules: [ScheduleSummary]
+    ) {
         let running = Flock.isHeld(workspace.daemonLockPath)
-        let state = (try? FileSystem.readFile(workspace.schedulesStatePath, limit: 1 << 20)).flatMap { try? JSON.parse($0) }
+        let state = (try? FileSystem.readFile(workspace.schedulesStatePath, limit: 1 << 20)).flatMap {
+            try? JSON.parse($0)
+        }
         let configured = (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20))
             .map { ConfigParser.parse($0).config.heartbeatMilliseconds }
         let heartbeat = state?["heartbeat_ms"]?.intValue ?? configured ?? 900_000
@@ -80,7 +86,8 @@ public enum ScheduleView {
         var catalog = Catalog(workspace: workspace)
         let summaries = ScheduleFile.names(in: workspace).map { name in
             summary(
-                name, workspace: workspace, state: state?["schedules"]?[name], running: running, heartbeat: heartbeat,
+                name, workspace: workspace, state: state?["schedules"]?[name], running: running,
+                heartbeat: heartbeat,
                 ledger: ledger, catalog: &catalog, now: now)
         }
         return (running, summaries)
@@ -102,8 +109,11 @@ public enum ScheduleView {
             name: name, every: spec.map { $0.period.description },
             periodMilliseconds: spec.map { max(1, $0.period.milliseconds(heartbeat: heartbeat)) },
             catchUp: spec?.catchUp.rawValue, whenChanged: spec?.whenChanged ?? [],
-            missing: (spec?.whenChanged ?? []).filter { FileSystem.status(ChangeWalk.resolve($0, in: workspace)) == nil },
-            next: nil, last: firing.map { last($0, workspace: workspace) }, firings: firing?.number ?? 0, skips: skips,
+            missing: (spec?.whenChanged ?? []).filter {
+                FileSystem.status(ChangeWalk.resolve($0, in: workspace)) == nil
+            },
+            next: nil, last: firing.map { last($0, workspace: workspace) }, firings: firing?.number ?? 0,
+            skips: skips,
             problem: result.failureMessage, note: state?["note"]?.stringValue)
         guard let spec, let period = out.periodMilliseconds else { return out }
         if running, let planned = state?["next"]?.stringValue.flatMap(Timestamp.parse) {
@@ -130,8 +140,9 @@ public enum ScheduleView {
             return .init(id: firing.id, state: "pending", reason: nil)
         case .rejected:
             let name = String(firing.path.split(separator: "/").last ?? "")
-            let explanation = (try? FileSystem.readFile(
-                workspace.rejected + "/" + Intake.shortened(name) + ".error", limit: 4096))
+            let explanation =
+                (try? FileSystem.readFile(
+                    workspace.rejected + "/" + Intake.shortened(name) + ".error", limit: 4096))
                 .map { String(decoding: $0, as: UTF8.self) }
             let reason = explanation?.split(separator: "\n").first.map(String.init)
             return .init(id: firing.id, state: "rejected", reason: reason)
