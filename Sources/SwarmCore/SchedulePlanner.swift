@@ -54,6 +54,9 @@ public enum ScheduleSkip: String, Sendable, CaseIterable {
     /// The slot passed while no daemon watched (with `catch-up: skip`), or while the daemon
     /// could not look (a loop turn longer than the period).
     case missed
+    /// The firing would be rejected at once (its template, role or an input is missing), so it
+    /// was not written; the shell decides this, after the planner said fire.
+    case blocked
 }
 
 /// The planner's answer for one schedule at one moment.

@@ -115,6 +115,16 @@ extension Daemon {
             schedules.record(name, decision, note: note)
             return
         }
+        if let problem = ScheduleFile.blocker(spec, workspace: workspace, catalog: &intake.catalog) {
+            log.info("schedule \(name): slot \(Timestamp.iso8601(milliseconds: slot)) not fired: \(problem)")
+            if schedules.blocked(name, slot: slot, missed: missed, problem: problem) {
+                raise(
+                    .rejectedTask,
+                    "schedule \(name) cannot fire: \(problem); its slots are skipped (blocked) until that is fixed"
+                )
+            }
+            return
+        }
         switch submitFiring(spec, number: (entry.last?.number ?? 0) + 1, slot: slot) {
         case .success(let firing):
             log.info(

@@ -54,4 +54,23 @@ public enum ScheduleFile {
         }
         return .success(spec)
     }
+
+    /// What would make intake reject a firing of `spec` at once, or nil: its template or role
+    /// does not exist (or is broken) any more, or one of its `inputs:` is missing. Looked at
+    /// before each firing, since these change without the schedule file changing.
+    public static func blocker(_ spec: ScheduleSpec, workspace: Workspace, catalog: inout Catalog) -> String?
+    {
+        do {
+            _ = try catalog.template(spec.task.template)
+            _ = try catalog.role(spec.task.role)
+        } catch {
+            return error.message
+        }
+        let missing = spec.task.inputs.filter { !FileSystem.exists(workspace.root + "/" + $0) }
+        if !missing.isEmpty {
+            return "inputs missing: \(missing.joined(separator: ", ")) (relative to the workspace root); "
+                + "create them or fix the inputs: line"
+        }
+        return nil
+    }
 }

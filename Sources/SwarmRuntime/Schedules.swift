@@ -27,8 +27,11 @@ struct ScheduleEntry: Equatable {
     /// The latest slot decided (fired or skipped).
     var decided: Millis?
     var skips: [ScheduleSkip: Int] = [:]
-    /// The last thing that went wrong with a firing (a write that failed, a walk that was cut).
+    /// The last thing that went wrong with a firing (a write that failed, a walk that was cut,
+    /// what blocked it); a firing that goes through clears it.
     var note: String?
+    /// Why the last firings were blocked, while they are.
+    var blocker: String?
 
     /// The planner's view of this schedule, at `heartbeat`; nil while the file is broken.
     func clock(heartbeat: Millis) -> ScheduleClock? {
@@ -133,16 +136,28 @@ struct Schedules {
         case .fire(let slot):
             entry.decided = max(entry.decided ?? slot, slot)
             if let firing { entry.last = firing }
+            entry.note = note
+            entry.blocker = nil
         case .skip(let slot, let reason, let missed):
             entry.decided = max(entry.decided ?? slot, slot)
             entry.skips[reason, default: 0] += 1
             if missed > 0 { entry.skips[.missed, default: 0] += missed }
+            if let note { entry.note = note }
         case .wait:
             return
         }
-        if let note { entry.note = note }
         entries[name] = entry
         stateDirty = true
+    }
+
+    /// The slot at `slot` would have fired, but `problem` blocks the firing. Returns true when
+    /// the problem is new (to be reported once).
+    mutating func blocked(_ name: String, slot: Millis, missed: Int, problem: String) -> Bool {
+        guard let entry = entries[name] else { return false }
+        let isNew = entry.blocker != problem
+        record(name, .skip(slot: slot, .blocked, missed: missed), note: problem)
+        entries[name]?.blocker = problem
+        return isNew
     }
 
     /// The earliest time a schedule is due (now, for one due already), at `heartbeat`.

@@ -611,7 +611,9 @@ own, not at the beats:
 - At each slot: if the last firing has not settled (queued, running, waiting, a retry
   pending, or its task file not yet taken in), the slot is skipped as `overlap`; else, with
   `when-changed:`, if nothing under its paths is newer than the last firing's task file (a
-  walk of at most 10,000 entries), it is skipped as `unchanged`; else it fires.
+  walk of at most 10,000 entries), it is skipped as `unchanged`; else, if intake would
+  reject the firing at once (its template or role gone, an `inputs:` file missing), it is
+  skipped as `blocked` (one `rejected-task` alert per new reason); else it fires.
 - Slots that passed while no daemon ran are `missed`: `catch-up: skip` (the default) waits
   for the next slot, `catch-up: once` fires one firing at once.
 - A firing is an ordinary task: the silence, spinning and looping rules above watch it like

@@ -258,6 +258,12 @@ struct ScheduleTests {
             #expect(listed.next == nil && listed.firings == 0)
             #expect(ws.firings("bad").isEmpty)
             #expect(try await ws.alerts("rejected-task").count == 1, "one alert per version of the file")
+            let check = try await ws.swarm("check")
+            #expect(check.status == 1, "\(check)")
+            #expect(
+                check.stdout.contains("swarm/schedules/bad.md: template \"no-such-template\" does not exist"))
+            let table = try await ws.swarm("schedules")
+            #expect(table.status == 0 && table.stdout.contains("broken: template"), "\(table)")
             try ws.write("swarm/schedules/bad.md", shellSchedule(every: "300ms"))
             #expect(await eventually { ws.firings("bad").count >= 1 }, "\(ws.diagnostics())")
             #expect(!ws.exists("swarm/schedules/bad.md.error"))
@@ -275,6 +281,25 @@ struct ScheduleTests {
             let count = made()
             await Run.pause(milliseconds: 900)
             #expect(made() == count, "a removed schedule fired again")
+        }
+    }
+
+    @Test(
+        "a firing intake would reject (an input missing) is not written: blocked once, then fired when fixed")
+    func blockedUntilFixed() async throws {
+        try await withWorkspace { ws in
+            try await ws.startDaemon(["--heartbeat", "200ms"])
+            try ws.write("swarm/schedules/needs.md", shellSchedule(every: "300ms", [("inputs", "needed.md")]))
+            let blocked = try await eventually {
+                try await (ws.schedule("needs")?.skips["blocked"] ?? 0) >= 3
+            }
+            #expect(blocked, "\(ws.diagnostics())")
+            #expect(ws.firings("needs").isEmpty && ws.entries("swarm/rejected").isEmpty)
+            let alerts = try await ws.alerts("rejected-task")
+            #expect(alerts.count == 1 && alerts.first?.message.contains("needed.md") == true, "\(alerts)")
+            try ws.write("needed.md", "here")
+            #expect(await eventually { ws.firings("needs").count >= 1 }, "\(ws.diagnostics())")
+            #expect(!ws.exists("swarm/schedules/needs.md.error"), "the file itself is good")
         }
     }
 }

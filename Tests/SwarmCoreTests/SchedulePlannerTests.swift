@@ -260,6 +260,8 @@ struct ScheduleWorld {
                 counters.missed += 1
                 if catchUp != .skip { violations.append("catch-up once skipped slot \(slot) as missed") }
                 if case .missed = due {} else { violations.append("missed skip at \(slot) for a due slot") }
+            case .blocked:
+                violations.append("the planner itself never blocks a firing (slot \(slot))")
             }
         }
         clock.record(decision)
