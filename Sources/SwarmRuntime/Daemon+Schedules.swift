@@ -90,7 +90,13 @@ extension Daemon {
         var note: String?
         var changed: Bool?
         if !unsettled && !spec.whenChanged.isEmpty {
-            let walk = ChangeWalk.newest(spec.whenChanged, in: workspace)
+            // a step per loop turn: the slot is decided once the walk is over
+            var walking = schedules.takeWalk(name) ?? ChangeWalk(spec.whenChanged, in: workspace)
+            guard walking.step() else {
+                schedules.keep(walking, for: name)
+                return
+            }
+            let walk = walking.result
             if walk.cut {
                 note =
                     "when-changed: the walk stopped after \(ChangeWalk.entryLimit) entries; counted as changed"

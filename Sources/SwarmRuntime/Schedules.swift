@@ -58,6 +58,9 @@ struct Schedules {
     private var restored: [String: (decided: Millis?, skips: [ScheduleSkip: Int])] = [:]
     /// True when `swarm/schedules.json` should be written again.
     var stateDirty = false
+    /// The `when-changed:` walks under way, by schedule. A walk that outlasts its slot decides
+    /// the next one.
+    private var walks: [String: ChangeWalk] = [:]
 
     /// The names of the known schedule files, sorted.
     var names: [String] { entries.keys.sorted() }
@@ -99,6 +102,7 @@ struct Schedules {
         entry.stamp = stamp
         entry.watchingSince = now
         stateDirty = true
+        walks[name] = nil
         switch result {
         case .success(let spec):
             if let old = entry.spec,
@@ -124,7 +128,18 @@ struct Schedules {
 
     /// `name`'s file is gone.
     mutating func removed(_ name: String) {
+        walks[name] = nil
         if entries.removeValue(forKey: name) != nil { stateDirty = true }
+    }
+
+    /// The walk under way for `name`, which leaves the table; nil when there is none.
+    mutating func takeWalk(_ name: String) -> ChangeWalk? {
+        walks.removeValue(forKey: name)
+    }
+
+    /// `walk` goes on at the next turn of the loop.
+    mutating func keep(_ walk: ChangeWalk, for name: String) {
+        walks[name] = walk
     }
 
     /// Takes the decision made for `name` into account; `firing` is the firing just written.
@@ -160,9 +175,11 @@ struct Schedules {
         return isNew
     }
 
-    /// The earliest time a schedule is due (now, for one due already), at `heartbeat`.
+    /// The earliest time a schedule is due (now, for one due already or with a walk under way),
+    /// at `heartbeat`.
     func nextDeadline(heartbeat: Millis, now: Millis) -> Millis? {
-        entries.values.compactMap { $0.clock(heartbeat: heartbeat) }
+        if !walks.isEmpty { return now }
+        return entries.values.compactMap { $0.clock(heartbeat: heartbeat) }
             .map { SchedulePlanner.nextFiring($0, now: now) }.min()
     }
 

@@ -101,6 +101,26 @@ struct ScheduleOwnerTests {
         }
     }
 
+    @Test("the change walk goes in steps of a bounded number of entries and finds what one walk finds")
+    func walkInSteps() throws {
+        try withWorkspaceFolder { root in
+            let workspace = Workspace(root: root)
+            for folder in 0..<5 {
+                for file in 0..<499 { try write(root + "/big/d\(folder)/f\(file)", "x") }
+            }
+            var walk = ChangeWalk(["big", "absent"], in: workspace)
+            var steps = 1
+            while !walk.step(1_000) { steps += 1 }
+            // 1 + 5 folders + 2,495 files = 2,501 entries: three steps
+            #expect(steps == 3)
+            #expect(walk.result == ChangeWalk.newest(["big", "absent"], in: workspace))
+            #expect(walk.result.missing == ["absent"] && !walk.result.cut)
+            var limited = ChangeWalk(["big"], in: workspace, limit: 1_500)
+            while !limited.step(1_000) {}
+            #expect(limited.result.cut)
+        }
+    }
+
     @Test("bookkeeping: a loaded schedule, a firing, a skip, the next deadline, the state file round trip")
     func bookkeeping() throws {
         var schedules = Schedules()
