@@ -23,9 +23,11 @@ what you may write, and how to report.
     swarm/
       swarm.json                           configuration (a person edits it)
       inbox/                               a person drops task files here
+      schedules/                           a person's recurring tasks; each firing is an agent NAME-<n>
       claimed/  rejected/  dead-letter/    the runtime's intake and failure areas
       control/                             requests from `swarm kill`, `retry`, `ack`, `upstream reset`
       state.json  upstreams.json           the runtime's snapshots of agents and upstreams
+      schedules.json                       the runtime's record of what each schedule skipped
       alerts.jsonl                         the runtime's alert log
       events.jsonl                         the runtime's history of the run (`swarm report`)
       agents/
