@@ -41,10 +41,13 @@ struct CodeFanIn: Sendable {
     }
 
     /// Lands the result of `record`: commits its leftovers with `summary` as message, then
-    /// merges its branch into its target.
-    func land(_ record: AgentRecord, binding: GitBinding, summary: String) throws(GitError) -> MergeStatus {
+    /// merges its branch into its target (stopped early once `cancellation` is set).
+    func land(_ record: AgentRecord, binding: GitBinding, summary: String, cancellation: Cancellation? = nil)
+        throws(GitError) -> MergeStatus
+    {
         try worktrees.commitLeftovers(record.id, message: summary, repo: binding.repo)
-        return try queue.land(record.id, binding: binding, summary: summary, verify: binding.verify)
+        return try queue.land(
+            record.id, binding: binding, summary: summary, verify: binding.verify, cancellation: cancellation)
     }
 
     /// The commit message of a result: its `summary`, else a line naming the agent.

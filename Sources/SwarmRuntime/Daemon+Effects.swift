@@ -258,13 +258,15 @@ extension Daemon {
             feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
         }
         if let session = SessionReader.session(files) { feed(.session(id: id, session: session)) }
-        let startedAt = scheduler.agents[id]?.startedAt ?? now
-        let landed = outcome == .succeeded ? landResult(id, result: result) : nil
-        if let landed { outcome = landed.outcome }
+        if outcome == .succeeded && landResult(id, result: result) { return }
+        endRun(id, outcome: outcome, startedAt: scheduler.agents[id]?.startedAt ?? now)
+    }
+
+    /// The end of a run (landed, when it had a result to land) reaches the scheduler.
+    func endRun(_ id: String, outcome: Outcome, startedAt: Millis) {
         feed(.exited(id: id, outcome: outcome))
         firingEnded(id)
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
-        if let landed { afterLanding(id, landed) }
         // a message that came during an orchestrator's run and was not read wakes it now (one
         // left from before the run was not briefed: it waits for the next wake-up)
         scanMessages(id, since: startedAt)
@@ -277,6 +279,11 @@ extension Daemon {
 
     private func stop(_ id: String) {
         guard let record = scheduler.agents[id], record.active else { return }
+        if let landing = landings[id] {
+            landing.cancel()
+            log.info("stopping \(id): its landing is stopped before the target moves")
+            return
+        }
         let run = runs[id]
         let kind = run?.launcher ?? .local
         let done = stopper(for: kind).stop(id: id, run: run, force: false)

@@ -34,39 +34,65 @@ extension Daemon {
         if brief != current { writer.replace(files.task, with: Array(brief.utf8), now: now) }
     }
 
-    /// After a good result of an agent on a repository: commit and merge, and say how it went
-    /// in merge.json. A problem with git is a failure of kind `exit` (retried by the policy).
-    func landResult(_ id: String, result: Result<JSONValue, SwarmError>?) -> Landing? {
+    /// After a good result of an agent on a repository: commit and merge on the lane of its
+    /// repository, off the loop's thread, then `landed` on the loop. False when the agent has
+    /// nothing to land (no repository, or it is being stopped). Until then the agent keeps its
+    /// slot and counts as held at heartbeats: landing, with a long `verify:`, is not silence.
+    func landResult(_ id: String, result: Result<JSONValue, SwarmError>?) -> Bool {
         guard let record = scheduler.agents[id], let binding = record.git, record.stopping == nil else {
-            return nil
+            return false
         }
         var value: JSONValue?
         if case .success(let parsed)? = result { value = parsed }
-        let started = Clock.monotonicNanoseconds()
+        let summary = CodeFanIn.summary(of: value, id: id)
+        let startedAt = record.startedAt ?? now
+        let fanIn = codeFanIn
+        log.debug("\(id): landing its result in \(binding.target ?? "its branch")")
+        landings[id] = background.submit(lane: "land " + binding.repo) { cancellation in
+            let started = Clock.monotonicNanoseconds()
+            let status: Result<MergeStatus, GitError>
+            do throws(GitError) {
+                status = .success(
+                    try fanIn.land(record, binding: binding, summary: summary, cancellation: cancellation))
+            } catch {
+                status = .failure(error)
+            }
+            return (status, (Clock.monotonicNanoseconds() - started) / 1000)
+        } then: { [weak self] (status: Result<MergeStatus, GitError>, micros: UInt64) in
+            self?.landed(id, status, binding: binding, micros: micros, startedAt: startedAt)
+        }
+        return true
+    }
+
+    /// A landing finished: merge.json says how, and the run's end reaches the scheduler.
+    private func landed(
+        _ id: String, _ status: Result<MergeStatus, GitError>, binding: GitBinding, micros: UInt64,
+        startedAt: Millis
+    ) {
+        landings[id] = nil
         let landing: Landing
-        do {
-            let status = try codeFanIn.land(
-                record, binding: binding, summary: CodeFanIn.summary(of: value, id: id))
+        switch status {
+        case .success(let status):
             let branch = GitBinding.branch(of: id)
             writer.replace(
                 workspace.agentFiles(id).mergeReport,
                 with: Array(JSON.encode(status.json(branch: branch, time: now), pretty: true).utf8), now: now)
             landing = Landing(outcome: status.outcome(branch: branch), status: status, binding: binding)
-        } catch {
+        case .failure(let error):
             log.error("\(id): its result cannot land: \(error.message)")
             landing = Landing(
                 outcome: .failed(.exit, reason: "its result cannot land: \(error.message)"), status: nil,
                 binding: binding)
         }
-        let micros = (Clock.monotonicNanoseconds() - started) / 1000
         log.info(
             "\(id): \(landing.status?.word ?? "not landed") in \(micros / 1000).\(micros % 1000 / 100) ms")
         if case .kept(_, _, let reason)? = landing.status { raise(.mergeKept, agent: id, reason) }
-        return landing
+        endRun(id, outcome: landing.outcome, startedAt: startedAt)
+        afterLanding(id, landing)
     }
 
     /// Once the agent settled done with its result landed, its worktree goes (its branch stays).
-    func afterLanding(_ id: String, _ landing: Landing) {
+    private func afterLanding(_ id: String, _ landing: Landing) {
         guard scheduler.agents[id]?.state == .done else { return }
         switch landing.status {
         case .merged?, .committed?: codeFanIn.worktrees.remove(id, repo: landing.binding.repo)

@@ -33,7 +33,9 @@ extension Daemon {
                 evidence[record.id] = gather(record, cpu: cpu)
                 if let watch = runs.process(of: record.id) {
                     if watch.raw < 0 { processExited(watch) }
-                } else if runs[record.id]?.job == nil && !local.isRunning(record.id, session: record.pid) {
+                } else if runs[record.id]?.job == nil && landings[record.id] == nil
+                    && !local.isRunning(record.id, session: record.pid)
+                {
                     finishRun(record.id, status: nil)
                 }
             }
@@ -85,7 +87,7 @@ extension Daemon {
             progressBytes: progressSize, outputBytes: outputs,
             cpuTicks: record.pid.flatMap { cpu[$0] } ?? 0, newestModification: newest,
             newLines: newProgressLines(record.id, size: progressSize),
-            held: slurm.isHeld(record.id, run: runs[record.id]))
+            held: slurm.isHeld(record.id, run: runs[record.id]) || landings[record.id] != nil)
     }
 
     /// The progress lines appended since the last beat.

@@ -70,6 +70,10 @@ public final class Daemon {
     var logChecks = LogCheckSchedule()
     /// Agents' worktrees and the merges of their branches.
     let codeFanIn: CodeFanIn
+    /// What runs off the loop's thread: landings.
+    let background: BackgroundWork
+    /// The agents whose result is landing, with what stops the landing.
+    var landings: [String: Cancellation] = [:]
     /// The schedule files and what each fired and skipped (`Daemon+Schedules`).
     var schedules = Schedules()
 
@@ -77,6 +81,7 @@ public final class Daemon {
     static let degradedPoll: Millis = 1_000
     static let inotifyToken: UInt64 = 1
     static let signalToken: UInt64 = 2
+    static let backgroundToken: UInt64 = 3
 
     var heartbeatInterval: Millis { scheduler.limits.heartbeat }
 
@@ -118,6 +123,8 @@ public final class Daemon {
             self.epoll = try Epoll()
             self.inotify = try Inotify()
             self.signals = try SignalChannel([Signal.terminate, Signal.interrupt, Signal.hangup])
+            // after the signal mask is set: the lanes' threads inherit it
+            self.background = try BackgroundWork()
         } catch let error as SwarmError {
             throw error
         } catch {
@@ -201,6 +208,7 @@ public final class Daemon {
         do {
             try epoll.add(inotify.rawValue, token: Self.inotifyToken)
             try epoll.add(signals.rawValue, token: Self.signalToken)
+            try epoll.add(background.descriptor, token: Self.backgroundToken)
             let wd = try inotify.add(workspace.inbox, mask: [.closeWrite, .movedTo, .create, .onlyDirectory])
             watches.add(wd, .inbox)
             try? FileSystem.makeDirectory(workspace.controlDirectory)
@@ -253,6 +261,7 @@ public final class Daemon {
         switch token {
         case Self.inotifyToken: readInotify()
         case Self.signalToken: readSignals()
+        case Self.backgroundToken: background.takeFinished()
         default:
             if let watch = runs.process(token: token) { processExited(watch) }
         }
@@ -355,6 +364,10 @@ public final class Daemon {
     }
 
     private func shutdown() {
+        if !landings.isEmpty {
+            log.info("\(landings.count) landing(s) stopped; the next daemon lands those results again")
+        }
+        background.cancelAll()
         alerts.stopAll(log: log)
         history.daemon(started: false, now: now)
         flush(force: true)

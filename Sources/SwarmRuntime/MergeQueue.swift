@@ -99,10 +99,11 @@ struct MergeQueue: Sendable {
     static let casAttempts = 5
 
     /// Lands the branch of agent `id` (bound by `binding`) in its target, with `verify` run on
-    /// the merged tree first when it is given.
-    func land(_ id: String, binding: GitBinding, summary: String, verify: String?) throws(GitError)
-        -> MergeStatus
-    {
+    /// the merged tree first when it is given. Once `cancellation` is set the check is killed
+    /// and the target is not moved (the landing throws).
+    func land(
+        _ id: String, binding: GitBinding, summary: String, verify: String?, cancellation: Cancellation? = nil
+    ) throws(GitError) -> MergeStatus {
         let branch = GitBinding.branch(of: id)
         let repo = binding.repo
         guard let head = try git.commit("refs/heads/" + branch, in: repo) else {
@@ -138,9 +139,13 @@ struct MergeQueue: Sendable {
                 identity: "swarm " + id,
                 input: Array(message.utf8))
             if let verify, !verify.isEmpty,
-                let failure = try check(verify, on: commit, id: id, target: target, repo: repo)
+                let failure = try check(
+                    verify, on: commit, id: id, target: target, repo: repo, cancellation: cancellation)
             {
                 return failure
+            }
+            if cancellation?.isCancelled == true {
+                throw GitError("the landing of \(branch) was stopped before \(target) moved")
             }
             let holders = try ownedCheckouts(of: target, repo: repo)
             for holder in holders { worktrees.willMove(holder, from: old) }
@@ -188,9 +193,10 @@ struct MergeQueue: Sendable {
 
     /// Runs `verify` in a temporary worktree of `commit`; its output is kept as `verify.log`
     /// in the agent's folder. Nil when it passed.
-    private func check(_ verify: String, on commit: String, id: String, target: String, repo: String)
-        throws(GitError) -> MergeStatus?
-    {
+    private func check(
+        _ verify: String, on commit: String, id: String, target: String, repo: String,
+        cancellation: Cancellation?
+    ) throws(GitError) -> MergeStatus? {
         let files = workspace.agentFiles(id)
         let folder = files.directory + "/verify"
         if FileSystem.exists(folder) {
@@ -208,9 +214,12 @@ struct MergeQueue: Sendable {
             output = try CommandRunner.run(
                 "/bin/sh", ["-c", verify],
                 environment: git.environment + ["SWARM_AGENT_ID=" + id, "SWARM_MERGE_COMMIT=" + commit],
-                workingDirectory: folder, timeoutMilliseconds: Self.verifyTimeout)
+                workingDirectory: folder, timeoutMilliseconds: Self.verifyTimeout, cancellation: cancellation)
         } catch {
             throw GitError("verify: \(verify) cannot be run: \(error)")
+        }
+        if cancellation?.isCancelled == true {
+            throw GitError("the landing of \(GitBinding.branch(of: id)) was stopped during verify: \(verify)")
         }
         let log = output.stdout + output.stderr
         try? FileSystem.writeAtomically(files.directory + "/verify.log", log)

@@ -631,7 +631,9 @@ own, not at the beats:
    runtime could not watch directly (adopted after a restart) and whose folder lock is
    free has ended: it is judged now, from what it left. With a Slurm launcher, the state of
    every batch job is read first (one `scontrol` call): jobs that ended are judged, jobs
-   Slurm holds back are noted as held.
+   Slurm holds back are noted as held. An agent whose command ended with a result that is
+   landing in its repository (the merge and its `verify:`, which may take up to 30 minutes)
+   is held too: it keeps its slot and is never judged silent while it lands.
 2. For every agent whose command runs, that is not waiting and is not already being
    stopped: compare with the previous beat and apply the silence, spinning and looping
    rules (alerts, kills).

@@ -30,14 +30,17 @@ public enum CommandRunner {
 
     /// Runs `executable` (looked up in the `PATH` of `environment` when it has no `/`) with
     /// `arguments`, feeds it `input` on standard input, and waits until it exits. After
-    /// `timeoutMilliseconds` it is killed with SIGKILL and its status is nil.
+    /// `timeoutMilliseconds` it is killed with SIGKILL and its status is nil; so it is when
+    /// `cancellation` is set while it runs.
     ///
-    /// Throws `.noSuchFile` when no such program exists, and what `posix_spawn` or `pipe2`
-    /// fail with.
+    /// Throws `.noSuchFile` when no such program exists, `.canceled` when `cancellation` was
+    /// set before it started, and what `posix_spawn` or `pipe2` fail with.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String], input: [UInt8] = [],
-        workingDirectory: String? = nil, timeoutMilliseconds: Int64 = 30_000
+        workingDirectory: String? = nil, timeoutMilliseconds: Int64 = 30_000,
+        cancellation: Cancellation? = nil
     ) throws(Errno) -> CommandOutput {
+        if cancellation?.isCancelled == true { throw .canceled }
         guard
             let program = Processes.locateProgram(
                 executable, environment: environment, workingDirectory: workingDirectory)
@@ -53,6 +56,8 @@ public enum CommandRunner {
             passedDescriptors: [0: stdin.read, 1: stdout.write, 2: stderr.write],
             newSession: true)
         let pid = try Spawner.spawn(request)
+        if let cancellation, !cancellation.started(group: pid) { _ = Processes.signalGroup(pid, SIGKILL) }
+        defer { cancellation?.ended() }
         // the parent keeps only its own ends; the deferred close skips what `Streams` owns
         for fd in [stdin.read, stdout.write, stderr.write] { closeQuietly(fd) }
         if input.isEmpty { closeQuietly(stdin.write) }
@@ -68,8 +73,9 @@ public enum CommandRunner {
         if !finished { _ = Processes.signalGroup(pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let killed = !finished || cancellation?.isCancelled == true
         return CommandOutput(
-            status: finished ? ExitStatus(waitStatus: status) : nil,
+            status: killed ? nil : ExitStatus(waitStatus: status),
             stdout: streams.output, stderr: streams.errors)
     }
 

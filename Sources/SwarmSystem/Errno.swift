@@ -66,6 +66,8 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let directoryNotEmpty = Errno(rawValue: ENOTEMPTY)
     /// `EDQUOT`: the user's disk quota is exhausted.
     public static let quotaExceeded = Errno(rawValue: EDQUOT)
+    /// `ECANCELED`: the work was cancelled before it started.
+    public static let canceled = Errno(rawValue: ECANCELED)
 
     /// True for the errors of a file system that has no room left (`ENOSPC`, `EDQUOT`).
     public var meansFull: Bool { self == .noSpace || self == .quotaExceeded }

@@ -22,7 +22,7 @@ func benchMain() -> Int32 {
             tasks = n
         case "--help", "-h":
             StandardStreams.write(
-                1, "usage: swarm-bench [--quick] [--tasks N] [--json FILE] [--only throughput|latency|scale|restart|agent|messages|report|launchers]\n"
+                1, "usage: swarm-bench [--quick] [--tasks N] [--json FILE] [--only throughput|latency|scale|restart|agent|messages|report|merges|launchers]\n"
                     + "launchers (local, Slurm batch jobs, Slurm job steps) runs only when named; it needs a Slurm cluster\n")
             return 0
         default:
@@ -37,7 +37,7 @@ func benchMain() -> Int32 {
     let plan: [(String, () throws -> [Figure])] = [
         ("throughput", scenarios.throughput), ("latency", scenarios.latency), ("scale", scenarios.scale),
         ("restart", scenarios.restart), ("agent", scenarios.agentSide), ("messages", scenarios.messages),
-        ("report", scenarios.report),
+        ("report", scenarios.report), ("merges", scenarios.merges),
         ("launchers", scenarios.launchers),
     ]
     // the launchers' comparison needs a Slurm cluster: it runs only when asked for by name

@@ -201,6 +201,71 @@ struct GitFanInTests {
         }
     }
 
+    @Test(
+        "a long verify: runs off the daemon's loop: other agents start and end meanwhile, and the landing agent is not silent"
+    )
+    func longVerifyDoesNotBlock() async throws {
+        try await withWorkspace { ws in
+            let repo = try WorkspaceRepo(ws)
+            let gate = ws.path("gate")
+            // the check waits for a file that only another agent, started while it runs, writes;
+            // it waits longer than the silence rule gives an agent at this heartbeat (the other
+            // agent prints as it goes: it shows life)
+            try dropBoss(
+                ws, [("w1", "echo 'change 1' > file1.txt")],
+                extra: [("verify", "while [ ! -f \(gate) ]; do sleep 0.05; done")])
+            var daemon = try await ws.startDaemon(["--heartbeat", "200ms"])
+            let verifying = try await eventually(timeout: 30) { ws.exists("swarm/agents/w1/verify") }
+            try #require(verifying, "\(ws.diagnostics())")
+            try ws.drop(
+                "opener.md",
+                TestWorkspace.task(
+                    [("id", "opener"), ("role", "worker"), ("template", "shell")],
+                    "i=0; while [ $i -lt 30 ]; do echo $i; i=$((i+1)); sleep 0.05; done\n"
+                        + "touch \(gate); echo '{\"status\":\"ok\"}' > results.json"))
+            #expect(try await ws.waitForState("opener", ["done"], timeout: 30), "\(ws.diagnostics())")
+            #expect(try await ws.waitForState("w1", ["done"], timeout: 30), "\(ws.diagnostics())")
+            let w1 = try #require(try await ws.agent("w1"))
+            #expect(w1.attempts == 1, "the landing agent was judged silent: \(ws.diagnostics())")
+            #expect(try repo.merges(of: "w1", on: "swarm/boss") == 1)
+            #expect(try await ws.alerts("investigate", agent: "w1").isEmpty, "\(ws.diagnostics())")
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == .exited(0))
+            daemon = try await ws.startDaemon(["--heartbeat", "200ms"])
+            #expect(try await ws.waitForState("boss", ["done"], timeout: 30), "\(ws.diagnostics())")
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == .exited(0))
+        }
+    }
+
+    @Test("swarm kill of an agent whose result is being verified stops the check; nothing lands")
+    func killDuringVerify() async throws {
+        try await withWorkspace { ws in
+            let repo = try WorkspaceRepo(ws)
+            try dropBoss(
+                ws, [("w1", "echo 'change 1' > file1.txt")],
+                extra: [("verify", "echo checking; exec sleep 601")])
+            let daemon = try await ws.startDaemon(["--heartbeat", "200ms"])
+            let verifying = try await eventually(timeout: 30) { ws.exists("swarm/agents/w1/verify") }
+            try #require(verifying, "\(ws.diagnostics())")
+            let before = try repo.rev("swarm/boss")
+            #expect(try await ws.swarm("kill", "w1").status == 0)
+            #expect(try await ws.waitForState("w1", ["killed"], timeout: 15), "\(ws.diagnostics())")
+            #expect(try repo.rev("swarm/boss") == before)
+            #expect(try repo.merges(of: "w1", on: "swarm/boss") == 0)
+            let checkGone = try await eventually(timeout: 15) {
+                !ProcFS.snapshot().contains { entry in
+                    let line = try? FileSystem.readFile("/proc/\(entry.pid)/cmdline", limit: 4096)
+                    return line.map { String(decoding: $0, as: UTF8.self) } == "sleep\u{0}601\u{0}"
+                }
+            }
+            #expect(checkGone, "the verify command outlived the kill")
+            #expect(try await ws.waitForState("boss", ["done"], timeout: 30), "\(ws.diagnostics())")
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == .exited(0))
+        }
+    }
+
     @Test("kill -9 of the daemon during the merge queue: every change lands once")
     func killNineDuringMerges() async throws {
         try await withWorkspace { ws in

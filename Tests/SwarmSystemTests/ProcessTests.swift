@@ -1,3 +1,4 @@
+import Dispatch
 @preconcurrency import Glibc
 import SwarmSystem
 import Testing
@@ -31,15 +32,22 @@ struct ChildProcessTests {
             try FileSystem.writeAtomically(dir + "/bin/plain", Array("echo no interpreter line\n".utf8))
             try FileSystem.writeAtomically(dir + "/bin/data", Array("#!/bin/sh\n".utf8))
             #expect(chmod(dir + "/bin/script", 0o755) == 0 && chmod(dir + "/bin/plain", 0o755) == 0)
-            #expect(Processes.locateProgram("script", environment: environment, workingDirectory: nil) == dir + "/bin/script")
-            #expect(Processes.locateProgram("sh", environment: environment, workingDirectory: nil) == "/usr/bin/sh")
+            #expect(
+                Processes.locateProgram("script", environment: environment, workingDirectory: nil) == dir
+                    + "/bin/script")
+            #expect(
+                Processes.locateProgram("sh", environment: environment, workingDirectory: nil)
+                    == "/usr/bin/sh")
             // the shell runs a file without #! as a script of its own, and skips files it
             // cannot execute
             #expect(Processes.locateProgram("plain", environment: environment, workingDirectory: nil) == nil)
             #expect(Processes.locateProgram("data", environment: environment, workingDirectory: nil) == nil)
-            #expect(Processes.locateProgram("missing", environment: environment, workingDirectory: nil) == nil)
+            #expect(
+                Processes.locateProgram("missing", environment: environment, workingDirectory: nil) == nil)
             #expect(Processes.locateProgram("sh", environment: ["PATH=:/bin"], workingDirectory: nil) == nil)
-            #expect(Processes.locateProgram("bin/script", environment: environment, workingDirectory: dir) == "bin/script")
+            #expect(
+                Processes.locateProgram("bin/script", environment: environment, workingDirectory: dir)
+                    == "bin/script")
             #expect(Processes.locateProgram("/bin/sh", environment: [], workingDirectory: dir) == "/bin/sh")
         }
     }
@@ -237,11 +245,32 @@ struct ChildProcessTests {
         #expect(Clock.monotonicNanoseconds() - started < 10_000_000_000)
     }
 
+    @Test func aCancelledHelperCommandHasItsGroupKilled() throws {
+        try withTemporaryDirectory { dir in
+            let cancellation = Cancellation()
+            let marker = dir + "/begun"
+            DispatchQueue.global().async {
+                while !FileSystem.exists(marker) { usleep(1_000) }
+                cancellation.cancel()
+            }
+            let started = Clock.monotonicNanoseconds()
+            let output = try CommandRunner.run(
+                "/bin/sh", ["-c", "touch \(marker); sleep 30 & wait"], environment: [],
+                timeoutMilliseconds: 60_000, cancellation: cancellation)
+            #expect(output.status == nil && cancellation.isCancelled)
+            #expect(Clock.monotonicNanoseconds() - started < 20_000_000_000)
+            #expect(throws: Errno.canceled) {
+                try CommandRunner.run("/bin/true", [], environment: [], cancellation: cancellation)
+            }
+        }
+    }
+
     @Test func aMissingHelperCommandIsNoSuchFile() {
         #expect(throws: Errno.noSuchFile) {
             try CommandRunner.run("no-such-command-anywhere", [], environment: ["PATH=/usr/bin:/bin"])
         }
         #expect(
-            Processes.locateProgram("sh", environment: ["PATH=/nonexistent:/bin"], workingDirectory: nil) == "/bin/sh")
+            Processes.locateProgram("sh", environment: ["PATH=/nonexistent:/bin"], workingDirectory: nil)
+                == "/bin/sh")
     }
 }

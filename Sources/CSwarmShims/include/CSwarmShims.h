@@ -46,6 +46,9 @@ int swarm_pidfd_open(pid_t pid);
 /// pipe2(2) with O_CLOEXEC: both ends close-on-exec from the start.
 int swarm_pipe_cloexec(int fds[2]);
 
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): a counter any thread can make readable.
+int swarm_eventfd(void);
+
 
 /// signalfd(2) for a new descriptor (SFD_NONBLOCK | SFD_CLOEXEC) over `set`.
 int swarm_signalfd(const sigset_t *set);

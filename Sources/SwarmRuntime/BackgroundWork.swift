@@ -1,0 +1,83 @@
+import Dispatch
+import SwarmSystem
+import Synchronization
+
+/// Work the loop's thread must not wait for (landing a result and its `verify:` check), run
+/// on serial lanes of their own threads. A finished piece rings a `Wakeup` the loop watches;
+/// the loop then carries out each piece's continuation, on its own thread, in the order the
+/// pieces finished. Pieces of one lane run one at a time, in the order they were submitted.
+final class BackgroundWork {
+    /// Results handed from the lanes' threads to the loop.
+    private final class Outbox: Sendable {
+        let wakeup: Wakeup
+        let finished = Mutex<[(id: UInt64, value: any Sendable)]>([])
+
+        init(wakeup: Wakeup) {
+            self.wakeup = wakeup
+        }
+
+        func post(_ id: UInt64, _ value: any Sendable) {
+            finished.withLock { $0.append((id, value)) }
+            wakeup.ring()
+        }
+    }
+
+    private let outbox: Outbox
+    private var lanes: [String: DispatchQueue] = [:]
+    private var continuations: [UInt64: (any Sendable) -> Void] = [:]
+    private var cancellations: [UInt64: Cancellation] = [:]
+    private var lastID: UInt64 = 0
+
+    /// Sets up the wake-up descriptor; throws what `eventfd` fails with.
+    init() throws(Errno) {
+        outbox = Outbox(wakeup: try Wakeup())
+    }
+
+    /// The descriptor that becomes readable when a piece finished.
+    var descriptor: Int32 { outbox.wakeup.rawValue }
+
+    /// Pieces submitted whose continuation has not run yet.
+    var pending: Int { continuations.count }
+
+    /// Runs `work` on `lane` and later `then` with its result on the loop's thread (from
+    /// `takeFinished`). `work` gets the returned `Cancellation`, which `cancelAll` also sets.
+    @discardableResult
+    func submit<Value: Sendable>(
+        lane: String, _ work: @escaping @Sendable (Cancellation) -> Value, then: @escaping (Value) -> Void
+    ) -> Cancellation {
+        lastID += 1
+        let id = lastID
+        let cancellation = Cancellation()
+        continuations[id] = { value in
+            if let value = value as? Value { then(value) }
+        }
+        cancellations[id] = cancellation
+        let queue = lanes[lane] ?? DispatchQueue(label: "swarm." + lane)
+        lanes[lane] = queue
+        let outbox = outbox
+        queue.async { outbox.post(id, work(cancellation)) }
+        return cancellation
+    }
+
+    /// Carries out the continuations of the pieces that finished since the last call. Call it
+    /// on the loop's thread when `descriptor` is readable.
+    func takeFinished() {
+        outbox.wakeup.take()
+        let finished = outbox.finished.withLock { finished in
+            defer { finished.removeAll() }
+            return finished
+        }
+        for (id, value) in finished {
+            cancellations[id] = nil
+            continuations.removeValue(forKey: id)?(value)
+        }
+    }
+
+    /// Asks every piece still running to stop (their helper commands are killed); their
+    /// continuations never run. For a daemon that stops.
+    func cancelAll() {
+        for cancellation in cancellations.values { cancellation.cancel() }
+        cancellations.removeAll()
+        continuations.removeAll()
+    }
+}
