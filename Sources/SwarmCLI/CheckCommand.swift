@@ -2,7 +2,8 @@ import SwarmProtocol
 import SwarmRuntime
 import SwarmSystem
 
-/// `swarm check`: every problem in swarm.json, roles and templates, with file and line.
+/// `swarm check`: every problem in swarm.json, roles, templates and schedule files, with file
+/// and line.
 enum CheckCommand {
     struct Problem: Encodable {
         var file: String
@@ -82,6 +83,14 @@ enum CheckCommand {
         }
         for required in ["worker", "_shared-rules"] where !FileSystem.exists(workspace.rolePath(required)) {
             problems.append(Problem(file: "roles/\(required).md", line: nil, message: "missing; `swarm init` writes it"))
+        }
+        var catalog = Catalog(workspace: workspace)
+        for name in ScheduleFile.names(in: workspace) {
+            let path = ScheduleFile.path(name, in: workspace)
+            let read = ScheduleFile.read(name, path: path, stamp: FileSystem.status(path), catalog: &catalog)
+            if case .failure(let error) = read {
+                problems.append(Problem(file: "swarm/schedules/\(name).md", line: nil, message: error.message))
+            }
         }
         return problems
     }

@@ -4,7 +4,7 @@ public enum CommandTable {
         CommandSpec(
             "init", "swarm init [DIR]", "scaffold a workspace (never overwrites a file)",
             positionals: 0...1,
-            details: "Creates AGENTS.md, CLAUDE.md, HEARTBEAT.md, roles/, templates/, swarm/swarm.json and swarm/inbox/ in DIR (default: the current folder). Existing files are left as they are."),
+            details: "Creates AGENTS.md, CLAUDE.md, HEARTBEAT.md, roles/, templates/, swarm/swarm.json, swarm/inbox/ and swarm/schedules/ in DIR (default: the current folder). Existing files are left as they are."),
         CommandSpec(
             "run", "swarm run [--until-idle] [--heartbeat DUR] [--poll DUR] [--log-format text|json] [--verbose]",
             "run the daemon in the foreground", flags: ["--until-idle", "--verbose"],
@@ -39,6 +39,11 @@ public enum CommandTable {
         CommandSpec("retry", "swarm retry ID", "queue a failed or dead-lettered task again", positionals: 1...1),
         CommandSpec("ack", "swarm ack ID", "mark a finished agent's result as read (consumed)", positionals: 1...1),
         CommandSpec(
+            "schedules", "swarm schedules [--json]",
+            "each schedule: its period, next firing, last firing and skips",
+            flags: ["--json"],
+            details: "Lists every schedule file swarm/schedules/NAME.md (a task with every: DURATION or every: N heartbeats, and optionally when-changed: PATH... and catch-up: skip|once). Each firing is the task NAME-<n>, submitted through the inbox; swarm status shows it like any agent. NEXT is when the running daemon fires it next at the earliest (with no daemon: when one started now would); LAST is the last firing and its state (pending while its task file waits for intake, rejected when intake refused it); SKIPPED counts the slots that did not fire: overlap (the last firing had not settled), unchanged (nothing under when-changed: changed; a missing path counts as unchanged), blocked (intake would have rejected the firing: its template, role or an input is missing) and missed (passed while no daemon watched, with catch-up: skip). A broken file is listed with what is wrong; it does not fire until fixed. --json prints {\"daemon\": BOOL, \"schedules\": [...]} with name, file, every, period_ms, catch_up, when_changed, missing, next, last {id, state, reason}, firings, skips {overlap, unchanged, blocked, missed}, problem and note."),
+        CommandSpec(
             "upstreams", "swarm upstreams [--json]", "each upstream's breaker, concurrency and recent errors",
             flags: ["--json"]),
         CommandSpec(
@@ -63,7 +68,7 @@ public enum CommandTable {
             "gc", "swarm gc", "remove settled agents' worktrees and the branches of merged agents",
             details: "A branch is deleted only when its agent is done and the branch is contained in its target; a branch of a task from the inbox is its result and stays."),
         CommandSpec(
-            "check", "swarm check [--json]", "validate roles, templates and swarm.json, with file and line",
+            "check", "swarm check [--json]", "validate roles, templates, swarm.json and schedule files, with file and line",
             flags: ["--json"]),
         CommandSpec(
             "demo", "swarm demo [--keep]", "run a small root -> meta -> workers swarm of stand-in agents",

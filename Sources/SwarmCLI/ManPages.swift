@@ -43,6 +43,7 @@ public enum ManPages {
         text += ".SH FILES\n"
         text += item("swarm/swarm.json", "the configuration")
         text += item("swarm/inbox/", "task files waiting for intake")
+        text += item("swarm/schedules/NAME.md", "recurring tasks: a task file with every: (see swarm schedules)")
         text += item(
             "swarm/agents/ID/", "one folder per agent: task.md, meta.json, progress.md, results.json, logs")
         text += item("swarm/alerts.jsonl", "one alert per line")

@@ -69,6 +69,7 @@ public enum SwarmCommand {
         case "ack": try ControlCommand.run(context, verb: .ack)
         case "logs": try LogsCommand.run(context)
         case "upstreams": try UpstreamsCommand.run(context)
+        case "schedules": try SchedulesCommand.run(context)
         case "upstream": try UpstreamsCommand.reset(context)
         case "check": try CheckCommand.run(context)
         case "diff": try BranchCommand.diff(context)

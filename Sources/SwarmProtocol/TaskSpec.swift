@@ -215,7 +215,9 @@ public enum TaskParser {
 
     // MARK: Checking the keys
 
-    private static func build(fields: [FrontMatter.Field], text: String, isJSON: Bool) throws(ProtocolError)
+    /// The task from its fields and text (of a task file, or of a schedule file without its
+    /// schedule keys), every key checked.
+    static func build(fields: [FrontMatter.Field], text: String, isJSON: Bool) throws(ProtocolError)
         -> TaskSpec
     {
         var seen: [String: Int] = [:]

@@ -265,6 +265,7 @@ extension Daemon {
     /// The end of a run (landed, when it had a result to land) reaches the scheduler.
     func endRun(_ id: String, outcome: Outcome, startedAt: Millis) {
         feed(.exited(id: id, outcome: outcome))
+        firingEnded(id)
         if let record = scheduler.agents[id], record.state.isSettled { unwatchAgent(id) }
         // a message that came during an orchestrator's run and was not read wakes it now (one
         // left from before the run was not briefed: it waits for the next wake-up)

@@ -44,6 +44,8 @@ extension Daemon {
                 if Message.isMessage(event.name) { feed(.messaged(id: id)) }
             case .control:
                 if !event.name.hasPrefix(".") { controlRequest(event.name) }
+            case .schedules:
+                scheduleFileChanged(event.name)
             case .log:
                 break
             }
@@ -136,10 +138,12 @@ extension Daemon {
         case .agent, .spawnRequests, .messages, .log: break
         case .inbox: log.error("the inbox stopped being watched (was it removed?)")
         case .control: log.error("swarm/control stopped being watched (was it removed?)")
+        case .schedules: log.error("swarm/schedules stopped being watched (was it removed?)")
         }
     }
 
-    /// Looks at everything inotify would report: the inbox, the control folder, and each
+    /// Looks at everything inotify would report: the inbox, the control folder, the schedule
+    /// files (one `stat` each), and each
     /// unsettled agent's spawn/ folder, question and answer, and each idle orchestrator's
     /// messages. Run after an inotify overflow, and at every poll in poll mode (`--poll`, a
     /// Slurm launcher, or when the kernel runs out of watches). It costs three metadata
@@ -148,6 +152,7 @@ extension Daemon {
     func rescan() {
         scanInbox()
         scanControl()
+        scanSchedules()
         for record in scheduler.agents.values.sorted(by: { $0.sequence < $1.sequence })
         where !record.state.isSettled {
             let files = workspace.agentFiles(record.id)

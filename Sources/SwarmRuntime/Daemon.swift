@@ -74,6 +74,8 @@ public final class Daemon {
     let background: BackgroundWork
     /// The agents whose result is landing, with what stops the landing.
     var landings: [String: Cancellation] = [:]
+    /// The schedule files and what each fired and skipped (`Daemon+Schedules`).
+    var schedules = Schedules()
 
     /// The poll interval used when the kernel runs out of inotify watches.
     static let degradedPoll: Millis = 1_000
@@ -233,6 +235,7 @@ public final class Daemon {
         recover()
         scanControl()
         scanInbox()
+        startSchedules()
         deadlines.heartbeat = now + heartbeatInterval
         if let pollInterval = deadlines.pollInterval { deadlines.poll(every: pollInterval, from: now) }
         while !stopRequested {
@@ -280,7 +283,7 @@ public final class Daemon {
             ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
         let due = deadlines.next(
             logChecks.next, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite,
-            writer.retryAt, history.nextWrite)
+            writer.retryAt, history.nextWrite, schedules.nextDeadline(heartbeat: heartbeatInterval, now: now))
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -292,6 +295,9 @@ public final class Daemon {
         }
         if deadlines.heartbeatDue(now: now, interval: heartbeatInterval) { heartbeat() }
         if let next = logChecks.next, next <= now { capLogs(logChecks.due(now: now)) }
+        if let due = schedules.nextDeadline(heartbeat: heartbeatInterval, now: now), due <= now {
+            fireDueSchedules()
+        }
         if let deadline = schedulerDeadline(), deadline <= now {
             deadlineCache = nil
             feed(.tick)

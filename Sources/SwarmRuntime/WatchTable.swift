@@ -6,6 +6,8 @@ enum WatchTarget: Equatable {
     /// An agent's messages/ folder: a message there may wake an idle orchestrator.
     case messages(String)
     case control
+    /// swarm/schedules/: a schedule file was written, renamed or removed.
+    case schedules
     /// A one-shot watch on one of the agent's logs: it fires at their next write.
     case log(String)
 }
@@ -35,7 +37,7 @@ struct WatchTable {
         case .spawnRequests(let id): spawnFolders[id] = wd
         case .messages(let id): messageFolders[id] = wd
         case .log(let id): logs[id, default: []].insert(wd)
-        case .inbox, .control: break
+        case .inbox, .control, .schedules: break
         }
     }
 

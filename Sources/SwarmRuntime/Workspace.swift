@@ -25,6 +25,11 @@ public struct Workspace: Sendable, Equatable {
     /// Runtime-owned snapshot of every upstream's health.
     public var upstreamsPath: String { swarmDirectory + "/upstreams.json" }
     public var daemonLockPath: String { swarmDirectory + "/daemon.lock" }
+    /// Person-owned schedule files, `NAME.md` (with the runtime's `NAME.md.error` beside a
+    /// broken one).
+    public var schedulesDirectory: String { swarmDirectory + "/schedules" }
+    /// Runtime-owned: what each schedule decided and skipped, and when it fires next.
+    public var schedulesStatePath: String { swarmDirectory + "/schedules.json" }
     /// Requests from the command line to the daemon (`swarm kill`, `swarm retry`, `swarm ack`).
     public var controlDirectory: String { swarmDirectory + "/control" }
     public var rolesDirectory: String { root + "/roles" }

@@ -23,9 +23,11 @@ what you may write, and how to report.
     swarm/
       swarm.json                           configuration (a person edits it)
       inbox/                               a person drops task files here
+      schedules/                           a person's recurring tasks; each firing is an agent NAME-<n>
       claimed/  rejected/  dead-letter/    the runtime's intake and failure areas
       control/                             requests from `swarm kill`, `retry`, `ack`, `upstream reset`
       state.json  upstreams.json           the runtime's snapshots of agents and upstreams
+      schedules.json                       the runtime's record of what each schedule skipped
       alerts.jsonl                         the runtime's alert log
       events.jsonl                         the runtime's history of the run (`swarm report`)
       agents/
@@ -399,6 +401,41 @@ contract: what was achieved, per outcome; what failed and why; what is left. The
 
     swarm result --json '{"summary": "...", "done": ["stream-api", "stream-ui"], "failed": ["stream-docs"]}'
 
+## Recurring work: schedules
+
+Work that should happen again and again (a nightly review, a linter pass whenever `src/`
+changes, this root itself once an hour) is a schedule: a task file with a clock, written by
+a person as `swarm/schedules/NAME.md`:
+
+    ---
+    role: root
+    template: claude-orchestrator
+    slots: 6
+    every: 4 heartbeats          # or 30m, 2h; at least 100ms
+    when-changed: src docs       # optional: only when something there changed
+    catch-up: skip               # optional: once = fire once after the daemon was down
+    ---
+    Review what changed in src/ since the last run and fix what is broken.
+
+Each firing is an ordinary task `NAME-1`, `NAME-2`, ... submitted through the inbox: the
+budgets, the queue, the template's contract and policy apply, and it shows in `swarm status`
+like any agent. At most one firing of a schedule runs at a time: a slot that comes while the
+last one still runs is skipped, and counted. Slots fall on multiples of the period (with a
+heartbeat of 15 minutes, `every: 4 heartbeats` fires on the hour), and a daemon restart,
+even a `kill -9`, never fires a slot twice. `swarm schedules` shows each schedule's next
+firing, its last firing and its result, and the skipped slots; a broken file is reported
+(alert `rejected-task`, `swarm/schedules/NAME.md.error`) and does not fire until fixed.
+
+You cannot write `swarm/schedules/` (it belongs to a person, like `templates/`). If your goal
+needs recurring work, put the schedule file's text in your result (or `swarm ask` for it)
+and say why.
+
+If you are a firing yourself (your `source.md` has `schedule: NAME` and `schedule.slot`),
+you start with an empty folder, like every firing: your plan from the last run is not in
+`notes.md` here but in the previous firing's folder, `swarm/agents/NAME-<n-1>/` (read its
+`notes.md` and `results.json`), or in the repository you work on. Write what the next
+firing needs to know into your result and your `notes.md`.
+
 ## Never
 
 - Write in a child's folder, answer a child's question, or edit `swarm/swarm.json`,
@@ -544,7 +581,8 @@ A result is only useful if someone reads it while it is fresh. A child's result 
 read when its parent's command runs with that child named in `SWARM_WAKE`
 (`child-settled:<id>`), or when the parent finishes `done` (its own result took in what
 its children delivered); the parent is woken for exactly that. A top-level task's result is
-for a person, who marks it read with `swarm ack ID`. At the first beat that comes
+for a person, who marks it read with `swarm ack ID`; a schedule's firing (`NAME-<n>`) counts
+as read the moment it ends `done`, since nobody waits for it. At the first beat that comes
 orphanAfter (3) heartbeat intervals or more after an agent finished `done`, if its result
 is still unread, alert `orphaned-result`, once. For a child, the parent is probably
 waiting on a question, or busy in a long run; for a top-level task, someone should look at
@@ -558,6 +596,34 @@ unless it waits for an answer.
 Between runs it is idle, which is not silence: the silence rules apply only while its
 command runs. A wake-up that finds no usable upstream keeps its reasons and runs at the
 next event or beat that finds one.
+
+## Schedules
+
+A schedule (`swarm/schedules/NAME.md`, docs/PROTOCOL.md "Schedules") fires on a clock of its
+own, not at the beats:
+
+- `every: N heartbeats` is a period of N times the heartbeat in force (`swarm run
+  --heartbeat` or swarm.json's `heartbeat`): at the default 15m, `every: 3 heartbeats` is
+  45 minutes; at `--heartbeat 200ms`, 600 ms. `every: DURATION` is that duration, at least
+  100 ms.
+- Slots are the multiples of the period since the Unix epoch (UTC), so firings never drift.
+  The daemon's loop sleeps until the next slot of any schedule, like until its other
+  deadlines: a firing is written within the loop turn its slot starts in (about 1 ms on an
+  idle machine), whatever the heartbeat.
+- At each slot: if the last firing has not settled (queued, running, waiting, a retry
+  pending, or its task file not yet taken in), the slot is skipped as `overlap`; else, with
+  `when-changed:`, if nothing under its paths is newer than the last firing's task file (a
+  walk of 1,000 entries per loop turn, about 3 ms, at most 100,000 in all; cut there, it
+  counts as changed), it is skipped as `unchanged`; else, if intake would
+  reject the firing at once (its template or role gone, an `inputs:` file missing), it is
+  skipped as `blocked` (one `rejected-task` alert per new reason); else it fires.
+- Slots that passed while no daemon ran are `missed`: `catch-up: skip` (the default) waits
+  for the next slot, `catch-up: once` fires one firing at once.
+- A firing is an ordinary task: the silence, spinning and looping rules above watch it like
+  any agent; `killAfter` silent beats kill it and its template's policy decides the retry,
+  during which the schedule skips its slots as `overlap`.
+
+`swarm schedules` shows each schedule's next slot, its last firing and the skips.
 
 ## What happens at each beat
 
@@ -634,7 +700,7 @@ last few also show in `swarm top`) and are handed to `alertCommand` if one is se
 | `write-failed` | as `disk-full`, for another error (a read-only remount, permissions) | fix the file system or the folder's permissions; the daemon keeps trying |
 | `disk-recovered` | every owed write landed | nothing; starts and intake go on |
 | `merge-kept` | an agent's result could not land because its target branch is checked out in a worktree swarm does not own (the user's); the result stays on `swarm/<id>` | switch that worktree to another branch, then `swarm merge ID`; or merge `swarm/<id>` yourself |
-| `rejected-task` | a task file could not be accepted | `swarm/rejected/NAME.error` says what is wrong; fix the file and drop it into the inbox again |
+| `rejected-task` | a task file could not be accepted, or a schedule file cannot be used | `swarm/rejected/NAME.error` says what is wrong; fix the file and drop it into the inbox again. For a schedule, `swarm/schedules/NAME.md.error` says it; the schedule does not fire until you fix the file (saving it is enough) |
 
 """#
         ),
@@ -1170,6 +1236,10 @@ writes: /tmp
         ),
         (
             path: "swarm/inbox/.gitkeep",
+            contents: ""
+        ),
+        (
+            path: "swarm/schedules/.gitkeep",
             contents: ""
         ),
     ]
