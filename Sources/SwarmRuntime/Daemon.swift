@@ -109,10 +109,8 @@ public final class Daemon {
         // folder the workspace lives in (see FileSystem.markTopOfHierarchies)
         try? FileSystem.markTopOfHierarchies(workspace.agentsDirectory)
         do {
-            guard let lock = try Flock.tryLock(workspace.daemonLockPath) else {
-                let holder =
-                    (try? FileSystem.readFile(workspace.daemonLockPath + ".pid", limit: 64))
-                    .map { String(decoding: $0, as: UTF8.self).trimmingTrailingNewlines() } ?? "?"
+            guard let lock = try Self.takeLock(workspace) else {
+                let holder = Self.lockHolder(workspace).map(String.init) ?? "?"
                 throw SwarmError(
                     "another swarm daemon (pid \(holder)) already runs on \(workspace.root); "
                         + "stop it first, or use `swarm status` to watch it")
@@ -160,6 +158,27 @@ public final class Daemon {
         self.history = EventLog(workspace: workspace)
         self.logCap = LogCap(config)
         self.deadlines = Deadlines(heartbeatAt: 0, pollInterval: options.poll)
+    }
+
+    /// How long a new daemon waits for the lock of a daemon that is gone: a child it was
+    /// starting when it was killed holds a copy of the lock's descriptor until its exec.
+    static let lockOfTheDeadWait: Millis = 2_000
+
+    /// The tree's lock, or nil while a live daemon holds it.
+    private static func takeLock(_ workspace: Workspace) throws(Errno) -> FileDescriptor? {
+        let deadline = Clock.wallMilliseconds() + lockOfTheDeadWait
+        while true {
+            if let lock = try Flock.tryLock(workspace.daemonLockPath) { return lock }
+            let holderAlive = lockHolder(workspace).map(Processes.isAlive) ?? true
+            if holderAlive || Clock.wallMilliseconds() >= deadline { return nil }
+            Clock.sleep(milliseconds: 10)
+        }
+    }
+
+    /// The pid the last daemon to take the lock recorded.
+    private static func lockHolder(_ workspace: Workspace) -> Int32? {
+        (try? FileSystem.readFile(workspace.daemonLockPath + ".pid", limit: 64))
+            .flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingTrailingNewlines()) }
     }
 
     /// One line at start (and after a reload): the Landlock ABI and what it means for agents.

@@ -147,14 +147,19 @@ struct MergeQueue: Sendable {
             if cancellation?.isCancelled == true {
                 throw GitError("the landing of \(branch) was stopped before \(target) moved")
             }
-            let holders = try ownedCheckouts(of: target, repo: repo)
-            for holder in holders { worktrees.willMove(holder, from: old) }
-            let moved = try git.run(["update-ref", "refs/heads/" + target, commit, old], in: repo)
-            guard moved.succeeded else { continue }
-            // the parent's worktree follows; what cannot follow now is owed (its marker) and
-            // done before that worktree is used or committed again
-            for holder in holders { try? worktrees.resync(holder) }
-            return .merged(commit: commit, target: target)
+            let moved = try Worktrees.moving { () throws(GitError) -> Bool in
+                let holders = try ownedCheckouts(of: target, repo: repo)
+                for holder in holders { worktrees.willMove(holder, from: old) }
+                guard try git.run(["update-ref", "refs/heads/" + target, commit, old], in: repo).succeeded
+                else {
+                    return false
+                }
+                // the parent's worktree follows; what cannot follow now is owed (its marker) and
+                // done before that worktree is used or committed again
+                for holder in holders { try? worktrees.resync(holder) }
+                return true
+            }
+            if moved { return .merged(commit: commit, target: target) }
         }
         throw GitError("\(target) kept moving while \(branch) was merged into it; the merge is tried again")
     }

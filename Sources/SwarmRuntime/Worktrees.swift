@@ -1,6 +1,13 @@
 import SwarmCore
 import SwarmProtocol
 import SwarmSystem
+import Synchronization
+
+/// Held while a runtime-owned worktree's branch moves and the worktree is brought along, and
+/// while a worktree is brought up to date for a run: landings run on their own thread, and a
+/// worktree brought along by one thread while another reads its marker could be left behind
+/// its branch (and its next commit would undo a merge).
+private let worktreeMoves = Mutex(())
 
 /// The agents' worktrees: each agent on a repository works in `agents/<id>/worktree` on
 /// branch `swarm/<id>`. Nothing here touches the user's checkout: a worktree is created from a
@@ -31,6 +38,11 @@ struct Worktrees: Sendable {
         let marker = Self.syncMarker(of: folder)
         guard !FileSystem.exists(marker) else { return }
         try? FileSystem.writeAtomically(marker, Array((old + "\n").utf8), durable: true)
+    }
+
+    /// Runs `body` while no other thread moves a worktree's branch or brings a worktree along.
+    static func moving<Value>(_ body: () throws(GitError) -> Value) throws(GitError) -> Value {
+        try worktreeMoves.withLock { _ throws(GitError) -> Value in try body() }
     }
 
     /// Brings the worktree `folder` from the commit its marker names to its branch's head
@@ -66,12 +78,15 @@ struct Worktrees: Sendable {
         let folder = path(of: id)
         let branch = GitBinding.branch(of: id)
         if FileSystem.exists(folder + "/.git") {
-            try resync(folder)
-            if restartOnTarget, let target = binding.target {
-                try git.check(["reset", "--hard", "--quiet", "refs/heads/" + target], in: folder)
-                try git.check(["clean", "-fdq"], in: folder)
-                try git.check(["update-ref", Self.baseRef(of: id), "refs/heads/" + target], in: binding.repo)
-                copyIncluded(from: binding.repo, to: folder)
+            try Self.moving { () throws(GitError) in
+                try resync(folder)
+                if restartOnTarget, let target = binding.target {
+                    try git.check(["reset", "--hard", "--quiet", "refs/heads/" + target], in: folder)
+                    try git.check(["clean", "-fdq"], in: folder)
+                    try git.check(
+                        ["update-ref", Self.baseRef(of: id), "refs/heads/" + target], in: binding.repo)
+                    copyIncluded(from: binding.repo, to: folder)
+                }
             }
             return folder
         }
@@ -160,7 +175,7 @@ struct Worktrees: Sendable {
             }
             return head
         }
-        try resync(folder)
+        try Self.moving { () throws(GitError) in try resync(folder) }
         let status = try git.run(["status", "--porcelain"], in: folder)
         if status.succeeded, !status.stdout.isEmpty {
             try git.check(["add", "-A"], in: folder)

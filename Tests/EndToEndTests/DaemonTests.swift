@@ -48,17 +48,23 @@ struct DaemonTests {
         }
     }
 
-    @Test("the Slurm launcher without Slurm's commands, or an unknown SWARM_LAUNCHER, stops the daemon at start with what to do")
+    @Test(
+        "the Slurm launcher without Slurm's commands, or an unknown SWARM_LAUNCHER, stops the daemon at start with what to do"
+    )
     func slurmLauncherNeedsSlurm() async throws {
         try await withWorkspace(config: ["launcher": "\"slurm\""]) { ws in
             let folder = SwarmBinary.parent(SwarmBinary.path)
             let bare = ["PATH=" + folder + ":/nonexistent", "HOME=/tmp", "LANG=C.UTF-8", "NO_COLOR=1"]
-            let run = try await Run.command(SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"], environment: bare)
+            let run = try await Run.command(
+                SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"], environment: bare)
             #expect(run.status == 1, "\(run)")
-            #expect(run.stderr.contains("sbatch, srun, scancel, scontrol cannot be found on PATH"), "\(run.stderr)")
+            #expect(
+                run.stderr.contains("sbatch, srun, scancel, scontrol cannot be found on PATH"),
+                "\(run.stderr)")
             #expect(run.stderr.contains("slurm-client") && run.stderr.contains("\"launcher\": \"local\""))
             let unknown = try await Run.command(
-                SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"], environment: bare + ["SWARM_LAUNCHER=pbs"])
+                SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"],
+                environment: bare + ["SWARM_LAUNCHER=pbs"])
             #expect(unknown.status == 1 && unknown.stderr.contains("SWARM_LAUNCHER is \"pbs\""), "\(unknown)")
         }
     }
@@ -69,7 +75,8 @@ struct DaemonTests {
     func untilIdleSeesTheLastDrop() async throws {
         // launcher: local, also when SWARM_LAUNCHER=slurm
         let template = "---\nkind: worker\ncommand: /bin/sh task.md\nlauncher: local\n---\n{{task}}\n"
-        try await withWorkspace(config: ["confinement": "\"off\""], files: ["templates/dropper.md": template]) { ws in
+        try await withWorkspace(config: ["confinement": "\"off\""], files: ["templates/dropper.md": template])
+        { ws in
             // a chain: each agent writes its result, then drops the next task and ends at once
             let length = 12
             for n in 1..<length {
@@ -85,8 +92,14 @@ struct DaemonTests {
             try FileSystem.rename(ws.path("c1.md"), to: ws.path("swarm/inbox/c1.md"))
             let run = try await ws.runUntilIdle()
             #expect(run.status == 0, "\(run)")
-            for n in 1..<length { #expect(try await ws.state("c\(n)") == "done", "c\(n): \(ws.diagnostics())") }
-            try ws.drop("later.md", TestWorkspace.task([("id", "later"), ("role", "worker"), ("template", "shell")], "echo '{}' > results.json\n"))
+            for n in 1..<length {
+                #expect(try await ws.state("c\(n)") == "done", "c\(n): \(ws.diagnostics())")
+            }
+            try ws.drop(
+                "later.md",
+                TestWorkspace.task(
+                    [("id", "later"), ("role", "worker"), ("template", "shell")], "echo '{}' > results.json\n"
+                ))
             #expect(ws.exists("swarm/inbox/later.md"), "a task dropped after the run is left where it is")
             #expect(try await ws.runUntilIdle().status == 0)
             #expect(try await ws.state("later") == "done")
