@@ -58,8 +58,10 @@ enum Brief {
 
 extension String {
     func trimmingTrailingNewlines() -> String {
-        var s = Substring(self)
-        while s.last == "\n" { s = s.dropLast() }
-        return String(s)
+        var end = utf8.endIndex
+        while end > utf8.startIndex, utf8[utf8.index(before: end)] == UInt8(ascii: "\n") {
+            end = utf8.index(before: end)
+        }
+        return end == utf8.endIndex ? self : String(self[..<end])
     }
 }
