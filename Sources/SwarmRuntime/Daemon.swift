@@ -70,6 +70,10 @@ public final class Daemon {
     var logChecks = LogCheckSchedule()
     /// Agents' worktrees and the merges of their branches.
     let codeFanIn: CodeFanIn
+    /// The upstreams' status pages, fetched by curl children the loop never waits for.
+    var statusPages: StatusPages
+    /// Turns the reset times of usage limits into instants.
+    let limitClock = LimitClock()
 
     /// The poll interval used when the kernel runs out of inotify watches.
     static let degradedPoll: Millis = 1_000
@@ -131,6 +135,7 @@ public final class Daemon {
             home: inherited["HOME"], swarm: binDirectory + "/swarm")
         let git = Git(environment: baseEnvironment)
         self.intake = Intake(workspace: workspace, git: git)
+        self.intake.upstreamNames = config.upstreams.map(\.name)
         self.codeFanIn = CodeFanIn(workspace: workspace, git: git)
         let local = LocalLauncher(workspace: workspace)
         self.local = local
@@ -151,6 +156,7 @@ public final class Daemon {
         self.history = EventLog(workspace: workspace)
         self.logCap = LogCap(config)
         self.deadlines = Deadlines(heartbeatAt: 0, pollInterval: options.poll)
+        self.statusPages = StatusPages(workspace: workspace, environment: baseEnvironment)
     }
 
     /// One line at start (and after a reload): the Landlock ABI and what it means for agents.
@@ -223,6 +229,8 @@ public final class Daemon {
             pollForSlurm()
         }
         recover()
+        statusPages.configure(config, now: now, epoll: epoll)
+        lookAtStatusPages()
         scanControl()
         scanInbox()
         deadlines.heartbeat = now + heartbeatInterval
@@ -250,6 +258,7 @@ public final class Daemon {
         switch token {
         case Self.inotifyToken: readInotify()
         case Self.signalToken: readSignals()
+        case _ where StatusPages.owns(token): lookAtStatusPages()
         default:
             if let watch = runs.process(token: token) { processExited(watch) }
         }
@@ -261,7 +270,7 @@ public final class Daemon {
             ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
         let due = deadlines.next(
             logChecks.next, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite,
-            writer.retryAt, history.nextWrite)
+            writer.retryAt, history.nextWrite, statusPages.nextDeadline)
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -286,6 +295,7 @@ public final class Daemon {
                 id: id, run: stop.handle.map { Run(launcher: stop.launcher, handle: $0) }, force: true)
             if !done.isEmpty { log.info("\(id) outlived its grace period; \(done)") }
         }
+        if let due = statusPages.nextDeadline, due <= now { lookAtStatusPages() }
         retryWrites()
     }
 
@@ -318,6 +328,8 @@ public final class Daemon {
             logCap.configure(fresh)
             alerts.command = fresh.alertCommand
             slurm.client.arguments = fresh.slurmArguments
+            statusPages.configure(fresh, now: now, epoll: epoll)
+            intake.upstreamNames = fresh.upstreams.map(\.name)
             logConfinement()
             var broken: [String] = []
             for name in Catalog.names(in: workspace.templatesDirectory) {
@@ -350,6 +362,7 @@ public final class Daemon {
 
     private func shutdown() {
         alerts.stopAll(log: log)
+        statusPages.stopAll(epoll: epoll)
         history.daemon(started: false, now: now)
         flush(force: true)
         if writer.isStalled {
