@@ -22,7 +22,9 @@ struct OutageTests {
     @Test func aMajorOutageOnThePageOpensTheBreakerBeforeAnyAgentFails() async throws {
         try await withOutageRig { rig in
             try await rig.ws.startDaemon(["--heartbeat", "500ms"])
-            try #require(await rig.waitForPage("operational"), "the page was never read: \(rig.ws.text("swarm/upstreams.json") ?? "")")
+            try #require(
+                await rig.waitForPage("operational"),
+                "the page was never read: \(rig.ws.text("swarm/upstreams.json") ?? "")")
             try rig.primary.setMode("529")
             try rig.setPage("major-outage")
             let opened = await eventually(timeout: 10) { rig.primaryEntry()?.breaker == "open" }
@@ -42,11 +44,13 @@ struct OutageTests {
             let recovered = try await rig.ws.alerts("upstream-recovered")
             print(
                 "outage: page major: primary \(during) calls, fallback \(fallback); \(incidents.count) incident; "
-                    + "after recovery primary \(rig.primary.calls()) calls, breaker \(rig.primaryEntry()?.breaker ?? "?")")
+                    + "after recovery primary \(rig.primary.calls()) calls, breaker \(rig.primaryEntry()?.breaker ?? "?")"
+            )
             #expect(incidents.count == 1, "\(incidents.map(\.message))")
             #expect(incidents.first?.message.contains("Elevated errors on the Claude API") == true)
             #expect(during == 0, "the broken primary got \(during) calls although its page said major")
-            #expect(agents.allSatisfy { $0.upstream == "fallback" && $0.attempts == 1 }, "\(agents.map(\.line))")
+            #expect(
+                agents.allSatisfy { $0.upstream == "fallback" && $0.attempts == 1 }, "\(agents.map(\.line))")
             #expect(fallback == 20)
             #expect(halfOpen && closed, "the breaker did not close after the page recovered")
             #expect(after.contains { $0.upstream == "primary" }, "no run went to the recovered primary")
@@ -70,13 +74,16 @@ struct OutageTests {
             let primary = rig.primaryEntry()
             print(
                 "outage: page hangs: primary \(rig.primary.calls()) calls, page \(primary?.page ?? "?") "
-                    + "(\(primary?.pageDetail ?? "")), fallback page (\(rig.entry("fallback")?.pageDetail ?? ""))")
+                    + "(\(primary?.pageDetail ?? "")), fallback page (\(rig.entry("fallback")?.pageDetail ?? ""))"
+            )
             #expect(primary?.pageDetail?.contains("no answer within") == true, "\(primary?.pageDetail ?? "")")
             #expect(rig.entry("fallback")?.pageDetail?.contains("curl") == true)
             #expect(primary?.breaker == "closed" && primary?.health == "healthy")
             #expect(agents.allSatisfy { $0.upstream == "primary" }, "\(agents.map(\.line))")
             #expect(rig.primary.calls() == 8)
-            #expect(table.stdout.contains("unknown at") && table.stdout.contains("no answer within"), "\(table.stdout)")
+            #expect(
+                table.stdout.contains("unknown at") && table.stdout.contains("no answer within"),
+                "\(table.stdout)")
             #expect(try await rig.ws.alerts("upstream-incident").isEmpty)
         }
     }
@@ -101,15 +108,21 @@ struct OutageTests {
             print(
                 "outage: background: normal on \(Set(normal.compactMap(\.upstream)).sorted()), background waited "
                     + "\(waiting.filter { $0.state == "queued" }.count)/4 then ran on "
-                    + "\(Set(background.compactMap(\.upstream)).sorted()); primary \(rig.primary.calls()) calls")
+                    + "\(Set(background.compactMap(\.upstream)).sorted()); primary \(rig.primary.calls()) calls"
+            )
             #expect(normal.allSatisfy { $0.upstream == "fallback" }, "\(normal.map(\.line))")
-            #expect(waiting.count == 4 && waiting.allSatisfy { $0.state == "queued" }, "\(waiting.map(\.line))")
             #expect(
-                waiting.allSatisfy { $0.waiting?.contains("background work waits while upstream primary is open") == true },
+                waiting.count == 4 && waiting.allSatisfy { $0.state == "queued" }, "\(waiting.map(\.line))")
+            #expect(
+                waiting.allSatisfy {
+                    $0.waiting?.contains("background work waits while upstream primary is open") == true
+                },
                 "\(waiting.map { $0.waiting ?? "-" })")
             #expect(table.stdout.contains("background work waits"), "\(table.stdout)")
             #expect(duringPrimary == 0)
-            #expect(background.allSatisfy { $0.upstream == "primary" && $0.attempts == 1 }, "\(background.map(\.line))")
+            #expect(
+                background.allSatisfy { $0.upstream == "primary" && $0.attempts == 1 },
+                "\(background.map(\.line))")
         }
     }
 
@@ -128,7 +141,8 @@ struct OutageTests {
         ) { ws in
             try await ws.startDaemon(["--heartbeat", "500ms"])
             let dropped = Clock.wallMilliseconds()
-            try ws.drop("l.md", TestWorkspace.task([("role", "worker"), ("template", "limited"), ("id", "l")]))
+            try ws.drop(
+                "l.md", TestWorkspace.task([("role", "worker"), ("template", "limited"), ("id", "l")]))
             try #require(await ws.waitForAlert("usage-limit", timeout: 15), "no usage-limit alert")
             var parked: UpstreamLine?
             _ = await eventually(timeout: 2) {
@@ -147,11 +161,17 @@ struct OutageTests {
             let recovered = try await ws.alerts("upstream-recovered")
             print(
                 "outage: usage limit: parked \(parked?.health ?? "?") until \(parked?.parkedUntil ?? "?"), "
-                    + "done after \(finished - dropped) ms, attempts \(agent?.attempts ?? -1), runs \(agent?.runs ?? -1)")
-            #expect(parked?.health == "parked" && parked?.parkedUntil != nil, "\(ws.text("swarm/upstreams.json") ?? "")")
+                    + "done after \(finished - dropped) ms, attempts \(agent?.attempts ?? -1), runs \(agent?.runs ?? -1)"
+            )
+            #expect(
+                parked?.health == "parked" && parked?.parkedUntil != nil,
+                "\(ws.text("swarm/upstreams.json") ?? "")")
             #expect(queued?.state == "queued" && queued?.attempts == 0, "\(String(describing: queued))")
-            #expect(agent?.state == "done" && agent?.attempts == 1 && agent?.runs == 2, "\(String(describing: agent))")
-            #expect(alerts.count == 1 && alerts[0].message.contains("parked until"), "\(alerts.map(\.message))")
+            #expect(
+                agent?.state == "done" && agent?.attempts == 1 && agent?.runs == 2,
+                "\(String(describing: agent))")
+            #expect(
+                alerts.count == 1 && alerts[0].message.contains("parked until"), "\(alerts.map(\.message))")
             #expect(finished - dropped >= 2_000, "it ran again before the reset")
             #expect(!recovered.isEmpty)
         }
@@ -213,24 +233,32 @@ fileprivate struct OutageRig {
 
 fileprivate let packageRoot: String = {
     var folder = SwarmBinary.parent(#filePath)
-    while folder != "/" && !FileSystem.exists(folder + "/Package.swift") { folder = SwarmBinary.parent(folder) }
+    while folder != "/" && !FileSystem.exists(folder + "/Package.swift") {
+        folder = SwarmBinary.parent(folder)
+    }
     return folder
 }()
 
 fileprivate let fixturesFolder = packageRoot + "/Tests/SwarmProtocolTests/Fixtures/status-pages"
 
 /// A rig with the primary's page operational; the fallback's page at `fallbackPage`, if any.
-fileprivate func withOutageRig(fallbackPage: String? = nil, _ body: (OutageRig) async throws -> Void) async throws {
+fileprivate func withOutageRig(fallbackPage: String? = nil, _ body: (OutageRig) async throws -> Void)
+    async throws
+{
     let folder = "/tmp/swarm-outage-\(Processes.currentID)-\(UInt64.random(in: 0...UInt64.max))"
     defer { try? FileSystem.removeTree(folder) }
     try FileSystem.makeDirectory(folder)
     let pageFile = folder + "/page.json"
-    try FileSystem.writeAtomically(pageFile, Array(Run.text(fixturesFolder + "/summary-operational.json").utf8))
-    let primary = try await LoopbackScript.start("fake-upstream.py", name: "primary", folder: folder, ["--mode", "200"])
+    try FileSystem.writeAtomically(
+        pageFile, Array(Run.text(fixturesFolder + "/summary-operational.json").utf8))
+    let primary = try await LoopbackScript.start(
+        "fake-upstream.py", name: "primary", folder: folder, ["--mode", "200"])
     defer { primary.stop() }
-    let fallback = try await LoopbackScript.start("fake-upstream.py", name: "fallback", folder: folder, ["--mode", "200"])
+    let fallback = try await LoopbackScript.start(
+        "fake-upstream.py", name: "fallback", folder: folder, ["--mode", "200"])
     defer { fallback.stop() }
-    let page = try await LoopbackScript.start("fake-statuspage.py", name: "page", folder: folder, ["--page-file", pageFile])
+    let page = try await LoopbackScript.start(
+        "fake-statuspage.py", name: "page", folder: folder, ["--page-file", pageFile])
     defer { page.stop() }
     let pageURL = "http://127.0.0.1:\(page.port)/api/v2/summary.json"
     let fallbackKeys = fallbackPage.map { #", "statusPage": "\#($0)""# } ?? ""
@@ -243,7 +271,8 @@ fileprivate func withOutageRig(fallbackPage: String? = nil, _ body: (OutageRig) 
         "breakerMaxOpenFor": #""2s""#,
     ]
     try await withWorkspace(config: config) { ws in
-        try await body(OutageRig(ws: ws, primary: primary, fallback: fallback, page: page, pageFile: pageFile))
+        try await body(
+            OutageRig(ws: ws, primary: primary, fallback: fallback, page: page, pageFile: pageFile))
     }
 }
 
@@ -271,18 +300,22 @@ fileprivate final class LoopbackScript: @unchecked Sendable {
     {
         let python = try #require(
             ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: SwarmBinary.isProgram)
-                ?? Processes.locateProgram("python3", environment: SwarmBinary.environment, workingDirectory: nil),
+                ?? Processes.locateProgram(
+                    "python3", environment: SwarmBinary.environment, workingDirectory: nil),
             "python3 is required for scripts/\(script)")
         let portFile = folder + "/\(name).port"
         let pid = try Spawner.spawn(
             SpawnRequest(
                 executable: python,
                 arguments: [
-                    packageRoot + "/scripts/" + script, "--port-file", portFile, "--count-file", folder + "/\(name).count",
+                    packageRoot + "/scripts/" + script, "--port-file", portFile, "--count-file",
+                    folder + "/\(name).count",
                     "--lifetime", "120",
-                ] + arguments + (script == "fake-upstream.py" ? ["--mode-file", folder + "/\(name).mode"] : []),
+                ] + arguments
+                    + (script == "fake-upstream.py" ? ["--mode-file", folder + "/\(name).mode"] : []),
                 environment: ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + folder, "LANG=C.UTF-8"],
-                workingDirectory: folder, stdoutPath: folder + "/\(name).out", stderrPath: folder + "/\(name).err"))
+                workingDirectory: folder, stdoutPath: folder + "/\(name).out",
+                stderrPath: folder + "/\(name).err"))
         let ready = await eventually(timeout: 20, every: 10) {
             Int(Run.text(portFile).filter(\.isNumber)).map { $0 > 0 } ?? false
         }
