@@ -54,11 +54,12 @@ enum CheckCommand {
             do {
                 let bytes = try FileSystem.readFile(workspace.templatePath(name), limit: Catalog.fileLimit)
                 let template = try TemplateParser.parse(name: name, bytes: bytes)
-                if let upstream = template.upstream {
+                if !template.upstreams.isEmpty {
                     let bytes = (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)) ?? []
                     let names = ConfigParser.parse(bytes).config.upstreams.map(\.name)
-                    if !names.contains(upstream) {
-                        problems.append(Problem(file: file, line: line(of: "upstream", in: template), message: "upstream \"\(upstream)\" is not in swarm.json's upstreams (\(names.joined(separator: ", ")))"))
+                    let key = template.fields.contains { $0.key == "upstreams" } ? "upstreams" : "upstream"
+                    for upstream in template.upstreams where !names.contains(upstream) {
+                        problems.append(Problem(file: file, line: line(of: key, in: template), message: "upstream \"\(upstream)\" is not in swarm.json's upstreams (\(names.isEmpty ? "it lists none" : names.joined(separator: ", ")))"))
                     }
                 }
                 for (key, problem) in template.hookProblems {

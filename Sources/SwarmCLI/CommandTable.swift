@@ -44,10 +44,11 @@ public enum CommandTable {
             flags: ["--json"],
             details: "Lists every schedule file swarm/schedules/NAME.md (a task with every: DURATION or every: N heartbeats, and optionally when-changed: PATH... and catch-up: skip|once). Each firing is the task NAME-<n>, submitted through the inbox; swarm status shows it like any agent. NEXT is when the running daemon fires it next at the earliest (with no daemon: when one started now would); LAST is the last firing and its state (pending while its task file waits for intake, rejected when intake refused it); SKIPPED counts the slots that did not fire: overlap (the last firing had not settled), unchanged (nothing under when-changed: changed; a missing path counts as unchanged), blocked (intake would have rejected the firing: its template, role or an input is missing) and missed (passed while no daemon watched, with catch-up: skip). A broken file is listed with what is wrong; it does not fire until fixed. --json prints {\"daemon\": BOOL, \"schedules\": [...]} with name, file, every, period_ms, catch_up, when_changed, missing, next, last {id, state, reason}, firings, skips {overlap, unchanged, blocked, missed}, problem and note."),
         CommandSpec(
-            "upstreams", "swarm upstreams [--json]", "each upstream's breaker, concurrency and recent errors",
+            "upstreams", "swarm upstreams [--json]",
+            "each upstream's health, breaker, concurrency, status page, parking and recent errors",
             flags: ["--json"]),
         CommandSpec(
-            "upstream", "swarm upstream reset NAME", "put a disabled or open upstream back in service",
+            "upstream", "swarm upstream reset NAME", "put a disabled, open or parked upstream back in service",
             positionals: 2...2),
         CommandSpec(
             "logs", "swarm logs ID [--follow]", "an agent's progress, stdout and stderr",

@@ -14,7 +14,8 @@ enum StatusCommand {
                 throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them")
             }
         }
-        let summaries = StatusView.summaries(records, workspace: workspace)
+        let summaries = StatusView.summaries(
+            records, workspace: workspace, upstreams: UpstreamsCommand.snapshot(workspace))
         if context.has("--json") {
             let agents = zip(records, summaries).map { record, summary -> JSONValue in
                 var object = summary.json.objectValue ?? JSONObject()
@@ -49,7 +50,7 @@ enum StatusCommand {
                 s.lastProgress.map(shortTime) ?? "-",
             ]
             if branches { row.append(branchCell(s)) }
-            let status: String = s.reason ?? s.status ?? s.jobState.map { "Slurm: " + $0 } ?? ""
+            let status: String = s.waiting ?? s.reason ?? s.status ?? s.jobState.map { "Slurm: " + $0 } ?? ""
             row.append(String(status.prefix(60)))
             return row
         }

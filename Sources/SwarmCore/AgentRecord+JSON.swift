@@ -31,7 +31,9 @@ extension AgentRecord {
         o["active"] = .bool(active)
         if let stopping { o["stopping"] = .string(stopping.rawValue) }
         if let upstream { o["upstream"] = .string(upstream) }
-        if let preferredUpstream { o["preferredUpstream"] = .string(preferredUpstream) }
+        if !preferredUpstreams.isEmpty {
+            o["preferredUpstreams"] = .array(preferredUpstreams.map { .string($0) })
+        }
         if let minimumContext { o["minimumContext"] = .integer(Int64(minimumContext)) }
         o["createdAt"] = .integer(createdAt)
         if let startedAt { o["startedAt"] = .integer(startedAt) }
@@ -84,7 +86,9 @@ extension AgentRecord {
         active = value["active"]?.boolValue ?? false
         stopping = value["stopping"]?.stringValue.flatMap(StopReason.init(rawValue:))
         upstream = value["upstream"]?.stringValue
-        preferredUpstream = value["preferredUpstream"]?.stringValue
+        preferredUpstreams =
+            value["preferredUpstreams"]?.arrayValue?.compactMap(\.stringValue)
+            ?? value["preferredUpstream"]?.stringValue.map { [$0] } ?? []
         minimumContext = value["minimumContext"]?.intValue.map { Int($0) }
         startedAt = value["startedAt"]?.intValue
         finishedAt = value["finishedAt"]?.intValue

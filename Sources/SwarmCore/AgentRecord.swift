@@ -112,8 +112,8 @@ public struct AgentRecord: Sendable, Equatable {
     public var stopping: StopReason?
     /// The upstream chosen for the current attempt.
     public var upstream: String?
-    /// The upstream the template prefers, tried first when healthy.
-    public var preferredUpstream: String?
+    /// The upstreams the task or its template prefers, best first, tried before the others.
+    public var preferredUpstreams: [String]
     /// After a request too long for its upstream: the smallest context the next run needs.
     public var minimumContext: Int?
     public var createdAt: Millis
@@ -182,7 +182,7 @@ public struct AgentRecord: Sendable, Equatable {
         self.active = false
         self.stopping = nil
         self.upstream = nil
-        self.preferredUpstream = nil
+        self.preferredUpstreams = []
         self.createdAt = createdAt
         self.startedAt = nil
         self.finishedAt = nil

@@ -15,6 +15,7 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable, CustomStringConv
     case upstreamIncident = "upstream-incident"
     case upstreamDisabled = "upstream-disabled"
     case upstreamRecovered = "upstream-recovered"
+    case usageLimit = "usage-limit"
     case watchDegraded = "watch-degraded"
     case slurmUnavailable = "slurm-unavailable"
     case slurmRecovered = "slurm-recovered"

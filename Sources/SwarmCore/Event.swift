@@ -58,6 +58,8 @@ public enum Event: Sendable, Equatable {
     /// The run that just ended reported the session id of its CLI (Claude Code's stream-json
     /// init line), which a retry may continue.
     case session(id: String, session: String)
+    /// An upstream's status page was read (or could not be: `unknown`).
+    case statusPage(upstream: String, verdict: StatusPageVerdict)
 }
 
 /// What an agent's command left behind when it ended, as the shell classified it.
@@ -72,4 +74,9 @@ public enum Outcome: Sendable, Equatable {
     /// The agent's upstream (its model API) failed it: the router learns of it and the retry
     /// goes where the upstreams' health allows.
     case upstreamFailed(UpstreamErrorClass, reason: String, retryAfter: Millis?)
+    /// The subscription behind the agent's upstream hit its usage limit, which resets at
+    /// `resetsAt` (nil: not said). The upstream is parked until then (for good, until a person
+    /// resets it, when `resumes` is false: the template's `resumeAfterLimit: false`); the
+    /// attempt is given back and the task waits in the queue (an orchestrator is woken again).
+    case usageLimited(reason: String, resetsAt: Millis?, resumes: Bool)
 }

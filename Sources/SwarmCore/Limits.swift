@@ -43,7 +43,9 @@ public struct Limits: Sendable, Equatable {
             spinAfter: config.spinAfter, loopAfter: config.loopAfter,
             orphanAfter: config.orphanAfter, roleSlots: config.roleSlots)
         upstreams = config.upstreams.map {
-            UpstreamSpec(name: $0.name, domain: $0.domain, concurrency: $0.concurrency, context: $0.context)
+            UpstreamSpec(
+                name: $0.name, domain: $0.domain, concurrency: $0.concurrency, context: $0.context,
+                resumesAfterLimit: $0.resumeAfterLimit)
         }
         breaker.consecutiveFailures = config.breakerFailures
         breaker.openFor = config.breakerOpenForMilliseconds

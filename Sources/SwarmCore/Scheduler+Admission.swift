@@ -141,7 +141,8 @@ extension Scheduler {
             }
             if !router.isEmpty
                 && router.candidate(
-                    preferred: r.preferredUpstream, minimumContext: r.minimumContext, now: now) == nil
+                    preferred: r.preferredUpstreams, minimumContext: r.minimumContext,
+                    waitsForPreferred: r.priority == .background, now: now) == nil
             {
                 continue
             }
@@ -176,9 +177,9 @@ extension Scheduler {
             let avoid = r?.lastFailureKind == .upstream ? r?.upstream : nil
             guard
                 let chosen = router.acquire(
-                    preferred: r?.preferredUpstream, avoiding: avoid, minimumContext: r?.minimumContext,
-                    agent: id,
-                    now: now)
+                    preferred: r?.preferredUpstreams ?? [], avoiding: avoid,
+                    minimumContext: r?.minimumContext,
+                    waitsForPreferred: r?.priority == .background, agent: id, now: now)
             else { return false }
             upstream = chosen
         }

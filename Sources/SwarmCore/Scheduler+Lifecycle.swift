@@ -77,8 +77,12 @@ extension Scheduler {
         }
     }
 
-    mutating func exited(_ id: String, outcome: Outcome) {
+    mutating func exited(_ id: String, outcome reported: Outcome) {
         guard let before = agents[id], before.active else { return }
+        var outcome = reported
+        if case .upstreamFailed(.usageLimit, let reason, let after) = reported {
+            outcome = .usageLimited(reason: reason, resetsAt: after.map { now + $0 }, resumes: true)
+        }
         update(id, persist: false) { $0.endRun() }
         let probe = before.upstream.map { router.isProbe($0, agent: id) } ?? false
         if let upstream = before.upstream {
@@ -122,6 +126,8 @@ extension Scheduler {
                 update(id, persist: false) { $0.attempts = max(0, $0.attempts - 1) }
             }
             failUpstream(id, errorClass, reason, retryAfter: retryAfter)
+        case .usageLimited(let reason, _, _):
+            limitHit(id, reason: reason)
         }
     }
 
@@ -134,13 +140,22 @@ extension Scheduler {
         case .upstreamFailed(let errorClass, let reason, let retryAfter) where !stopped:
             notes = router.failed(
                 upstream, agent: id, errorClass: errorClass, reason: reason, retryAfter: retryAfter, now: now)
+        case .usageLimited(let reason, let resetsAt, let resumes) where !stopped:
+            router.release(upstream, agent: id)
+            notes = router.park(
+                upstream, reason: reason, until: parkingEnd(resetsAt), resumes: resumes, now: now)
         default:
             router.release(upstream, agent: id)
         }
+        announce(notes)
+    }
+
+    /// Turns the router's notes into alerts.
+    mutating func announce(_ notes: [RouterNote]) {
         for note in notes {
             switch note {
             case .opened(let domain, let reason, let until):
-                let fallback = router.candidate(preferred: nil, now: now)
+                let fallback = router.candidate(preferred: [], now: now)
                 emitAlert(
                     .upstreamIncident, nil,
                     "upstream domain \(domain) is failing (\(reason)); its breaker is open for "
@@ -156,6 +171,15 @@ extension Scheduler {
                         + "`swarm upstream reset \(name)`")
             case .throttled:
                 break
+            case .pageOutage(let domain, let upstream, let detail):
+                announcePageOutage(domain: domain, upstream: upstream, detail: detail)
+            case .parked(let upstream, let reason, let until):
+                announceParking(upstream: upstream, reason: reason, until: until)
+            case .resumed(let upstream, let since):
+                emitAlert(
+                    .upstreamRecovered, nil,
+                    "upstream \(upstream)'s usage limit has reset (parked since "
+                        + "\(Timestamp.iso8601(milliseconds: since))); it is back in service")
             }
         }
     }
@@ -185,7 +209,7 @@ extension Scheduler {
                 max(retryAfter ?? 0, backoff(after: r.attempts, policy: r.policy)),
                 router.policy.maxRetryAfter)
             fail(id, .upstream, text, delay: wait)
-        case .quotaExhausted, .overloaded, .connection:
+        case .quotaExhausted, .overloaded, .connection, .usageLimit:
             let elsewhere = router.alternative(to: r.upstream, now: now) != nil
             fail(id, .upstream, text, delay: elsewhere ? 0 : nil)
         }

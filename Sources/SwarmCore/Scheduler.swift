@@ -85,7 +85,9 @@ public struct Scheduler: Sendable {
         case .consumed(let id): consume(id)
         case .messaged(let id): messaged(id)
         case .session(let id, let session): recordSession(id, session)
+        case .statusPage(let upstream, let verdict): statusPage(upstream, verdict)
         }
+        resumeParked()
         admit()
         let out = effects
         effects = []
@@ -110,6 +112,7 @@ public struct Scheduler: Sendable {
         self.now = now
         effects = []
         if router.reset(name) { emitAlert(.upstreamRecovered, nil, "upstream \(name) was reset by a person") }
+        resumeParked()
         admit()
         let out = effects
         effects = []
@@ -117,10 +120,13 @@ public struct Scheduler: Sendable {
     }
 
     /// The earliest time after `now` when something waiting on time may move: a queued retry's
-    /// backoff ends or an open breaker turns half-open.
+    /// backoff ends, an open breaker turns half-open or a parked upstream's limit resets.
     public func nextDeadline(after now: Millis) -> Millis? {
         var times = queue.compactMap { agents[$0]?.notBefore }
-        times += router.breakers.values.compactMap { $0.state == .open ? $0.openUntil : nil }
+        times += router.breakers.values.compactMap {
+            $0.state == .open && $0.heldBy == nil ? $0.openUntil : nil
+        }
+        times += router.upstreams.compactMap { $0.parked?.until }
         return times.filter { $0 > now }.min()
     }
 

@@ -10,12 +10,18 @@ public struct UpstreamSpec: Sendable, Equatable {
     public var concurrency: Int?
     /// The largest context its model takes, when declared.
     public var context: Int?
+    /// False keeps it parked after a usage limit until a person resets it.
+    public var resumesAfterLimit: Bool
 
-    public init(name: String, domain: String? = nil, concurrency: Int? = nil, context: Int? = nil) {
+    public init(
+        name: String, domain: String? = nil, concurrency: Int? = nil, context: Int? = nil,
+        resumesAfterLimit: Bool = true
+    ) {
         self.name = name
         self.domain = domain ?? name
         self.concurrency = concurrency
         self.context = context
+        self.resumesAfterLimit = resumesAfterLimit
     }
 }
 
@@ -34,8 +40,12 @@ public struct BreakerPolicy: Sendable, Equatable {
     public var maxOpenFor: Millis = 300_000
     /// The longest a rate-limited task waits before its retry, whatever retry-after says.
     public var maxRetryAfter: Millis = 60_000
-    /// How long an upstream whose quota is exhausted is left alone when it gives no reset.
+    /// How long an upstream whose quota is exhausted is left alone when it gives no reset; also
+    /// how long one parked by a usage limit whose reset time is not known stays parked.
     public var quotaPause: Millis = 900_000
+    /// The longest a usage limit parks an upstream, whatever reset it names (a weekly limit
+    /// and a day to spare).
+    public var longestPark: Millis = 8 * 86_400_000
 
     public init() {}
 }
@@ -58,6 +68,9 @@ public struct Breaker: Sendable, Equatable {
     public var openUntil: Millis?
     /// The agent whose run is the half-open probe.
     public var probe: String?
+    /// While a status page says a major outage: what it said. The breaker stays open (no
+    /// probe) until the page says otherwise.
+    public var heldBy: String?
 }
 
 /// Live state of one upstream.
@@ -73,6 +86,54 @@ public struct UpstreamState: Sendable, Equatable {
     public var failures = 0
     /// The last few failure reasons, newest last.
     public var recentErrors: [String] = []
+    /// What its status page said last, and when (nil: no page, or not read yet).
+    public var page: PageReading?
+    /// The last health its page gave that was not `unknown`: a page that cannot be read
+    /// leaves what it said before in force.
+    public var pageHealth: StatusPageHealth?
+    /// While its status page says degraded: the concurrency it may use (half its own).
+    public var pageLimit: Int?
+    /// Set while a usage limit keeps it out of service.
+    public var parked: Parking?
+
+    /// The concurrency limit in force: the lower of the rate-limit one and the page's.
+    public var effectiveLimit: Int? {
+        switch (limit, pageLimit) {
+        case (let a?, let b?): min(a, b)
+        case (let a?, nil): a
+        case (nil, let b?): b
+        case (nil, nil): nil
+        }
+    }
+}
+
+/// One reading of an upstream's status page, as the router keeps it.
+public struct PageReading: Sendable, Equatable {
+    public var verdict: StatusPageVerdict
+    public var at: Millis
+
+    public init(_ verdict: StatusPageVerdict, at: Millis) {
+        self.verdict = verdict
+        self.at = at
+    }
+}
+
+/// Why and how long an upstream is parked after its usage limit.
+public struct Parking: Sendable, Equatable {
+    /// What the agent's CLI said.
+    public var reason: String
+    public var since: Millis
+    /// When it goes back into service by itself; nil: only when a person resets it.
+    public var until: Millis?
+
+    public init(reason: String, since: Millis, until: Millis?) {
+        self.reason = reason
+        self.since = since
+        self.until = until
+    }
+
+    /// True while it keeps the upstream out at `now`.
+    public func holds(at now: Millis) -> Bool { until.map { $0 > now } ?? true }
 }
 
 /// What the router wants said about a change of an upstream's health.
@@ -81,12 +142,18 @@ public enum RouterNote: Sendable, Equatable {
     case closed(domain: String)
     case disabled(upstream: String, reason: String)
     case throttled(upstream: String, limit: Int)
+    /// A status page's major outage opened (or now holds) a closed breaker.
+    case pageOutage(domain: String, upstream: String, detail: String)
+    /// A usage limit parked the upstream, until a time or (nil) until a person resets it.
+    case parked(upstream: String, reason: String, until: Millis?)
+    /// A parked upstream's limit has reset: it is in service again.
+    case resumed(upstream: String, since: Millis)
 }
 
 /// Chooses an upstream for each run and keeps the breakers. Pure: time comes in as a value.
 public struct UpstreamRouter: Sendable, Equatable {
-    public private(set) var upstreams: [UpstreamState]
-    public private(set) var breakers: [String: Breaker] = [:]
+    public internal(set) var upstreams: [UpstreamState]
+    public internal(set) var breakers: [String: Breaker] = [:]
     public var policy: BreakerPolicy
     private var random: SplitMix64
 
@@ -103,23 +170,37 @@ public struct UpstreamRouter: Sendable, Equatable {
     /// The breaker of `domain` as of `now` (an open breaker whose time is up is half-open).
     public func breaker(_ domain: String, now: Millis) -> Breaker {
         var b = breakers[domain] ?? Breaker()
-        if b.state == .open, let until = b.openUntil, until <= now {
+        if b.state == .open, b.heldBy == nil, let until = b.openUntil, until <= now {
             b.state = .halfOpen
             b.probe = nil
         }
         return b
     }
 
-    /// The upstream a new run would get now, in preference order (`preferred` first,
-    /// `avoiding` last: the retry of a run that its upstream failed goes elsewhere if it can).
+    /// The upstream a new run would get now, in preference order (`preferred` first, best
+    /// first, then the rest in configured order; `avoiding` last: the retry of a run that its
+    /// upstream failed goes elsewhere if it can). With `waitsForPreferred` (background work),
+    /// while the first upstream of that order is open, half-open, throttled or parked, only
+    /// it may be chosen: the work waits rather than run on a fallback.
     public func candidate(
-        preferred: String?, avoiding: String? = nil, minimumContext: Int? = nil, now: Millis
+        preferred: [String], avoiding: String? = nil, minimumContext: Int? = nil,
+        waitsForPreferred: Bool = false, now: Millis
     ) -> String? {
-        for state in ordered(preferred, avoiding) where usable(state, now: now) {
+        var order = ordered(preferred, avoiding)
+        if waitsForPreferred, let head = ordered(preferred, nil).first, health(head, now: now).isDegraded {
+            order = [head]
+        }
+        for state in order where usable(state, now: now) {
             if let minimumContext, (state.spec.context ?? 0) < minimumContext { continue }
             return state.spec.name
         }
         return nil
+    }
+
+    /// The upstream `preferred` names first (the first configured one among them), else the
+    /// first configured upstream: the one background work waits for.
+    public func firstChoice(_ preferred: [String]) -> String? {
+        ordered(preferred, nil).first?.spec.name
     }
 
     /// The declared context of `name`, if any.
@@ -137,10 +218,12 @@ public struct UpstreamRouter: Sendable, Equatable {
         upstreams.first { $0.spec.name != excluded && usable($0, now: now) }?.spec.name
     }
 
-    private func ordered(_ preferred: String?, _ avoiding: String?) -> [UpstreamState] {
+    private func ordered(_ preferred: [String], _ avoiding: String?) -> [UpstreamState] {
         var order = upstreams
-        if let preferred, let index = order.firstIndex(where: { $0.spec.name == preferred }) {
-            order.insert(order.remove(at: index), at: 0)
+        for name in preferred.reversed() {
+            if let index = order.firstIndex(where: { $0.spec.name == name }) {
+                order.insert(order.remove(at: index), at: 0)
+            }
         }
         if let avoiding, let index = order.firstIndex(where: { $0.spec.name == avoiding }) {
             order.append(order.remove(at: index))
@@ -148,9 +231,10 @@ public struct UpstreamRouter: Sendable, Equatable {
         return order
     }
 
-    private func usable(_ state: UpstreamState, now: Millis) -> Bool {
+    func usable(_ state: UpstreamState, now: Millis) -> Bool {
         if state.disabled != nil { return false }
-        if let limit = state.limit, state.inFlight >= limit { return false }
+        if let parked = state.parked, parked.holds(at: now) { return false }
+        if let limit = state.effectiveLimit, state.inFlight >= limit { return false }
         let b = breaker(state.spec.domain, now: now)
         switch b.state {
         case .closed: return true
@@ -162,9 +246,14 @@ public struct UpstreamRouter: Sendable, Equatable {
     /// Takes an upstream for `agent`'s run; a half-open breaker lets exactly this run through
     /// as its probe.
     public mutating func acquire(
-        preferred: String?, avoiding: String? = nil, minimumContext: Int? = nil, agent: String, now: Millis
+        preferred: [String], avoiding: String? = nil, minimumContext: Int? = nil,
+        waitsForPreferred: Bool = false,
+        agent: String, now: Millis
     ) -> String? {
-        guard let name = candidate(preferred: preferred, avoiding: avoiding, minimumContext: minimumContext, now: now),
+        guard
+            let name = candidate(
+                preferred: preferred, avoiding: avoiding, minimumContext: minimumContext,
+                waitsForPreferred: waitsForPreferred, now: now),
             let index = upstreams.firstIndex(where: { $0.spec.name == name })
         else { return nil }
         upstreams[index].inFlight += 1
@@ -249,7 +338,12 @@ public struct UpstreamRouter: Sendable, Equatable {
             upstreams[index].disabled = reason
             return [.disabled(upstream: name, reason: reason)]
         case .quotaExhausted:
-            return open(domain, reason: "quota exhausted: \(reason)", now: now, duration: retryAfter ?? policy.quotaPause)
+            return open(
+                domain, reason: "quota exhausted: \(reason)", now: now,
+                duration: retryAfter ?? policy.quotaPause)
+        case .usageLimit:
+            return park(
+                name, reason: reason, until: now + (retryAfter ?? policy.quotaPause), resumes: true, now: now)
         case .overloaded, .connection:
             var b = breaker(domain, now: now)
             record(&b, failed: true)
@@ -276,7 +370,7 @@ public struct UpstreamRouter: Sendable, Equatable {
         b.recent = Array((b.recent + [failed]).suffix(policy.window))
     }
 
-    private mutating func open(_ domain: String, reason: String, now: Millis, duration: Millis?) -> [RouterNote] {
+    mutating func open(_ domain: String, reason: String, now: Millis, duration: Millis?) -> [RouterNote] {
         var b = breaker(domain, now: now)
         let wasClosed = b.state == .closed
         let base = duration ?? min(policy.maxOpenFor, policy.openFor << Millis(min(b.openings, 20)))
@@ -291,10 +385,13 @@ public struct UpstreamRouter: Sendable, Equatable {
         return wasClosed ? [.opened(domain: domain, reason: reason, until: b.openUntil ?? now)] : []
     }
 
-    /// A person reset `name` (`swarm upstream reset`): enabled, unthrottled, its breaker closed.
+    /// A person reset `name` (`swarm upstream reset`): enabled, unparked, unthrottled, its
+    /// breaker closed (a status page that still says major holds it again at its next reading).
     public mutating func reset(_ name: String) -> Bool {
         guard let index = upstreams.firstIndex(where: { $0.spec.name == name }) else { return false }
         upstreams[index].disabled = nil
+        upstreams[index].parked = nil
+        upstreams[index].pageLimit = nil
         upstreams[index].limit = upstreams[index].spec.concurrency
         breakers[upstreams[index].spec.domain] = Breaker()
         return true
@@ -302,6 +399,8 @@ public struct UpstreamRouter: Sendable, Equatable {
 
     /// Rebuilds the in-flight counts from the runs that are going on (after a restart).
     public mutating func restore(inFlight: [String: Int]) {
-        for index in upstreams.indices { upstreams[index].inFlight = inFlight[upstreams[index].spec.name] ?? 0 }
+        for index in upstreams.indices {
+            upstreams[index].inFlight = inFlight[upstreams[index].spec.name] ?? 0
+        }
     }
 }

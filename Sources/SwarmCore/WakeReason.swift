@@ -1,6 +1,7 @@
 /// Why an agent's command runs: the first run of an attempt, or one of the reasons an idle
 /// orchestrator is woken. Written in `SWARM_WAKE` and meta.json's `pendingWakes` as words:
-/// `start`, `child-settled:<id>`, `refused:<name>`, `answered`, `heartbeat`, `recovered`, `message`.
+/// `start`, `child-settled:<id>`, `refused:<name>`, `answered`, `heartbeat`, `recovered`, `message`,
+/// `limit-reset`.
 public enum WakeReason: Sendable, Hashable, CustomStringConvertible {
     /// The first run of an attempt.
     case start
@@ -16,6 +17,8 @@ public enum WakeReason: Sendable, Hashable, CustomStringConvertible {
     case recovered
     /// A person sent it a message (`swarm say`); the run's brief holds it.
     case message
+    /// Its run before was cut short by its upstream's usage limit: this run takes it up again.
+    case limitReset
 
     public var description: String {
         switch self {
@@ -26,6 +29,7 @@ public enum WakeReason: Sendable, Hashable, CustomStringConvertible {
         case .heartbeat: "heartbeat"
         case .recovered: "recovered"
         case .message: "message"
+        case .limitReset: "limit-reset"
         }
     }
 
@@ -37,6 +41,7 @@ public enum WakeReason: Sendable, Hashable, CustomStringConvertible {
         case "heartbeat": self = .heartbeat
         case "recovered": self = .recovered
         case "message": self = .message
+        case "limit-reset": self = .limitReset
         default:
             if text.hasPrefix("child-settled:") {
                 self = .childSettled(String(text.dropFirst("child-settled:".count)))

@@ -6,7 +6,7 @@ public enum ConfigParser {
         "maxSlots", "reserve", "maxDepth", "heartbeat", "investigateAfter", "killAfter", "orphanAfter",
         "spinAfter", "loopAfter", "killGrace", "alertCommand", "roleSlots", "upstreams", "confinement",
         "breakerFailures", "breakerOpenFor", "breakerMaxOpenFor", "launcher", "slurm", "logHead", "logTail",
-        "reads", "network",
+        "reads", "network", "statusPoll",
     ]
     /// The keys the `slurm` object may have.
     public static let slurmKeys = ["arguments"]
@@ -19,7 +19,13 @@ public enum ConfigParser {
     /// to tell why an agent failed, so a cap must never cut into those.
     public static let smallestLogTail: Int64 = 64 << 10
 
-    public static let upstreamKeys = ["name", "env", "unset", "command", "concurrency", "domain", "context"]
+    public static let upstreamKeys = [
+        "name", "env", "unset", "command", "concurrency", "domain", "context", "statusPage",
+        "statusComponents",
+        "resumeAfterLimit",
+    ]
+    /// The longest status page URL accepted.
+    public static let longestURL = 2048
 
     /// The configuration and every problem found, each with its line. Unknown keys (with a
     /// "did you mean"), values of the wrong type or range, `reserve >= maxSlots`,
@@ -94,6 +100,9 @@ private struct ConfigReader {
         }
         if let value = object["killGrace"], let duration = duration(value, key: "killGrace", minimum: 0) {
             config.killGraceMilliseconds = duration
+        }
+        if let value = object["statusPoll"], let duration = duration(value, key: "statusPoll", minimum: 1) {
+            config.statusPollMilliseconds = duration
         }
         if let value = object["alertCommand"] {
             switch value {
@@ -385,7 +394,64 @@ private struct ConfigReader {
         if let concurrency = object["concurrency"], !concurrency.isNull {
             upstream.concurrency = integer(concurrency, key: path + ".concurrency", minimum: 1)
         }
+        readStatusPage(object, path: path, into: &upstream)
+        if let resume = object["resumeAfterLimit"] {
+            if let flag = resume.boolValue {
+                upstream.resumeAfterLimit = flag
+            } else {
+                report(
+                    path + ".resumeAfterLimit",
+                    "\(path).resumeAfterLimit must be true or false, not \(describe(resume))")
+            }
+        }
         return upstream
+    }
+
+    /// `statusPage` (an http or https URL) and `statusComponents` (names) of one upstream.
+    private mutating func readStatusPage(_ object: JSONObject, path: String, into upstream: inout Upstream) {
+        if let page = object["statusPage"], !page.isNull {
+            if let url = page.stringValue, let problem = Self.urlProblem(url) {
+                report(path + ".statusPage", "\(path).statusPage \(problem) (it is not polled)")
+            } else if let url = page.stringValue {
+                upstream.statusPage = url
+            } else {
+                report(
+                    path + ".statusPage",
+                    "\(path).statusPage must be a URL string such as \"https://status.claude.com/api/v2/summary.json\", not \(page.typeName)"
+                )
+            }
+        }
+        guard let list = object["statusComponents"], !list.isNull else { return }
+        let names = list.arrayValue?.compactMap(\.stringValue) ?? []
+        guard let elements = list.arrayValue, names.count == elements.count,
+            names.allSatisfy({ !$0.trimmed.isEmpty })
+        else {
+            report(
+                path + ".statusComponents",
+                "\(path).statusComponents must be an array of component names as the page gives them, such as [\"Claude API (api.anthropic.com)\", \"Claude Code\"]"
+            )
+            return
+        }
+        if upstream.statusPage == nil && object["statusPage"] == nil {
+            report(
+                path + ".statusComponents", "\(path).statusComponents needs a statusPage to read them from")
+        }
+        upstream.statusComponents = names.map(\.trimmed)
+    }
+
+    /// Why `url` cannot be a status page address, or nil.
+    static func urlProblem(_ url: String) -> String? {
+        let lower = url.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), url.count > 8 else {
+            return "must start with http:// or https://, not \(Quote.show(url, limit: 40))"
+        }
+        if url.utf8.count > ConfigParser.longestURL {
+            return "is longer than \(ConfigParser.longestURL) bytes"
+        }
+        if url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
+            return "holds a space or a control character; percent-encode it"
+        }
+        return nil
     }
 
     private mutating func optionalString(_ value: JSONValue?, path: String) -> String? {

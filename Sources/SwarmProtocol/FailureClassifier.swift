@@ -2,9 +2,13 @@
 public enum UpstreamErrorClass: String, Sendable, CaseIterable {
     /// 429, `rate_limit_error`: back off and lower that upstream's concurrency.
     case rateLimited = "rate-limited"
-    /// A usage, credit or quota limit with a long reset (Claude "usage limit reached",
-    /// "credit balance is too low", OpenAI `insufficient_quota`, Codex "You've hit your usage
-    /// limit").
+    /// A subscription's usage limit, which resets by itself at a time the CLI names (Claude
+    /// Code "Claude AI usage limit reached|1755615600", "5-hour limit reached ∙ resets 5am",
+    /// "You've hit your session limit · resets 4:50pm (America/Denver)", a rejected
+    /// `rate_limit_event`; Codex "You've hit your usage limit ... try again at 3:12 PM").
+    case usageLimit = "usage-limit"
+    /// A credit, billing or quota limit that does not reset by itself ("credit balance is too
+    /// low", OpenAI `insufficient_quota`, "exceeded your current quota", HTTP 402).
     case quotaExhausted = "quota"
     /// 529 `overloaded_error`, 5xx `api_error`, 500, 502, 503, 504.
     case overloaded = "overloaded"
@@ -37,16 +41,19 @@ public struct FailureDiagnosis: Sendable, Equatable {
     /// Where the evidence came from: `results.json`, `claude-json`, `claude-stream-json`,
     /// `codex-jsonl`, `aider-text`, `stderr`, `stdout`, or `exit-status`.
     public var source: String
+    /// For a usage limit: when it resets, as the output said it (nil when it does not say).
+    public var resetsAt: LimitReset?
 
     public init(
         errorClass: UpstreamErrorClass, httpStatus: Int? = nil, retryAfterMilliseconds: Int64? = nil,
-        message: String, source: String
+        message: String, source: String, resetsAt: LimitReset? = nil
     ) {
         self.errorClass = errorClass
         self.httpStatus = httpStatus
         self.retryAfterMilliseconds = retryAfterMilliseconds
         self.message = message
         self.source = source
+        self.resetsAt = resetsAt
     }
 }
 
@@ -75,10 +82,11 @@ public enum FailureClassifier {
 
     /// The class an agent reported itself in results.json.
     ///
-    /// `error_kind` values: `rate-limited`, `quota`, `overloaded`, `server-error` and `upstream`
-    /// (both overloaded), `connection`, `auth`, `context-too-long`, `bad-output`; case and `_`
-    /// for `-` do not matter. Any other kind gives nil (an ordinary failure). A non-negative
-    /// `retry_after_ms` is honoured; without one, a "retry after 20s" phrase in the message is.
+    /// `error_kind` values: `rate-limited`, `usage-limit`, `quota`, `overloaded`, `server-error`
+    /// and `upstream` (both overloaded), `connection`, `auth`, `context-too-long`, `bad-output`;
+    /// case and `_` for `-` do not matter. Any other kind gives nil (an ordinary failure). A
+    /// non-negative `retry_after_ms` is honoured; without one, a "retry after 20s" phrase in the
+    /// message is. A usage limit resets after `retry_after_ms`, else when its message says.
     public static func fromReportedKind(
         _ kind: String, message: String, retryAfterMilliseconds: Int64?
     ) -> FailureDiagnosis? {
@@ -91,6 +99,7 @@ public enum FailureClassifier {
         let errorClass: UpstreamErrorClass
         switch normalized {
         case "rate-limited": errorClass = .rateLimited
+        case "usage-limit": errorClass = .usageLimit
         case "quota": errorClass = .quotaExhausted
         case "overloaded", "server-error", "upstream": errorClass = .overloaded
         case "connection": errorClass = .connection
@@ -103,11 +112,15 @@ public enum FailureClassifier {
         var retry: Int64?
         if let given = retryAfterMilliseconds, given >= 0 { retry = given }
         let summary = summarize(message)
+        var reset: LimitReset?
+        if errorClass == .usageLimit {
+            reset = retry.map(LimitReset.after) ?? LimitResetText.find(in: message)
+        }
         return FailureDiagnosis(
             errorClass: errorClass, httpStatus: statusIn(text),
             retryAfterMilliseconds: retry ?? retryAfterPhrase(message),
             message: summary.isEmpty ? "the agent reported \(normalized)" : summary,
-            source: "results.json")
+            source: "results.json", resetsAt: reset)
     }
 
     // MARK: - Output of the agent CLIs
@@ -128,7 +141,11 @@ public enum FailureClassifier {
         let scan = ClassifierScan(out)
         switch structured(scan) {
         case .succeeded: return nil
-        case .failed(let diagnosis): return diagnosis
+        case .failed(var diagnosis):
+            if diagnosis.errorClass == .usageLimit, let epoch = scan.rejectedLimitReset {
+                diagnosis.resetsAt = .instant(epoch * 1000)
+            }
+            return diagnosis
         case .none: break
         }
         return textual(stdoutLines: scan.textLines, stderrLines: splitLines(err), exitCode: exitCode)
@@ -259,6 +276,7 @@ public enum FailureClassifier {
             case "s", "sec", "secs", "second", "seconds": unit = 1000
             case "m", "min", "mins", "minute", "minutes": unit = 60_000
             case "h", "hr", "hrs", "hour", "hours": unit = 3_600_000
+            case "d", "day", "days": unit = 86_400_000
             case "":
                 if parts > 0 { return nil }
                 unit = defaultUnit
@@ -469,9 +487,11 @@ public enum FailureClassifier {
         case .rateLimitEvent:
             let info = object["rate_limit_info"]
             let window = info?["rateLimitType"]?.stringValue ?? info?["rate_limit_type"]?.stringValue
+            let reset = (info?["resetsAt"] ?? info?["resets_at"])?.intValue
             return FailureDiagnosis(
-                errorClass: .quotaExhausted, httpStatus: 429,
-                message: "usage limit rejected" + (window.map { " (\($0))" } ?? ""), source: source)
+                errorClass: .usageLimit, httpStatus: 429,
+                message: "usage limit rejected" + (window.map { " (\($0))" } ?? ""), source: source,
+                resetsAt: reset.map { .instant($0 * 1000) })
         }
     }
 
@@ -536,7 +556,8 @@ public enum FailureClassifier {
         if text.contains("output token maximum") { return nil }  // the agent's own output cap
         let fromText = textClass(text)
         let status = given ?? statusIn(text)
-        if let fromText, fromText == .quotaExhausted || fromText == .contextTooLong || fromText == .badOutput
+        if let fromText,
+            [.usageLimit, .quotaExhausted, .contextTooLong, .badOutput].contains(fromText)
         {
             return Verdict(errorClass: fromText, status: status)
         }
@@ -562,7 +583,12 @@ public enum FailureClassifier {
         FailureDiagnosis(
             errorClass: verdict.errorClass, httpStatus: verdict.status,
             retryAfterMilliseconds: retryAfterPhrase(retryText ?? message), message: summarize(message),
-            source: source)
+            source: source, resetsAt: reset(verdict.errorClass, retryText ?? message))
+    }
+
+    /// For a usage limit, when `text` says it resets.
+    private static func reset(_ errorClass: UpstreamErrorClass, _ text: String) -> LimitReset? {
+        errorClass == .usageLimit ? LimitResetText.find(in: text) : nil
     }
 
     /// The class an HTTP status stands for.
@@ -586,8 +612,9 @@ public enum FailureClassifier {
         case "rate_limit", "rate_limit_error", "rate_limit_exceeded", "ratelimiterror", "too_many_requests",
             "requests", "tokens":
             return .rateLimited
-        case "billing_error", "insufficient_quota", "usage_limit_reached", "usage_limit_exceeded",
-            "usage_not_included", "quota_exceeded", "budget_exceeded":
+        case "usage_limit_reached", "usage_limit_exceeded":
+            return .usageLimit
+        case "billing_error", "insufficient_quota", "usage_not_included", "quota_exceeded", "budget_exceeded":
             return .quotaExhausted
         case "overloaded", "overloaded_error", "server_error", "api_error", "internal_server_error",
             "timeout_error", "service_unavailable", "server_overloaded":
@@ -614,11 +641,16 @@ public enum FailureClassifier {
         "input is too long", "has hit a token limit", "ran out of room", "too many tokens",
         "request entity too large", "payload too large", "exceeds the context",
     ])
-    private static let quotaWords = ClassifierText.patterns([
+    /// A subscription's limit that resets by itself (checked before the quota words: Codex's
+    /// "You've hit your usage limit ... purchase more credits or try again at 3:12 PM" is one).
+    private static let usageLimitWords = ClassifierText.patterns([
         "usage limit", "you've hit your", "you have hit your", "you’ve hit your", "session limit",
-        "weekly limit", "5-hour limit", "credit balance is too low", "insufficient_quota",
+        "weekly limit", "5-hour limit", "opus limit", "usage_limit_reached", "usage_limit_exceeded",
+    ])
+    private static let quotaWords = ClassifierText.patterns([
+        "credit balance is too low", "insufficient_quota",
         "exceeded your current quota", "quota exceeded", "quota_exceeded", "billing_error", "billing details",
-        "out of credits", "purchase more credits", "spend cap", "spending limit", "usage_limit_reached",
+        "out of credits", "purchase more credits", "spend cap", "spending limit",
         "usage_not_included", "upgrade to plus", "budgetexceedederror", "budget has been exceeded",
         "payment required",
     ])
@@ -660,6 +692,7 @@ public enum FailureClassifier {
     /// The class the wording of an error names, most specific first.
     private static func textClass(_ text: ClassifierText) -> UpstreamErrorClass? {
         if text.containsAny(contextWords) { return .contextTooLong }
+        if text.containsAny(usageLimitWords) { return .usageLimit }
         if text.containsAny(quotaWords) { return .quotaExhausted }
         if text.containsAny(badOutputWords) { return .badOutput }
         if text.containsAny(authWords) { return .auth }
@@ -676,7 +709,8 @@ public enum FailureClassifier {
         "overloaded_error", "authentication_error", "permission_error", "billing_error", "insufficient_quota",
         "context_length_exceeded", "request_too_large", "invalid_api_key", "invalid x-api-key",
         "econnrefused", "econnreset", "etimedout", "enotfound", "eai_again", "errno 111", "you've hit your",
-        "you have hit your", "usage limit reached", "credit balance is too low", "invalid api key",
+        "you have hit your", "you’ve hit your", "usage limit reached", "5-hour limit reached",
+        "weekly limit reached", "credit balance is too low", "invalid api key",
         "please run /login", "prompt is too long", "fetch failed", "stream disconnected before completion",
         "quota exceeded", "exceeded your current quota", "too many requests", "service unavailable",
         "bad gateway", "gateway timeout", "has hit a token limit", "connection refused",
@@ -690,7 +724,8 @@ public enum FailureClassifier {
         "api error", "litellm.", "litellm ", "error:", "error code", "fatal:", "fatal error",
         "exceeded retry limit", "unexpected status",
         "stream error", "stream disconnected", "you've hit your", "you have hit your",
-        "claude ai usage limit",
+        "claude ai usage limit", "claude usage limit", "5-hour limit reached", "weekly limit reached",
+        "you’ve hit your",
         "credit balance is too low", "invalid api key", "please run /login", "failed to authenticate",
         "prompt is too long", "openai.", "anthropic.", "request timed out", "connection error",
         "quota exceeded", "rate limit reached", "not logged in", "oauth token",
@@ -789,7 +824,8 @@ public enum FailureClassifier {
         return FailureDiagnosis(
             errorClass: verdict.errorClass, httpStatus: verdict.status,
             retryAfterMilliseconds: retryAfterPhrase(best.record.text), message: summarize(best.record.text),
-            source: best.record.aider ? "aider-text" : best.stream)
+            source: best.record.aider ? "aider-text" : best.stream,
+            resetsAt: reset(verdict.errorClass, best.record.text))
     }
 
     /// The last record (an admitted line and its continuation lines) that classifies and
@@ -1011,6 +1047,28 @@ private struct ClassifierScan {
         } else {
             textLines = plain.map(\.line)
         }
+    }
+
+    /// The `resetsAt` (Unix seconds) of the last rejected Claude Code `rate_limit_event` that no
+    /// real answer followed.
+    var rejectedLimitReset: Int64? {
+        var reset: Int64?
+        for event in events {
+            switch event["type"]?.stringValue {
+            case "rate_limit_event":
+                let info = event["rate_limit_info"]
+                if info?["status"]?.stringValue == "rejected" {
+                    reset = (info?["resetsAt"] ?? info?["resets_at"])?.intValue ?? reset
+                }
+            case "assistant":
+                if event["message"]?["model"]?.stringValue != "<synthetic>", event["error"] == nil {
+                    reset = nil
+                }
+            default:
+                continue
+            }
+        }
+        return reset
     }
 
     /// The `type` values of Claude Code and Codex events.

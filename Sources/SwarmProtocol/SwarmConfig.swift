@@ -16,6 +16,14 @@ public struct Upstream: Sendable, Equatable {
     /// The largest context (tokens) this upstream's model takes, when declared: a task whose
     /// request was too long elsewhere is retried on an upstream with a larger one.
     public var context: Int?
+    /// A Statuspage `summary.json` URL (`statusPage`): polled for early warning of outages.
+    public var statusPage: String?
+    /// The components of that page this upstream depends on (`statusComponents`, names as
+    /// the page gives them); empty means every component.
+    public var statusComponents: [String] = []
+    /// Whether the upstream goes back into service by itself when its usage limit resets
+    /// (`resumeAfterLimit`, default true); false keeps it parked until `swarm upstream reset`.
+    public var resumeAfterLimit = true
 
     /// Makes an upstream.
     public init(
@@ -106,6 +114,8 @@ public struct SwarmConfig: Sendable, Equatable {
     /// Where confined agents may connect unless their template says otherwise (`network`,
     /// default `any`).
     public var network: NetworkRule = .any
+    /// How often each upstream's status page is read at most (`statusPoll`, default 1m).
+    public var statusPollMilliseconds: Int64 = 60_000
 
     /// Makes a configuration; every value defaults to the documented default.
     public init(

@@ -68,6 +68,15 @@ public struct TaskSpec: Sendable, Equatable {
         value("network").flatMap(NetworkRule.parse)
     }
 
+    /// `upstreams:`, when given (checked at intake against swarm.json): the upstreams it
+    /// prefers, best first, over its template's.
+    public var upstreams: [String]? {
+        value("upstreams").flatMap { try? UpstreamPreference.parse($0, line: nil) }
+    }
+
+    /// True when the task gives its priority itself (else its template's `priority:` applies).
+    public var givesPriority: Bool { fields.contains { $0.key == "priority" } }
+
     /// Every key with its text, for `{{key}}` placeholders: the fields (repeated keys joined
     /// with `, `), then the typed properties over them. The task text is not included.
     public var placeholderValues: [String: String] {
@@ -288,6 +297,7 @@ public enum TaskParser {
                 throw ProtocolError(line: found.line, issue.message, hint: issue.hint)
             }
         }
+        if let found = field("upstreams") { _ = try UpstreamPreference.parse(found.value, line: found.line) }
         if let found = field("budget.tokens") {
             guard found.value.isDigits, let tokens = Int64(found.value) else {
                 throw ProtocolError(

@@ -17,8 +17,14 @@ public struct Template: Sendable, Equatable {
     public var policy: FailurePolicy
     /// Outcome-based acceptance criteria, rendered into the brief.
     public var acceptance: [String]
-    /// The preferred upstream's name.
-    public var upstream: String?
+    /// The upstreams it prefers, best first (`upstreams: local, primary`, or one `upstream:`);
+    /// the others follow in swarm.json's order.
+    public var upstreams: [String]
+    /// The priority of its tasks when a task does not give one (`priority:`).
+    public var priority: Priority?
+    /// False (`resumeAfterLimit: false`) keeps an upstream parked after a usage limit hit by one
+    /// of its agents until a person resets it, instead of resuming at the reset time.
+    public var resumeAfterLimit = true
     /// Paths the agent declares it writes (repeatable key `writes`).
     public var writes: [String]
     /// True for `home: private`: the agent gets a HOME of its own.
@@ -45,7 +51,7 @@ public struct Template: Sendable, Equatable {
     public init(
         name: String, kind: AgentKind = .worker, command: String, workdir: String? = nil, slots: Int? = nil,
         contract: ResultContract? = nil, policy: FailurePolicy = .standard, acceptance: [String] = [],
-        upstream: String? = nil, writes: [String] = [], privateHome: Bool = false, body: String = "",
+        upstreams: [String] = [], writes: [String] = [], privateHome: Bool = false, body: String = "",
         bodyStartLine: Int = 1, fields: [FrontMatter.Field] = []
     ) {
         self.name = name
@@ -56,7 +62,7 @@ public struct Template: Sendable, Equatable {
         self.contract = contract
         self.policy = policy
         self.acceptance = acceptance
-        self.upstream = upstream
+        self.upstreams = upstreams
         self.writes = writes
         self.privateHome = privateHome
         self.messages = .command
@@ -83,6 +89,34 @@ extension Template {
     }
 }
 
+/// `upstreams: local, primary`: upstream names in order of preference.
+public enum UpstreamPreference {
+    /// The names in `text` (comma separated); each must be a valid name and appear once.
+    public static func parse(_ text: String, line: Int?) throws(ProtocolError) -> [String] {
+        var names: [String] = []
+        for piece in text.split(separator: ",") {
+            let name = piece.trimmed
+            if let problem = ResourceName.problem(with: name, what: "upstream") {
+                throw ProtocolError(
+                    line: line, problem,
+                    hint: "name upstreams of swarm/swarm.json, e.g. upstreams: local, primary")
+            }
+            if names.contains(name) {
+                throw ProtocolError(
+                    line: line, "upstream \(Quote.show(name)) is named twice",
+                    hint: "name each once, best first")
+            }
+            names.append(name)
+        }
+        guard !names.isEmpty else {
+            throw ProtocolError(
+                line: line, "no upstream named",
+                hint: "write e.g. upstreams: local, primary, or leave the key out")
+        }
+        return names
+    }
+}
+
 /// How messages from people reach a template's agents.
 public enum MessageDelivery: String, Sendable, Equatable {
     /// The agent runs `swarm messages` between steps (its brief says so).
@@ -99,8 +133,8 @@ public enum TemplateParser {
         ["kind", "command", "workdir", "slots", "contract"]
         + FailureKind.allCases.map { "on." + $0.rawValue }
         + [
-            "backoff", "acceptance", "upstream", "writes", "home", "launcher", "repo", "base", "setup",
-            "verify", "messages", "resume", "reads", "network",
+            "backoff", "acceptance", "upstream", "upstreams", "writes", "home", "launcher", "repo", "base",
+            "setup", "verify", "messages", "resume", "reads", "network", "priority", "resumeAfterLimit",
         ]
     /// Keys that may repeat.
     public static let listKeys: Set<String> = ["acceptance", "writes"]
@@ -177,11 +211,24 @@ public enum TemplateParser {
             if !value.isEmpty { template.acceptance.append(value) }
         case "writes":
             if !value.isEmpty { template.writes.append(value) }
-        case "upstream":
-            if let problem = ResourceName.problem(with: value, what: "upstream") {
-                throw bad(problem, "name one of the upstreams in swarm/swarm.json")
+        case "upstream", "upstreams":
+            template.upstreams = try UpstreamPreference.parse(value, line: field.line)
+        case "priority":
+            guard let priority = Priority(rawValue: value) else {
+                throw bad(
+                    "priority \(Quote.show(value)) is not one of urgent, normal, background",
+                    "write priority: background (its tasks then wait while their upstream is degraded), or leave it out"
+                )
             }
-            template.upstream = value
+            template.priority = priority
+        case "resumeAfterLimit":
+            guard value == "true" || value == "false" else {
+                throw bad(
+                    "resumeAfterLimit \(Quote.show(value)) is not true or false",
+                    "write resumeAfterLimit: false to keep an upstream parked after a usage limit until `swarm upstream reset`"
+                )
+            }
+            template.resumeAfterLimit = value == "true"
         case "launcher":
             guard !value.isEmpty else {
                 template.launcher = nil

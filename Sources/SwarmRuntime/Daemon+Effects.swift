@@ -251,7 +251,14 @@ extension Daemon {
         }
         let files = workspace.agentFiles(id)
         let result = ResultReader.read(files.results)
-        var outcome = ResultReader.outcome(of: result, files: files, exit: status, contract: contract)
+        var outcome = ResultReader.outcome(
+            of: result, files: files, exit: status, contract: contract,
+            clock: { [limitClock, now] in limitClock.instant(of: $0, now: now) })
+        if case .usageLimited(let reason, let resetsAt, _) = outcome, let record = scheduler.agents[id],
+            (try? intake.catalog.template(record.template))?.resumeAfterLimit == false
+        {
+            outcome = .usageLimited(reason: reason, resetsAt: resetsAt, resumes: false)
+        }
         if let launcherProblem, outcome != .succeeded { outcome = .failed(.exit, reason: launcherProblem) }
         log.debug("\(id) ended: \(outcome)")
         if let usage = UsageReader.usage(of: result, files: files) {

@@ -76,6 +76,10 @@ public final class Daemon {
     var landings: [String: Cancellation] = [:]
     /// The schedule files and what each fired and skipped (`Daemon+Schedules`).
     var schedules = Schedules()
+    /// The upstreams' status pages, fetched by curl children the loop never waits for.
+    var statusPages: StatusPages
+    /// Turns the reset times of usage limits into instants.
+    let limitClock = LimitClock()
 
     /// The poll interval used when the kernel runs out of inotify watches.
     static let degradedPoll: Millis = 1_000
@@ -138,6 +142,7 @@ public final class Daemon {
             home: inherited["HOME"], swarm: binDirectory + "/swarm")
         let git = Git(environment: baseEnvironment)
         self.intake = Intake(workspace: workspace, git: git)
+        self.intake.upstreamNames = config.upstreams.map(\.name)
         self.codeFanIn = CodeFanIn(workspace: workspace, git: git)
         let local = LocalLauncher(workspace: workspace)
         self.local = local
@@ -158,6 +163,7 @@ public final class Daemon {
         self.history = EventLog(workspace: workspace)
         self.logCap = LogCap(config)
         self.deadlines = Deadlines(heartbeatAt: 0, pollInterval: options.poll)
+        self.statusPages = StatusPages(workspace: workspace, environment: baseEnvironment)
     }
 
     /// How long a new daemon waits for the lock of a daemon that is gone: a child it was
@@ -252,6 +258,8 @@ public final class Daemon {
             pollForSlurm()
         }
         recover()
+        statusPages.configure(config, now: now, epoll: epoll)
+        lookAtStatusPages()
         scanControl()
         scanInbox()
         startSchedules()
@@ -291,6 +299,7 @@ public final class Daemon {
         case Self.inotifyToken: readInotify()
         case Self.signalToken: readSignals()
         case Self.backgroundToken: background.takeFinished()
+        case _ where StatusPages.owns(token): lookAtStatusPages()
         default:
             if let watch = runs.process(token: token) { processExited(watch) }
         }
@@ -302,7 +311,8 @@ public final class Daemon {
             ? records.lastStateWrite + RecordWriter.stateWriteInterval(agents: scheduler.agents.count) : nil
         let due = deadlines.next(
             logChecks.next, schedulerDeadline(), alerts.nextDeadline, stateDue, records.nextDeferredWrite,
-            writer.retryAt, history.nextWrite, schedules.nextDeadline(heartbeat: heartbeatInterval, now: now))
+            writer.retryAt, history.nextWrite, schedules.nextDeadline(heartbeat: heartbeatInterval, now: now),
+            statusPages.nextDeadline)
         let wait = max(0, due - Clock.wallMilliseconds())
         return Int32(min(wait, 60_000))
     }
@@ -330,6 +340,7 @@ public final class Daemon {
                 id: id, run: stop.handle.map { Run(launcher: stop.launcher, handle: $0) }, force: true)
             if !done.isEmpty { log.info("\(id) outlived its grace period; \(done)") }
         }
+        if let due = statusPages.nextDeadline, due <= now { lookAtStatusPages() }
         retryWrites()
     }
 
@@ -362,6 +373,8 @@ public final class Daemon {
             logCap.configure(fresh)
             alerts.command = fresh.alertCommand
             slurm.client.arguments = fresh.slurmArguments
+            statusPages.configure(fresh, now: now, epoll: epoll)
+            intake.upstreamNames = fresh.upstreams.map(\.name)
             logConfinement()
             var broken: [String] = []
             for name in Catalog.names(in: workspace.templatesDirectory) {
@@ -398,6 +411,7 @@ public final class Daemon {
         }
         background.cancelAll()
         alerts.stopAll(log: log)
+        statusPages.stopAll(epoll: epoll)
         history.daemon(started: false, now: now)
         flush(force: true)
         if writer.isStalled {

@@ -17,6 +17,8 @@ struct Intake: Sendable {
     var catalog: Catalog
     /// Runs git for the checks of `repo:` and `base:`.
     let git: Git
+    /// The upstream names of swarm.json, which a task's `upstreams:` must name.
+    var upstreamNames: [String] = []
 
     /// Largest task file accepted, in bytes.
     static let taskLimit = 1 << 20
@@ -113,13 +115,23 @@ struct Intake: Sendable {
                         + "create them or fix the inputs: line, then drop the task again")
             }
             let id = try chooseID(task: task, fileName: fileName, taken: taken)
+            if let named = task.upstreams {
+                let unknown = named.filter { !upstreamNames.contains($0) }
+                if !unknown.isEmpty {
+                    throw SwarmError(
+                        "upstreams: names \(unknown.joined(separator: ", ")), which swarm/swarm.json does not list ("
+                            + (upstreamNames.isEmpty
+                                ? "it lists none" : "it lists \(upstreamNames.joined(separator: ", "))")
+                            + "); fix the upstreams: line, then drop the task again")
+                }
+            }
             var record = AgentRecord(
                 id: id, parent: parent?.id, depth: (parent?.depth ?? 0) + 1,
                 kind: template.kind, role: task.role, template: template.name,
-                priority: task.priority,
+                priority: task.givesPriority ? task.priority : template.priority ?? task.priority,
                 slots: template.kind == .orchestrator ? (task.slots ?? template.slots ?? 0) : 0,
                 policy: template.policy, createdAt: now)
-            record.preferredUpstream = template.upstream
+            record.preferredUpstreams = task.upstreams ?? template.upstreams
             record.tokenBudget = task.tokenBudget
             record.costBudget = task.costBudget
             record.git = try RepoBinding.resolve(

@@ -26,16 +26,24 @@ enum ResultReader {
         }
     }
 
+    /// Turns the reset a usage limit names into an instant, with a note for a person (nil:
+    /// the reset is not known).
+    typealias ResetClock = (LimitReset) -> (at: Millis, note: String?)?
+
     /// The outcome of one run, from results.json (checked against `contract`) and the exit
     /// status. An unknown exit (a run that ended while no daemon watched) counts as clean: an
     /// orchestrator without a result is then idle, a worker without one has failed anyway.
-    static func outcome(files: AgentFiles, exit: ExitStatus?, contract: ResultContract?) -> Outcome {
-        outcome(of: read(files.results), files: files, exit: exit, contract: contract)
+    static func outcome(
+        files: AgentFiles, exit: ExitStatus?, contract: ResultContract?, clock: ResetClock = { _ in nil }
+    ) -> Outcome {
+        outcome(of: read(files.results), files: files, exit: exit, contract: contract, clock: clock)
     }
 
     /// `outcome(files:exit:contract:)` for a results.json already read (`read`).
     static func outcome(
-        of result: Result<JSONValue, SwarmError>?, files: AgentFiles, exit: ExitStatus?, contract: ResultContract?
+        of result: Result<JSONValue, SwarmError>?, files: AgentFiles, exit: ExitStatus?,
+        contract: ResultContract?,
+        clock: ResetClock = { _ in nil }
     ) -> Outcome {
         let status = exit.map(describeExit) ?? "exit status unknown"
         guard let read = result else {
@@ -44,9 +52,8 @@ enum ResultReader {
             let stdout = (try? FileSystem.readTail(files.stdout, maxBytes: tailBytes)) ?? []
             let stderr = (try? FileSystem.readTail(files.stderr, maxBytes: tailBytes)) ?? []
             if let diagnosis = FailureClassifier.classify(stdout: stdout, stderr: stderr, exitCode: code) {
-                return .upstreamFailed(
-                    diagnosis.errorClass, reason: "\(diagnosis.message) (from \(diagnosis.source))",
-                    retryAfter: diagnosis.retryAfterMilliseconds)
+                return upstreamOutcome(
+                    diagnosis, reason: "\(diagnosis.message) (from \(diagnosis.source))", clock: clock)
             }
             return .noResult(exitStatus: status, clean: exit == nil || exit == .exited(0))
         }
@@ -54,12 +61,26 @@ enum ResultReader {
         case .failure(let error):
             return .failed(.contract, reason: error.message)
         case .success(let value):
-            return classify(value, contract: contract)
+            return classify(value, contract: contract, clock: clock)
         }
     }
 
+    /// The outcome of an upstream failure: a usage limit with its reset (when `clock` knows
+    /// it), any other class as it is.
+    static func upstreamOutcome(_ diagnosis: FailureDiagnosis, reason: String, clock: ResetClock) -> Outcome {
+        guard diagnosis.errorClass == .usageLimit else {
+            return .upstreamFailed(
+                diagnosis.errorClass, reason: reason, retryAfter: diagnosis.retryAfterMilliseconds)
+        }
+        let reset = diagnosis.resetsAt.flatMap(clock)
+        return .usageLimited(
+            reason: reason + (reset?.note.map { "; " + $0 } ?? ""), resetsAt: reset?.at, resumes: true)
+    }
+
     /// Classifies a parsed results.json.
-    static func classify(_ value: JSONValue, contract: ResultContract?) -> Outcome {
+    static func classify(_ value: JSONValue, contract: ResultContract?, clock: ResetClock = { _ in nil })
+        -> Outcome
+    {
         guard value.objectValue != nil else {
             return .failed(.contract, reason: "results.json must be a JSON object, not \(value.typeName)")
         }
@@ -69,9 +90,7 @@ enum ResultReader {
             if let diagnosis = FailureClassifier.fromReportedKind(
                 kind, message: message, retryAfterMilliseconds: value["retry_after_ms"]?.intValue)
             {
-                return .upstreamFailed(
-                    diagnosis.errorClass, reason: diagnosis.message,
-                    retryAfter: diagnosis.retryAfterMilliseconds)
+                return upstreamOutcome(diagnosis, reason: diagnosis.message, clock: clock)
             }
             if kind == "budget" { return .failed(.budget, reason: message) }
             return .failed(.error, reason: kind.isEmpty ? message : "\(kind): \(message)")

@@ -40,6 +40,9 @@ public struct AgentSummary: Sendable, Equatable {
     public var start: String?
     /// The session id the agent's CLI last reported, if any.
     public var session: String?
+    /// Why a queued agent waits, when the runtime holds it back on purpose (background work
+    /// while its upstream is degraded); nil otherwise.
+    public var waiting: String?
 
     public init(_ r: AgentRecord, workspace: Workspace, progress: ProgressLine?) {
         id = r.id
@@ -105,6 +108,7 @@ public struct AgentSummary: Sendable, Equatable {
         o["head"] = text(head)
         o["start"] = text(start)
         o["session"] = text(session)
+        o["waiting"] = text(waiting)
         return .object(o)
     }
 }
@@ -142,9 +146,15 @@ public enum StatusView {
         return branch + "@" + String(BranchHead.read(repo: git.repo, branch: branch)?.prefix(8) ?? "?")
     }
 
-    public static func summaries(_ records: [AgentRecord], workspace: Workspace) -> [AgentSummary] {
+    /// The summaries of `records`; with the upstreams' snapshot, each says why it waits.
+    public static func summaries(
+        _ records: [AgentRecord], workspace: Workspace, upstreams: UpstreamSnapshot? = nil
+    ) -> [AgentSummary] {
         records.map {
-            AgentSummary($0, workspace: workspace, progress: lastProgress(workspace.agentFiles($0.id)))
+            var summary = AgentSummary(
+                $0, workspace: workspace, progress: lastProgress(workspace.agentFiles($0.id)))
+            summary.waiting = upstreams?.backgroundWait($0)
+            return summary
         }
     }
 

@@ -113,7 +113,11 @@ second `swarm result` is refused. If you could not do the task, say so as a resu
 
 Error kinds (case does not matter, and `_` may stand for `-`):
 
-- `rate-limited` (429), `quota` (usage or credit exhausted), `overloaded` (529),
+- `usage-limit` (your subscription's usage limit, which resets by itself; put the reset in
+  `error` as your CLI said it, e.g. "resets 4am (Europe/London)", or give
+  `"retry_after_ms": N`): not a failure of yours. The runtime parks that upstream until the
+  reset and runs you again, without counting the attempt.
+- `rate-limited` (429), `quota` (credit or billing exhausted), `overloaded` (529),
   `server-error` (other 5xx), `upstream` (some other API outage), `connection` (could not
   connect, or timed out): upstream failures. The runtime retries them, on another upstream
   if one is configured. Add `"retry_after_ms": N` if the API said how long to wait.
@@ -345,7 +349,11 @@ budget, or any child of a worker. Read the `.error`, adjust, request again.
 - Use a scout (role `scout`) to read outside sources. Scouts observe; they do not change
   project files.
 - Prefer `priority: background` for work that can wait; keep `urgent` for what must jump
-  the queue (only urgent work may use the reserve slots at the top).
+  the queue (only urgent work may use the reserve slots at the top). Background work also
+  waits out an outage of its upstream instead of moving to a fallback, so cheap work does not
+  crowd the fallback while it carries the urgent load.
+- Give simple pieces `upstreams: local, primary` (upstream names of swarm.json, best first)
+  when a cheaper or local model is configured: they try it first.
 
 A request, written to a file and then `swarm spawn --role meta --template
 claude-orchestrator --slots 3 stream-api.md`:
@@ -384,6 +392,12 @@ allows. So:
   and spawn once more, under a new id.
 - `auth`, `bad-request` and `context-too-long` errors fail the same way on every
   upstream and are not retried: report the first two; for the third, split the piece.
+- An API outage or a subscription's usage limit is the runtime's business, not yours: it
+  reads the provider's status page, opens the breaker, parks a limited upstream until its
+  reset and runs the work again without spending an attempt. A child that waits in the
+  queue (`swarm status` says why) is not failing; do not respawn it. If you are woken with
+  `limit-reset` in `SWARM_WAKE`, your run before was cut short by a usage limit: read
+  `children.json` and carry on.
 - If an outcome cannot be reached, say so in your result rather than inventing success.
 - A reason starting `conflict:` or `verify:` means the child's work did not merge into your
   branch even after its retries: read `merge` in `children.json`, then spawn a smaller or
@@ -663,10 +677,34 @@ whole policy.
 - A rate limit (429) halves that upstream's concurrency limit (half of what ran on it,
   at least 1), which grows back by one per success; the task retries after the larger of
   retry-after and its backoff, at most 60 s.
-- An exhausted quota opens the domain for the time the upstream gave, else 15 min.
+- An exhausted quota (credit, billing) opens the domain for the time the upstream gave,
+  else 15 min.
 - An auth failure (401, 403) takes that upstream out until `swarm upstream reset NAME`.
-- Breakers live in the daemon's memory: a restarted daemon starts with every breaker
-  closed and every upstream in service.
+- A subscription's usage limit ("You've hit your limit · resets 4am (Europe/London)",
+  `Claude AI usage limit reached|<epoch>`) parks that upstream until the reset the message
+  names (at least 1 s, at most 8 days; 15 min when it names none), one `usage-limit` alert
+  with the time; the task goes back to the queue with its attempt given back (no retry
+  spent) and the upstream resumes by itself at the reset (`upstream-recovered`), unless
+  `resumeAfterLimit: false` (swarm.json's upstream or the agent's template) keeps it parked
+  until `swarm upstream reset NAME`. A wall-clock reset is read in the zone the message
+  names, else in the machine's; one that passed less than 10 min ago counts as now.
+- A status page (`statusPage`) is read at most every `statusPoll` (default `1m`), each fetch
+  given `statusPoll` but within 1 s...10 s: a major outage of a component the upstream names
+  (`statusComponents`, default every component) holds its domain's breaker open, without
+  probes, until the page says otherwise (one `upstream-incident` naming the incident, if the
+  breaker was closed); degraded performance, a partial outage or maintenance halves its
+  concurrency (its `concurrency`, else `maxSlots`; at least 1); operational lifts both, and
+  a held breaker turns half-open at once, so the next run is its probe. A page that cannot
+  be read (no curl, a timeout, an HTTP error, not a summary.json) is `unknown` and changes
+  nothing.
+- `priority: background` work does not start while its first-choice upstream (the first
+  of its `upstreams:` that swarm.json lists, else swarm.json's first) is open, half-open,
+  throttled or parked and the start would go elsewhere; it starts there once it is healthy
+  (or as its probe). Other work fails over as usual.
+- Breakers, parkings and page readings live in the daemon's memory: a restarted daemon
+  starts with every breaker closed and every upstream in service (a limit still in force
+  parks it again at the next run that hits it, which costs no attempt; its page is read at
+  once).
 
 Why these numbers: they are the long-standing defaults of Envoy's outlier detection (5
 consecutive failures, 30 s first ejection, at most 5 min) and of resilience4j's
@@ -691,7 +729,9 @@ last few also show in `swarm top`) and are handed to `alertCommand` if one is se
 | `budget-refused` | a spawn request or an inbox task can never fit | `swarm/agents/PARENT/refused/NAME.error` (the parent is woken to adjust), or `swarm/rejected/NAME.error` for an inbox task: lower its `slots` |
 | `upstream-incident` | a failure domain's breaker opened (repeated overload, server or connection failures, or an exhausted quota); one alert per opening, not one per agent | nothing is lost: work moves to another upstream or waits in the queue. `swarm upstreams` shows the state; check the provider's status if it lasts |
 | `upstream-disabled` | an upstream refused the credentials or configuration (401, 403); it takes no more runs | fix the key or login it uses, then `swarm upstream reset NAME` |
-| `upstream-recovered` | a breaker closed after a successful probe, or a person reset an upstream | nothing; work flows again (after a probe, each upstream of the domain starts at 2 runs at once and grows back) |
+| `upstream-incident` (status page) | an upstream's status page says a major outage of a component it depends on; the breaker opened before any agent failed there, and stays open while the page says so | nothing is lost: work runs on the fallback or waits; background work waits for the page to recover. `swarm upstreams` shows what the page said and when |
+| `upstream-recovered` | a breaker closed after a successful probe, a parked upstream's usage limit reset, or a person reset an upstream | nothing; work flows again (after a probe, each upstream of the domain starts at 2 runs at once and grows back) |
+| `usage-limit` | a subscription's usage limit stopped a run; the upstream is parked until the time in the message (or until a reset, with `resumeAfterLimit: false`); the task lost no attempt | nothing, unless the work cannot wait: it resumes by itself at the reset. `swarm upstream reset NAME` puts the upstream back at once (a limit still in force parks it again); add another upstream (an API key) to keep work moving meanwhile |
 | `watch-degraded` | the kernel ran out of inotify watches (or a folder could not be watched); the daemon now also scans the tree every second | raise `fs.inotify.max_user_watches`; the daemon keeps polling until it is restarted |
 | `over-budget` | an agent, or the subtree an orchestrator heads, used more tokens or money than `budget.tokens` / `budget.cost` | it is stopped and its `on.budget` rule applies; raise the budget and `swarm retry ID`, or split the work |
 | `slurm-unavailable` | Slurm's controller did not take a submission (unreachable, timed out, too busy); one alert per outage | nothing is lost: workers that should start as batch jobs wait in the queue without spending attempts, tried again after 5 s, then 10 s, ... up to 5 min (`scontrol ping` first); check `scontrol ping` and slurmctld's log |

@@ -30,16 +30,81 @@ extension Simulation {
         return policy
     }
 
-    /// The upstream a task prefers: now and then one of the configured ones, or one that is
-    /// not configured at all.
-    mutating func randomPreference() -> String? {
-        guard !limits.upstreams.isEmpty, chance(40) else { return nil }
-        return chance(90) ? pick(limits.upstreams.map(\.name)) : "gone"
+    /// The upstreams a task prefers: now and then one or two of the configured ones, or one
+    /// that is not configured at all.
+    mutating func randomPreference() -> [String] {
+        guard !limits.upstreams.isEmpty, chance(40) else { return [] }
+        let names = limits.upstreams.map(\.name)
+        let first = chance(90) ? pick(names) ?? "gone" : "gone"
+        guard chance(40), let second = pick(names.filter { $0 != first }) else { return [first] }
+        return [first, second]
     }
 
     /// The upstream a new run of `r` would get now, if any.
     func upstreamFor(_ r: AgentRecord) -> String? {
-        scheduler.router.candidate(preferred: r.preferredUpstream, minimumContext: r.minimumContext, now: now)
+        scheduler.router.candidate(
+            preferred: r.preferredUpstreams, minimumContext: r.minimumContext,
+            waitsForPreferred: r.priority == .background, now: now)
+    }
+
+    /// A status page reading for a random upstream (now and then one that does not exist):
+    /// operational, degraded, a major outage, or a page that could not be read.
+    mutating func statusPage() {
+        let name = chance(95) ? pick(limits.upstreams.map(\.name)) ?? "none" : "none"
+        let roll = int(0...99)
+        let verdict: StatusPageVerdict =
+            roll < 40
+            ? StatusPageVerdict(.operational, "operational")
+            : roll < 60
+                ? StatusPageVerdict(.degraded, "API: partial outage")
+                : roll < 80 ? StatusPageVerdict(.major, "API: major outage") : .unknown("timed out")
+        count("status-page:" + verdict.health.rawValue)
+        let before = scheduler.router
+        send(.statusPage(upstream: name, verdict: verdict))
+        guard failure == nil, let state = scheduler.router.upstreams.first(where: { $0.spec.name == name })
+        else {
+            return
+        }
+        let breaker = scheduler.router.breaker(state.spec.domain, now: now)
+        let seen = before.upstreams.first { $0.spec.name == name }
+        switch verdict.health {
+        case .major:
+            if breaker.state != .open || breaker.heldBy == nil {
+                fail(
+                    "a major outage on \(name)'s page left its breaker \(breaker.state.rawValue), not held open"
+                )
+            }
+            count("page-held")
+        case .degraded:
+            if state.pageLimit == nil { fail("a degraded page left \(name) unthrottled: \(describe(state))") }
+        case .operational:
+            if state.pageLimit != nil {
+                fail("an operational page left \(name) throttled: \(describe(state))")
+            }
+        case .unknown:
+            if seen?.pageLimit != state.pageLimit
+                || before.breaker(state.spec.domain, now: now).heldBy != breaker.heldBy
+            {
+                fail("an unreadable page changed \(name): \(describe(state))")
+            }
+        }
+    }
+
+    /// Upstreams that only a person or a page would bring back (a page that holds a breaker
+    /// open, a parking without an end) are brought back, so that a drain can finish.
+    mutating func releaseHeldUpstreams() -> Bool {
+        let router = scheduler.router
+        if let held = router.upstreams.first(where: {
+            $0.pageHealth == .major && router.breakers[$0.spec.domain]?.heldBy != nil
+        }) {
+            send(.statusPage(upstream: held.spec.name, verdict: StatusPageVerdict(.operational, "resolved")))
+            return true
+        }
+        if let parked = router.upstreams.first(where: { $0.parked != nil && $0.parked?.until == nil }) {
+            resetUpstream(parked.spec.name)
+            return true
+        }
+        return false
     }
 
     /// A person resets an upstream (now and then one that does not exist).
@@ -57,7 +122,9 @@ extension Simulation {
             return
         }
         let breaker = scheduler.router.breaker(state.spec.domain, now: now)
-        if state.disabled != nil || state.limit != state.spec.concurrency || breaker.state != .closed {
+        if state.disabled != nil || state.limit != state.spec.concurrency || breaker.state != .closed
+            || state.parked != nil || state.pageLimit != nil
+        {
             fail(
                 "after a reset upstream \(name) is \(describe(state)) with its breaker \(breaker.state.rawValue)"
             )
@@ -99,7 +166,7 @@ extension Simulation {
                 return fail("\(id) started on no configured upstream: \(describe(id))")
             }
             count("upstream-start")
-            if r.preferredUpstream != nil && r.preferredUpstream != name { count("upstream-start-elsewhere") }
+            if let first = r.preferredUpstreams.first, first != name { count("upstream-start-elsewhere") }
             for (moment, view) in [("before", before), ("after", router)]
             where moment == "after" || trustBefore {
                 guard let seen = view.upstreams.first(where: { $0.spec.name == name }) else { continue }
@@ -107,7 +174,24 @@ extension Simulation {
                     return fail("\(id) started on \(name), \(moment) the event \(describe(seen, in: view))")
                 }
             }
-            if let limit = state.limit, state.inFlight > limit {
+            if let parked = state.parked, parked.holds(at: now) {
+                return fail("\(id) started on \(name), which is parked: \(describe(state))")
+            }
+            if r.priority == .background, let first = router.firstChoice(r.preferredUpstreams), first != name,
+                let firstState = router.upstreams.first(where: { $0.spec.name == first })
+            {
+                // background work never goes to a fallback while its first choice is out for
+                // a while (open, half-open, parked, throttled by its status page)
+                let health = router.health(of: first, now: now)
+                if health != .disabled,
+                    health == .open || health == .halfOpen || health == .parked || firstState.pageLimit != nil
+                {
+                    return fail(
+                        "background \(id) started on \(name) while \(first) is \(describe(firstState))")
+                }
+                count("background-elsewhere")
+            }
+            if let limit = state.effectiveLimit, state.inFlight > limit {
                 return fail("\(id) started on \(name) past its limit: \(describe(state))")
             }
             if let minimum = r.minimumContext, (state.spec.context ?? 0) < minimum {
@@ -116,17 +200,76 @@ extension Simulation {
         }
     }
 
+    /// Counts the background work that waits for its first choice while a fallback could take
+    /// it (what `theSimulationReachesEveryRule` needs to see happen).
+    mutating func noteBackgroundWaits() {
+        let router = scheduler.router
+        guard !router.isEmpty else { return }
+        for id in scheduler.queue {
+            guard let r = scheduler.agents[id], r.priority == .background, (r.notBefore ?? 0) <= now,
+                upstreamFor(r) == nil,
+                router.candidate(preferred: r.preferredUpstreams, minimumContext: r.minimumContext, now: now)
+                    != nil
+            else { continue }
+            count("background-waits")
+            return
+        }
+    }
+
     /// One upstream's live state, for failure messages.
     func describe(_ state: UpstreamState, in router: UpstreamRouter? = nil) -> String {
         let view = router ?? scheduler.router
         let breaker = view.breaker(state.spec.domain, now: now)
         return "\(state.spec.name) in \(state.spec.domain): \(state.inFlight) in flight of "
-            + "\(state.limit.map(String.init) ?? "any"), disabled \(state.disabled ?? "no"), breaker "
+            + "\(state.effectiveLimit.map(String.init) ?? "any"), disabled \(state.disabled ?? "no"), breaker "
             + "\(breaker.state.rawValue) until \(breaker.openUntil.map(String.init) ?? "-") probe \(breaker.probe ?? "-")"
+            + " held \(breaker.heldBy ?? "no") parked until \(state.parked.map { $0.until.map(String.init) ?? "reset" } ?? "-")"
     }
 
     /// One upstream's configuration, for failure messages.
     func describe(_ spec: UpstreamSpec) -> String {
         "\(spec.name)/\(spec.domain)/\(spec.concurrency.map(String.init) ?? "-")/\(spec.context.map(String.init) ?? "-")"
+    }
+}
+
+/// Usage limits in the simulation.
+extension Simulation {
+    /// After a run that ended on its usage limit (not while being stopped): its upstream is
+    /// parked (until the reset, or for good); a worker is back in the queue with its attempt
+    /// given back (no retry spent) unless its orchestrator has ended; an orchestrator waits to
+    /// be woken with `limit-reset`; one `usage-limit` alert at most.
+    mutating func checkUsageLimit(_ id: String, _ outcome: Outcome, before: AgentRecord, _ effects: [Effect])
+    {
+        let limited: Bool
+        switch outcome {
+        case .usageLimited, .upstreamFailed(.usageLimit, _, _): limited = true
+        default: limited = false
+        }
+        guard limited, before.active, before.stopping == nil, let after = scheduler.agents[id] else { return }
+        count("usage-limited")
+        if effects.alerts("usage-limit").count > 1 {
+            return fail("more than one usage-limit alert for \(id)")
+        }
+        if let upstream = before.upstream,
+            let state = scheduler.router.upstreams.first(where: { $0.spec.name == upstream }),
+            state.parked == nil,
+            !effects.alerts("upstream-recovered").contains(where: { $0.message.contains(upstream) })
+        {
+            return fail("\(id) hit the usage limit of \(upstream), which is not parked: \(describe(state))")
+        }
+        if before.kind == .worker {
+            if after.state == .killed { return }
+            // the attempt is given back: the counters follow
+            counters[id]?.attempts -= 1
+            let restarted = after.runs > before.runs
+            if after.attempts != before.attempts - (restarted ? 0 : 1)
+                || (after.state != .queued && !restarted)
+            {
+                return fail("\(id) hit a usage limit and is now \(describe(id)), attempts \(after.attempts)")
+            }
+            count("usage-limit-requeued")
+        } else if !after.active && !after.state.isSettled && !after.pendingWakes.contains(.limitReset) {
+            return fail("orchestrator \(id) hit a usage limit and waits for nothing: \(describe(id))")
+        }
     }
 }

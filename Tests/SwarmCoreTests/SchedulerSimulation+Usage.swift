@@ -33,7 +33,7 @@ extension Simulation {
         var r = record
         if chance(35) { r.tokenBudget = Int64(int(500...12_000)) }
         if chance(25) { r.costBudget = Double(int(1...24)) / 8 }
-        r.preferredUpstream = randomPreference()
+        r.preferredUpstreams = randomPreference()
         return r
     }
 

@@ -15,7 +15,8 @@ enum SimStep {
 /// effects into later events (start -> started/startFailed/startDeferred, stop -> exit), lets
 /// running agents exit with random outcomes (upstream failures of every class included),
 /// sends kills, retries, questions, answers, usage reports, Slurm job states, heartbeats
-/// with random evidence, new tasks and spawn requests, resets upstreams, reloads the limits,
+/// with random evidence, new tasks and spawn requests, status page readings, usage limits,
+/// resets upstreams, reloads the limits,
 /// moves time forward, and now and then "crashes": rebuilds the scheduler from the records
 /// read back as meta.json, or from the records the shell had written when it died. After
 /// every event it checks the invariants; `drain` then lets everything finish and checks that
@@ -147,9 +148,14 @@ struct Simulation {
     /// How a command ends: mostly success (or going idle, for an orchestrator), else every
     /// kind of failure; with upstreams configured, upstream failures are more frequent.
     mutating func randomOutcome(for kind: AgentKind) -> Outcome {
-        let upstream = Outcome.upstreamFailed(
+        var upstream = Outcome.upstreamFailed(
             pick(UpstreamErrorClass.allCases) ?? .unknown, reason: "api",
             retryAfter: chance(50) ? Millis(int(0...3) * 1_000) : nil)
+        if chance(20) {
+            // a subscription's usage limit, with or without a reset time, now and then for good
+            let reset: Millis? = chance(70) ? now + Millis(int(-2_000...20_000)) : nil
+            upstream = .usageLimited(reason: "usage limit reached", resetsAt: reset, resumes: chance(85))
+        }
         if !limits.upstreams.isEmpty && chance(15) { return upstream }
         let roll = int(0...99)
         let failureKind = pick(FailureKind.allCases.filter { $0 != .killed }) ?? .exit
@@ -224,6 +230,8 @@ struct Simulation {
             // a person's message, mostly to an idle orchestrator (which it wakes)
             let idle = pick(ids { $0.kind == .orchestrator && !$0.active && !$0.state.isSettled })
             send(.messaged(id: (chance(70) ? idle : pick(ids())) ?? "nobody"))
+        case 93..<96:
+            if limits.upstreams.isEmpty { tick() } else { statusPage() }
         default: tick()
         }
     }
@@ -282,6 +290,8 @@ struct Simulation {
             if scheduler.isIdle && processes.isEmpty { break }
             if scheduler.startsHeld {
                 send(.storage(writable: true))
+            } else if releaseHeldUpstreams() {
+                continue
             } else if let disabled = scheduler.router.upstreams.first(where: { $0.disabled != nil }) {
                 resetUpstream(disabled.spec.name)
             } else if let id = processes.keys.sorted().first {
@@ -353,13 +363,20 @@ struct Simulation {
         {
             count("upstream-retry-elsewhere")
         }
+        if case .exited(let id, let outcome) = event, let before = subject {
+            checkUsageLimit(id, outcome, before: before, effects)
+        }
         check(event, effects)
         if failure == nil, let before = subject {
             checkStopKept(event, before)
             checkBackoff(before)
         }
-        if failure == nil { checkRouter(before: routerBefore, effects, trustBefore: !isReset(entry)) }
+        // a reset, or a page that says the outage is over, may let runs onto what was open
+        if failure == nil {
+            checkRouter(before: routerBefore, effects, trustBefore: !isReset(entry) && !isStatusPage(event))
+        }
         if failure == nil { checkUsage(reporters, effects) }
+        if failure == nil { noteBackgroundWaits() }
         if failure == nil { checkJobs() }
         if failure == nil { checkCounters() }
         return effects
@@ -413,6 +430,11 @@ struct Simulation {
         case .reset(let name): "swarm upstream reset \(name)"
         case .limits(let text): "limits reloaded: \(text)"
         }
+    }
+
+    /// True for a status page reading.
+    func isStatusPage(_ event: Event) -> Bool {
+        if case .statusPage = event { true } else { false }
     }
 
     /// True for a person's upstream reset.

@@ -88,6 +88,9 @@ import Testing
             "upstream-start", "upstream-start-elsewhere", "probe", "upstream-retry-elsewhere",
             "upstream-reset", "alert:upstream-incident",
             "alert:upstream-recovered", "alert:upstream-disabled",
+            // status pages, usage limits, background work
+            "status-page:major", "status-page:degraded", "status-page:unknown", "page-held", "usage-limited",
+            "usage-limit-requeued", "alert:usage-limit", "background-waits", "background-elsewhere",
             // usage and budgets
             "over-budget", "alert:over-budget",
             // Slurm jobs

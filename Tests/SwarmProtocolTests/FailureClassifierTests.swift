@@ -46,9 +46,19 @@ struct FailureClassifierTests {
         let wanted: [(cli: String, classes: [UpstreamErrorClass])] = [
             (
                 "claude-",
-                [.rateLimited, .quotaExhausted, .overloaded, .connection, .auth, .contextTooLong, .badOutput]
+                [
+                    .rateLimited, .usageLimit, .quotaExhausted, .overloaded, .connection, .auth,
+                    .contextTooLong,
+                    .badOutput,
+                ]
             ),
-            ("codex-", [.rateLimited, .quotaExhausted, .overloaded, .connection, .auth, .contextTooLong]),
+            (
+                "codex-",
+                [
+                    .rateLimited, .usageLimit, .quotaExhausted, .overloaded, .connection, .auth,
+                    .contextTooLong,
+                ]
+            ),
             ("aider-", [.rateLimited, .quotaExhausted, .overloaded, .connection, .auth, .contextTooLong]),
         ]
         for (cli, classes) in wanted {
@@ -328,7 +338,7 @@ struct FailureClassifierTests {
                 "API Error: 529 {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
                 UpstreamErrorClass?.some(.overloaded), Int?.some(529)
             ),
-            ("You've hit your session limit · resets 3:45pm", .quotaExhausted, nil),
+            ("You've hit your session limit · resets 3:45pm", .usageLimit, nil),
             ("exceeded retry limit, last status: 429 Too Many Requests", .rateLimited, 429),
             ("unexpected status 403 Forbidden: Access blocked by Cloudflare", .auth, 403),
             ("Error code: 413 - request_too_large", .contextTooLong, 413),

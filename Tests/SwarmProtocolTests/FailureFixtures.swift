@@ -106,7 +106,7 @@ extension FailureFixtures {
                 """#),
         FailureFixture(
             "claude-2.1 json 429 session limit (subscription)", exit: 1,
-            expect: .init(.quotaExhausted, status: 429, retryAfter: nil, source: "claude-json"),
+            expect: .init(.usageLimit, status: 429, retryAfter: nil, source: "claude-json"),
             stdout: #"""
                 {"type":"result","subtype":"success","is_error":true,"api_error_status":429,"duration_ms":115161,"duration_api_ms":109002,"num_turns":35,"result":"You've hit your session limit · resets 4:50pm (America/Denver)","stop_reason":"stop_sequence","session_id":"30f7a294-526a-483e-b9c4-4384deb09e79","total_cost_usd":0.1517513,"terminal_reason":"api_error"}
                 """#),
@@ -118,7 +118,7 @@ extension FailureFixtures {
                 """#),
         FailureFixture(
             "claude-1.0 json usage limit reached with epoch", exit: 1,
-            expect: .init(.quotaExhausted, status: nil, retryAfter: nil, source: "claude-json"),
+            expect: .init(.usageLimit, status: nil, retryAfter: nil, source: "claude-json"),
             stdout: #"""
                 {"type":"result","subtype":"success","is_error":true,"duration_ms":1520,"duration_api_ms":0,"num_turns":1,"result":"Claude AI usage limit reached|1760000000","session_id":"0d8e2f4a-6b1c-4d3e-9f5a-7b9c1d3e5f62","total_cost_usd":0,"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}
                 """#),
@@ -221,7 +221,7 @@ extension FailureFixtures {
             "claude-2.1 stream-json 429 rate_limit_error", exit: 1,
             expect: .init(.rateLimited, status: 429, retryAfter: nil, source: "claude-stream-json"),
             stdout: #"""
-                {"type":"system","subtype":"init","cwd":"/work/agents/w9","session_id":"3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f","tools":["Bash","Read"],"mcp_servers":[],"model":"claude-sonnet-4-5-20250929","permissionMode":"bypassPermissions","apiKeySource":"ANTHROPIC_API_KEY","uuid":"6b17c8d9-e0f1-42a3-b4c5-d6e7f8091a2b"}
+                {"type":"system","subtype":"init","cwd":"/srv/swarm/agents/w9","session_id":"3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f","tools":["Bash","Read"],"mcp_servers":[],"model":"claude-sonnet-4-5-20250929","permissionMode":"bypassPermissions","apiKeySource":"ANTHROPIC_API_KEY","uuid":"6b17c8d9-e0f1-42a3-b4c5-d6e7f8091a2b"}
                 {"type":"system","subtype":"api_retry","attempt":1,"max_retries":10,"retry_delay_ms":5000,"error_status":429,"error":"rate_limit","session_id":"3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f","uuid":"7c28d9e0-f1a2-43b4-c5d6-e7f8091a2b3c"}
                 {"type":"system","subtype":"api_retry","attempt":10,"max_retries":10,"retry_delay_ms":40000,"error_status":429,"error":"rate_limit","session_id":"3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f","uuid":"8d39e0f1-a2b3-44c5-d6e7-f8091a2b3c4d"}
                 {"type":"result","subtype":"success","is_error":true,"duration_ms":240114,"duration_api_ms":0,"num_turns":1,"result":"API Error: 429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of request tokens has exceeded your per-minute rate limit (https://docs.claude.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.\"},\"request_id\":\"req_011CUd1aBc2DeF3gHi4JkL5m\"}","stop_reason":"stop_sequence","session_id":"3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f","total_cost_usd":0,"permission_denials":[],"terminal_reason":"api_error","api_error_status":429,"uuid":"9e4af1a2-b3c4-45d6-e7f8-091a2b3c4d5e"}
@@ -236,7 +236,7 @@ extension FailureFixtures {
                 """#),
         FailureFixture(
             "claude-2.1 stream-json weekly limit (subscription)", exit: 1,
-            expect: .init(.quotaExhausted, status: 429, retryAfter: nil, source: "claude-stream-json"),
+            expect: .init(.usageLimit, status: 429, retryAfter: nil, source: "claude-stream-json"),
             stdout: #"""
                 {"type":"system","subtype":"init","cwd":"/work/agents/w1","session_id":"5e6f7a8b-9c0d-4e1f-2a3b-4c5d6e7f8091","tools":["Bash","Read","Edit"],"mcp_servers":[],"model":"claude-opus-4-1-20250805","permissionMode":"bypassPermissions","apiKeySource":"none","uuid":"d28e35e6-f7a8-49ba-2b3c-4d5e6f708192"}
                 {"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1790161200,"rateLimitType":"seven_day","overageStatus":"rejected","overageDisabledReason":"org_level_disabled"},"uuid":"e39f46f7-a8b9-4acb-3c4d-5e6f708192a3","session_id":"5e6f7a8b-9c0d-4e1f-2a3b-4c5d6e7f8091"}
@@ -245,11 +245,19 @@ extension FailureFixtures {
                 """#),
         FailureFixture(
             "claude-2.1 stream-json killed after five-hour limit rejected", exit: nil,
-            expect: .init(.quotaExhausted, status: 429, retryAfter: nil, source: "claude-stream-json"),
+            expect: .init(.usageLimit, status: 429, retryAfter: nil, source: "claude-stream-json"),
             stdout: #"""
                 {"type":"system","subtype":"init","cwd":"/work/agents/w6","session_id":"6f7a8b9c-0d1e-4f2a-3b4c-5d6e7f8091a2","tools":["Bash"],"mcp_servers":[],"model":"claude-sonnet-4-5-20250929","permissionMode":"bypassPermissions","apiKeySource":"none","uuid":"16c279ca-dbec-4dfe-6f70-8192a3b4c5d6"}
                 {"type":"rate_limit_event","rate_limit_info":{"status":"allowed_warning","resetsAt":1790161200,"rateLimitType":"five_hour","utilization":0.93},"uuid":"27d38adb-ecfd-4e0f-7081-92a3b4c5d6e7","session_id":"6f7a8b9c-0d1e-4f2a-3b4c-5d6e7f8091a2"}
                 {"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1790161200,"rateLimitType":"five_hour"},"uuid":"38e49bec-fd0e-4f10-8192-a3b4c5d6e7f8","session_id":"6f7a8b9c-0d1e-4f2a-3b4c-5d6e7f8091a2"}
+                """#),
+        FailureFixture(
+            "claude-2.1 stream-json credit balance too low", exit: 1,
+            expect: .init(.quotaExhausted, status: 400, retryAfter: nil, source: "claude-stream-json"),
+            stdout: #"""
+                {"type":"system","subtype":"init","cwd":"/srv/swarm/agents/w9","session_id":"8b9c0d1e-2f3a-4b4c-5d6e-7f8091a2b3c4","tools":["Bash"],"mcp_servers":[],"model":"claude-sonnet-4-5-20250929","permissionMode":"bypassPermissions","apiKeySource":"ANTHROPIC_API_KEY","uuid":"5a06bd0e-1f20-4132-a3b4-c5d6e7f8091a"}
+                {"type":"assistant","message":{"id":"2a8c6d3e-4f5a-4b7c-8d9e-0f1a2b3c4d5e","model":"<synthetic>","role":"assistant","stop_reason":"stop_sequence","stop_sequence":"","type":"message","usage":{"input_tokens":0,"output_tokens":0},"content":[{"type":"text","text":"Credit balance is too low"}]},"parent_tool_use_id":null,"session_id":"8b9c0d1e-2f3a-4b4c-5d6e-7f8091a2b3c4","uuid":"6b17ce1f-2031-4243-b4c5-d6e7f8091a2b","error":"billing_error"}
+                {"type":"result","subtype":"success","is_error":true,"duration_ms":811,"duration_api_ms":0,"num_turns":1,"result":"Credit balance is too low","stop_reason":"stop_sequence","session_id":"8b9c0d1e-2f3a-4b4c-5d6e-7f8091a2b3c4","total_cost_usd":0,"permission_denials":[],"terminal_reason":"api_error","api_error_status":400,"error":"billing_error","uuid":"7c28df20-3142-4354-c5d6-e7f8091a2b3c"}
                 """#),
         FailureFixture(
             "claude-2.1 stream-json oauth session expired", exit: 1,
@@ -389,12 +397,29 @@ extension FailureFixtures {
                 """#),
         FailureFixture(
             "codex-0.5 exec --json usage limit (ChatGPT plan)", exit: 1,
-            expect: .init(.quotaExhausted, status: nil, retryAfter: nil, source: "codex-jsonl"),
+            expect: .init(.usageLimit, status: nil, retryAfter: nil, source: "codex-jsonl"),
             stdout: #"""
                 {"type":"thread.started","thread_id":"0199a217-7b84-7c32-ae7f-3b4a5f6e7d88"}
                 {"type":"turn.started"}
                 {"type":"error","message":"You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing), visit https://chatgpt.com/codex/settings/usage to purchase more credits or try again at 3:12 PM."}
                 {"type":"turn.failed","error":{"message":"You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing), visit https://chatgpt.com/codex/settings/usage to purchase more credits or try again at 3:12 PM."}}
+                """#),
+        FailureFixture(
+            "codex-0.39 exec --json usage limit, try again in days", exit: 1,
+            expect: .init(.usageLimit, status: nil, retryAfter: 511_860_000, source: "codex-jsonl"),
+            stdout: #"""
+                {"type":"thread.started","thread_id":"0199a21a-1e2f-7a3b-8c4d-5e6f7a8b9c0d"}
+                {"type":"turn.started"}
+                {"type":"error","message":"You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing) or try again in 5 days 22 hours 11 minutes."}
+                {"type":"turn.failed","error":{"message":"You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing) or try again in 5 days 22 hours 11 minutes."}}
+                """#),
+        FailureFixture(
+            "codex-0.5 exec --json insufficient_quota (API key)", exit: 1,
+            expect: .init(.quotaExhausted, status: 429, retryAfter: nil, source: "codex-jsonl"),
+            stdout: #"""
+                {"type":"thread.started","thread_id":"0199a21b-2f3a-7b4c-9d5e-6f7a8b9c0d1e"}
+                {"type":"turn.started"}
+                {"type":"turn.failed","error":{"message":"{\"error\":{\"message\":\"You exceeded your current quota, please check your plan and billing details.\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"},\"status\":429}"}}
                 """#),
         FailureFixture(
             "codex-0.5 exec --json quota exceeded (API key)", exit: 1,

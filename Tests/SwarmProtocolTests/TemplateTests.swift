@@ -33,7 +33,7 @@ import Testing
     #expect(
         template.policy.backoffBaseMilliseconds == 1000 && template.policy.backoffCapMilliseconds == 60_000)
     #expect(template.acceptance == ["every test passes", "the README says how, in one paragraph"])
-    #expect(template.upstream == "primary" && template.writes == ["src/"] && template.privateHome)
+    #expect(template.upstreams == ["primary"] && template.writes == ["src/"] && template.privateHome)
     #expect(template.bodyStartLine == 16)
     #expect(Placeholders.names(in: template.body) == ["shared_rules", "role", "task"])
     #expect(template.fields.count == 13)
@@ -76,7 +76,8 @@ private let rejectedTemplates: [Rejection] = [
 ]
 
 @Test func aTemplateMayPickItsLauncher() throws {
-    let slurm = try TemplateParser.parse(name: "t", bytes: utf8("---\ncommand: x\nlauncher: slurm-srun\n---\n"))
+    let slurm = try TemplateParser.parse(
+        name: "t", bytes: utf8("---\ncommand: x\nlauncher: slurm-srun\n---\n"))
     #expect(slurm.launcher == .slurmSrun)
     let plain = try TemplateParser.parse(name: "t", bytes: utf8("---\ncommand: x\n---\n"))
     #expect(plain.launcher == nil)
@@ -142,4 +143,39 @@ func rendersPlaceholders(_ body: String, _ rendered: String) throws {
     #expect(ProtocolError(line: 3, "bad", hint: "fix it").description == "line 3: bad; fix it")
     #expect(ProtocolError("bad").description == "bad")
     #expect(ConfigProblem(line: nil, message: "m").description == "m")
+}
+
+@Test func aTemplatePrefersUpstreamsAndSetsItsTasksPriority() throws {
+    let text =
+        "---\ncommand: x\nupstreams: local, primary\npriority: background\nresumeAfterLimit: false\n---\n"
+    let template = try TemplateParser.parse(name: "cheap", bytes: utf8(text))
+    #expect(template.upstreams == ["local", "primary"])
+    #expect(template.priority == .background && !template.resumeAfterLimit)
+    let single = try TemplateParser.parse(
+        name: "one", bytes: utf8("---\ncommand: x\nupstream: primary\n---\n"))
+    #expect(single.upstreams == ["primary"] && single.priority == nil && single.resumeAfterLimit)
+}
+
+@Test(arguments: [
+    ("upstreams: local, local", "named twice"), ("upstreams: ,", "no upstream named"),
+    ("upstreams: a/b", "upstream"), ("priority: later", "not one of urgent, normal, background"),
+    ("resumeAfterLimit: maybe", "not true or false"),
+])
+func badUpstreamAndPriorityKeysAreExplained(_ line: String, _ fragment: String) {
+    let error = failure { () throws(ProtocolError) in
+        try TemplateParser.parse(name: "t", bytes: utf8("---\ncommand: x\n\(line)\n---\n"))
+    }
+    #expect(
+        error?.line == 3 && (error?.description.contains(fragment) ?? false), "\(String(describing: error))")
+}
+
+@Test func aTaskMayNameItsUpstreams() throws {
+    let task = try TaskParser.parse(
+        fileName: "t.md", bytes: utf8("---\nrole: worker\ntemplate: t\nupstreams: local\n---\ndo it\n"))
+    #expect(task.upstreams == ["local"] && !task.givesPriority)
+    let bad = failure { () throws(ProtocolError) in
+        try TaskParser.parse(
+            fileName: "t.md", bytes: utf8("---\nrole: worker\ntemplate: t\nupstreams: a, a\n---\n"))
+    }
+    #expect(bad?.line == 4)
 }

@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import SwarmProtocol
 
 /// The error `body` throws, or nil when it returns.
@@ -35,4 +36,23 @@ struct Rejection: Sendable, CustomStringConvertible {
     }
 
     var description: String { name }
+}
+
+/// The bytes of `path` under Tests/SwarmProtocolTests/Fixtures/.
+func fixtureBytes(_ path: String) throws -> [UInt8] {
+    let folder = String(#filePath.dropLast("TestSupport.swift".count))
+    return try readWholeFile(folder + "Fixtures/" + path)
+}
+
+/// The bytes of a file (for fixtures, and the machine's zone files).
+func readWholeFile(_ path: String) throws -> [UInt8] {
+    guard let file = fopen(path, "rb") else { throw FixtureMissing(path: path) }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, file)
+        if count == 0 { return bytes }
+        bytes += buffer[0..<count]
+    }
 }

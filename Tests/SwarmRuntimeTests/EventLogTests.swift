@@ -178,7 +178,7 @@ struct EventLogTests {
             var policy = BreakerPolicy()
             policy.consecutiveFailures = 1
             router.policy = policy
-            _ = router.acquire(preferred: nil, agent: "w", now: 10)
+            _ = router.acquire(preferred: [], agent: "w", now: 10)
             _ = router.failed(
                 "main", agent: "w", errorClass: .overloaded, reason: "529", retryAfter: nil, now: 10)
             log.flush(router, now: 10, writer: &writer, force: true)

@@ -37,6 +37,9 @@ func describe(_ outcome: Outcome) -> (String, String?) {
     case .upstreamFailed(let errorClass, let reason, _):
         // PROTOCOL.md: auth (and bad requests) are class `error`; the rest are class `upstream`
         return (errorClass == .auth ? "error" : "upstream", reason)
+    case .usageLimited(let reason, _, _):
+        // a usage limit gives the attempt back: no failure class at all
+        return ("usage-limit", reason)
     }
 }
 
