@@ -1,20 +1,20 @@
-/// One job as `scontrol --oneliner show job` describes it: the fields the runtime reads.
+/// One job as `squeue` describes it: the fields the runtime reads.
 public struct SlurmJob: Sendable, Equatable {
-    /// The job id (`JobId`).
+    /// The job id (`JobID`).
     public var id: String
-    /// `JobName`: the agent's id when the runtime submitted it.
+    /// `Name`: the agent's id when the runtime submitted it.
     public var name: String
-    /// `JobState`, e.g. `PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED`, `TIMEOUT`.
+    /// `State`, e.g. `PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED`, `TIMEOUT`.
     public var state: String
     /// `Reason`: why a job waits or ended (`None`, `Resources`, `Priority`, `NonZeroExitCode`).
     public var reason: String
-    /// The exit code of the batch script (`ExitCode=CODE:SIGNAL`, first number).
+    /// The exit code of the batch script.
     public var exitCode: Int32
-    /// The signal that ended it (`ExitCode=CODE:SIGNAL`, second number); 0 when none.
+    /// The signal that ended it; 0 when none.
     public var signal: Int32
     /// `StdOut`: where its standard output goes.
     public var stdout: String
-    /// `NodeList`: the nodes it runs or ran on (`(null)` while pending).
+    /// `NodeList`: the nodes it runs or ran on (empty while pending).
     public var nodes: String
 
     /// Makes a job description.
@@ -43,7 +43,7 @@ public struct SlurmJob: Sendable, Equatable {
         case ended(problem: String?)
     }
 
-    /// The job's phase from its `JobState`. An unknown state counts as running, so a state a
+    /// The job's phase from its `State`. An unknown state counts as running, so a state a
     /// later Slurm adds can neither end an agent early nor hide it from the liveness rules.
     public var phase: Phase {
         switch state {
@@ -63,7 +63,8 @@ public struct SlurmJob: Sendable, Equatable {
         case "PREEMPTED":
             return .ended(problem: "was preempted by a job of higher priority")
         case "OUT_OF_MEMORY":
-            return .ended(problem: "ran out of memory on \(nodes) (ask for more with --mem in slurm.arguments)")
+            return .ended(
+                problem: "ran out of memory on \(nodes) (ask for more with --mem in slurm.arguments)")
         case "DEADLINE":
             return .ended(problem: "missed its deadline")
         case "REVOKED":
@@ -73,41 +74,30 @@ public struct SlurmJob: Sendable, Equatable {
         }
     }
 
-    /// Reads the output of `scontrol --oneliner show job` (one job a line; "No jobs in the
-    /// system" and unreadable lines give nothing).
+    /// The `--Format` of `squeue` whose lines `parse` reads: fields separated by `|`, the path
+    /// last (only it may hold a `|`), each printed whole.
+    public static let queueFormat =
+        "JobID:|,State:|,Reason:|,exit_code:|,NodeList:|,Name:|,StdOut:|"
+
+    /// Reads the output of `squeue --noheader --Format=` `queueFormat`: one job a line;
+    /// unreadable lines give nothing.
     public static func parseList(_ text: String) -> [SlurmJob] {
         text.split(separator: "\n").compactMap { parse(String($0)) }
     }
 
-    /// Reads one line of `scontrol --oneliner show job`: `Key=Value` pairs separated by
-    /// spaces. A word without `=` continues the previous value (a name or path with a space);
-    /// id, state, reason, exit code and nodes are one word each.
+    /// Reads one line of `squeue --noheader --Format=` `queueFormat`: id, state, reason, the
+    /// job's wait status (`exit_code`: a code of 3 is 768, signal 9 is 9), nodes, name and
+    /// standard output's path.
     public static func parse(_ line: String) -> SlurmJob? {
-        var fields: [String: String] = [:]
-        var lastKey: String?
-        for word in line.split(separator: " ", omittingEmptySubsequences: true) {
-            if let equals = word.firstIndex(of: "="), isKey(word[..<equals]) {
-                let key = String(word[..<equals])
-                fields[key] = String(word[word.index(after: equals)...])
-                lastKey = key
-            } else if let key = lastKey {
-                fields[key, default: ""] += " " + word
-            }
-        }
-        // only names and paths may hold spaces; of any other value the first word counts
-        func word(_ key: String) -> String? { fields[key].map { String($0.prefix { $0 != " " }) } }
-        guard let id = word("JobId"), !id.isEmpty, let state = word("JobState"), !state.isEmpty else { return nil }
-        let exit = (word("ExitCode") ?? "0:0").split(separator: ":")
+        let fields = line.split(separator: "|", maxSplits: 6, omittingEmptySubsequences: false).map(
+            String.init)
+        guard fields.count == 7, !fields[0].isEmpty, fields[0].allSatisfy(\.isNumber), !fields[1].isEmpty,
+            let status = Int32(fields[3])
+        else { return nil }
+        var stdout = fields[6]
+        if stdout.hasSuffix("|") { stdout.removeLast() }
         return SlurmJob(
-            id: id, name: fields["JobName"] ?? "", state: state, reason: word("Reason") ?? "None",
-            exitCode: exit.first.flatMap { Int32($0) } ?? 0,
-            signal: exit.dropFirst().first.flatMap { Int32($0) } ?? 0,
-            stdout: fields["StdOut"] ?? "", nodes: word("NodeList") ?? "")
-    }
-
-    /// A field name of scontrol: letters, digits and `:` only, starting with a capital.
-    private static func isKey(_ word: Substring) -> Bool {
-        guard let first = word.first, first.isUppercase else { return false }
-        return word.allSatisfy { $0.isLetter || $0.isNumber || $0 == ":" || $0 == "_" }
+            id: fields[0], name: fields[5], state: fields[1], reason: fields[2].isEmpty ? "None" : fields[2],
+            exitCode: (status >> 8) & 0xFF, signal: status & 0x7F, stdout: stdout, nodes: fields[4])
     }
 }

@@ -129,13 +129,14 @@ extension Daemon {
             return .notStarted(id: id, wake: wake, reason: "\(files.meta) cannot be written")
         }
         progressOffsets[id] = progressOffsets[id] ?? 0
+        let resumed = briefing.start != .fresh
+        let why = "run \(record.runs), wake \(wake.words)\(resumed ? ", resuming its session" : "")"
+        if kind == .slurm { return submitJob(id, plan: plan, run: record.runs, resumed: resumed, why: why) }
         if kind.isSlurm { pollForSlurm() }
         let outcome =
             kind == .local
             ? local.start(plan.spec, as: kind, now: now) : slurm.start(plan.spec, as: kind, now: now)
         raiseSlurmNotes()
-        let resumed = briefing.start != .fresh
-        let why = "run \(record.runs), wake \(wake.words)\(resumed ? ", resuming its session" : "")"
         switch outcome {
         case .failed(let reason):
             return .startFailed(id: id, reason: reason)
@@ -289,6 +290,10 @@ extension Daemon {
         if let landing = landings[id] {
             landing.cancel()
             log.info("stopping \(id): its landing is stopped before the target moves")
+            return
+        }
+        if isSubmitting(id) {
+            log.info("stopping \(id): its Slurm job is cancelled as soon as sbatch names it")
             return
         }
         let run = runs[id]

@@ -34,6 +34,7 @@ extension Daemon {
                 if let watch = runs.process(of: record.id) {
                     if watch.raw < 0 { processExited(watch) }
                 } else if runs[record.id]?.job == nil && landings[record.id] == nil
+                    && !isSubmitting(record.id)
                     && !local.isRunning(record.id, session: record.pid)
                 {
                     finishRun(record.id, status: nil)

@@ -14,7 +14,7 @@ extension Daemon {
         var records = loaded
         var endedWhileDown: [(id: String, status: ExitStatus?, problem: String?)] = []
         var adopted: [(id: String, run: Run?)] = []
-        let known = records.contains { $0.active && runsAsBatchJob($0) } ? slurm.knownJobs() : nil
+        let known = knownJobs(records.filter { $0.active && runsAsBatchJob($0) })
         for index in records.indices {
             let id = records[index].id
             if records[index].active, runsAsBatchJob(records[index]) {
@@ -110,6 +110,17 @@ extension Daemon {
                     + "\(endedWhileDown.count) ended while down")
         }
         feed(.tick)
+    }
+
+    /// What Slurm knows of the batch runs of `records` (nil when there are none, or Slurm
+    /// cannot be asked).
+    private func knownJobs(_ records: [AgentRecord]) -> [String: SlurmJob]? {
+        guard !records.isEmpty else { return nil }
+        let (known, leftovers) = slurm.knownJobs(for: records)
+        if leftovers > 0 {
+            log.info("waited for \(leftovers) sbatch command(s) the previous daemon left running")
+        }
+        return known
     }
 
     /// True when `record`'s current run is (or was about to be) a Slurm batch job.

@@ -56,11 +56,91 @@ extension Daemon {
         }
     }
 
-    /// Looks up every watched batch job with one `scontrol` call.
+    /// Submits agent `id`'s run (run number `run`) as a batch job, on a lane off the loop.
+    /// Returns nil, the start pending until `sbatch` answers (`submitted`), or the deferral
+    /// while Slurm's controller does not answer.
+    func submitJob(_ id: String, plan: LaunchPlan, run: Int, resumed: Bool, why: String) -> Event? {
+        pollForSlurm()
+        switch slurm.admit(id, now: now) {
+        case .deferred(let until, let reason):
+            return .startDeferred(id: id, until: until, reason: reason)
+        case .submit(let probe):
+            log.debug("submitting \(id) to Slurm (\(why))")
+            let confinement = plan.confinement
+            slurm.lanes.submit(plan.spec, client: slurm.client, probe: probe) { [weak self] answer in
+                self?.submitted(id, answer, run: run, confinement: confinement, resumed: resumed, why: why)
+            }
+            return nil
+        }
+    }
+
+    /// `sbatch` answered for agent `id`: the run is watched as its job (and cancelled at once
+    /// when a stop came meanwhile), or waits out an outage (with every submission that had not
+    /// gone out yet), or fails as a start.
+    private func submitted(
+        _ id: String, _ answer: Result<String, SwarmError>, run: Int, confinement: RunConfinement?,
+        resumed: Bool, why: String
+    ) {
+        let outcome = slurm.submitted(id, answer, now: now)
+        raiseSlurmNotes()
+        guard let record = scheduler.agents[id], record.active, record.runs == run, runs[id] == nil else {
+            if case .started(.job(let job)) = outcome {
+                log.warning("\(id): Slurm job \(job) was submitted for a run that is over; cancelling it")
+                slurm.lanes.cancel(job, signal: nil, client: slurm.client)
+            }
+            return
+        }
+        switch outcome {
+        case .started(let handle):
+            track(id, Run(launcher: .slurm, handle: handle), ownChild: true)
+            let job = Run(launcher: .slurm, handle: handle).job
+            log.debug("submitted \(id) as Slurm job \(job ?? "?") (\(why))")
+            feed(.started(id: id, pid: nil, confinement: confinement, job: job, resumed: resumed))
+            if scheduler.agents[id]?.stopping != nil { apply([.stop(id: id)]) }
+        case .deferred(let until, let reason):
+            feed(.startDeferred(id: id, until: until, reason: reason))
+            for other in slurm.lanes.withdrawWaiting() {
+                if case .deferred(let until, let reason) = slurm.withdrawn(other, now: now) {
+                    feed(.startDeferred(id: other, until: until, reason: reason))
+                }
+            }
+        case .failed(let reason):
+            feed(.startFailed(id: id, reason: reason))
+        }
+    }
+
+    /// True while agent `id`'s batch job is being submitted.
+    func isSubmitting(_ id: String) -> Bool { slurm.submitting.contains(id) }
+
+    /// Looks at every watched batch job: the exit statuses their scripts recorded, then, for
+    /// the others, one `squeue` off the loop (unless the last one is still under way).
     func lookAtJobs() {
         let jobs = runs.jobs
         guard !jobs.isEmpty else { return }
-        for report in slurm.look(at: jobs) { self.report(report) }
+        let (ended, open) = slurm.recordedEnds(jobs)
+        for report in ended { self.report(report) }
+        guard !open.isEmpty else { return }
+        _ = slurm.lanes.poll(open.map(\.job), client: slurm.client) { [weak self] known in
+            self?.polled(open, known: known)
+        }
+    }
+
+    /// What `squeue` said of `jobs`. A job whose end was seen meanwhile (its exit status came
+    /// first), or whose agent runs again, is left alone: an older answer never undoes a newer
+    /// fact. Nothing is concluded when Slurm could not be asked.
+    private func polled(_ jobs: [(id: String, job: String)], known: [String: SlurmJob]?) {
+        guard let known else { return }
+        let current = jobs.filter { runs[$0.id]?.job == $0.job }
+        for report in slurm.judge(current, known: known) { self.report(report) }
+    }
+
+    /// At a stop: submissions under way are left to finish (their `sbatch` runs on), and the
+    /// next daemon finds their jobs by name.
+    func noteSubmissionsAtStop() {
+        guard !slurm.submitting.isEmpty else { return }
+        log.info(
+            "\(slurm.submitting.count) Slurm submission(s) under way finish on their own; the next daemon "
+                + "finds their jobs by the agents' names")
     }
 
     /// Tells the scheduler what Slurm said of a job: its state in words (meta.json and

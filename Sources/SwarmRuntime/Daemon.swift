@@ -70,7 +70,7 @@ public final class Daemon {
     var logChecks = LogCheckSchedule()
     /// Agents' worktrees and the merges of their branches.
     let codeFanIn: CodeFanIn
-    /// What runs off the loop's thread: landings.
+    /// What runs off the loop's thread: landings, and Slurm's commands (`SlurmLanes`).
     let background: BackgroundWork
     /// The agents whose result is landing, with what stops the landing.
     var landings: [String: Cancellation] = [:]
@@ -155,7 +155,8 @@ public final class Daemon {
         let client = SlurmClient(
             workspace: workspace, swarmExecutable: binDirectory + "/swarm", arguments: config.slurmArguments,
             environment: environment.map { "\($0.key)=\($0.value)" })
-        self.slurm = SlurmLauncher(client: client, local: local)
+        self.slurm = SlurmLauncher(
+            client: client, local: local, lanes: SlurmLanes(background: background, log: log))
         self.alerts = AlertLog(
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
@@ -409,6 +410,7 @@ public final class Daemon {
         if !landings.isEmpty {
             log.info("\(landings.count) landing(s) stopped; the next daemon lands those results again")
         }
+        noteSubmissionsAtStop()
         background.cancelAll()
         alerts.stopAll(log: log)
         statusPages.stopAll(epoll: epoll)

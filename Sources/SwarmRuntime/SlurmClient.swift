@@ -2,16 +2,18 @@ import SwarmProtocol
 import SwarmSystem
 
 /// Slurm's commands, as the Slurm launcher calls them: `sbatch` for batch jobs, the `srun`
-/// command line of a job step, `scancel`, `scontrol show job` and `scontrol ping`, and the job
-/// scripts. Jobs are watched with `scontrol show job`; the tree must be on storage every node
-/// mounts at the same path, and `swarm` must be at the same path on every node (agents call it).
+/// command line of a job step, `scancel`, `squeue` and `scontrol ping`, and the job scripts.
+/// Each call blocks its thread until the command answers: the daemon calls them on lanes off its
+/// loop (`SlurmLanes`). The tree must be on storage every node mounts at the same path, and
+/// `swarm` must be at the same path on every node (agents call it).
 struct SlurmClient: Sendable {
     let workspace: Workspace
     /// The `swarm` binary agents run (`swarm confine` wraps confined commands).
     let swarmExecutable: String
     /// Options added to every `sbatch` and `srun` (swarm.json's `slurm.arguments`).
     var arguments: [String]
-    /// The environment `sbatch`, `scancel` and `scontrol` run with (PATH, SLURM_CONF).
+    /// The environment `scancel`, `squeue` and `scontrol` run with (PATH, SLURM_CONF); `sbatch`
+    /// runs with the agent's.
     let environment: [String]
 
     /// How long a Slurm command may take before it counts as failed.
@@ -122,28 +124,54 @@ struct SlurmClient: Sendable {
         return "exec " + words.map(Shell.quote).joined(separator: " ")
     }
 
-    /// Sends `signal` (a name such as `TERM`) to every process of the job, batch script
-    /// included, or cancels the job outright when `signal` is nil (Slurm then sends SIGTERM,
-    /// and SIGKILL after its KillWait, to everything the job started on its node).
-    @discardableResult
-    func cancel(job: String, signal: String?) -> Bool {
+    /// Sends `signal` (a name such as `TERM`) to every process of `jobs`, batch scripts
+    /// included, or cancels them outright when `signal` is nil (Slurm then sends SIGTERM, and
+    /// SIGKILL after its KillWait, to everything the jobs started on their nodes). One `scancel`
+    /// for all of them; nil when it cannot be run.
+    func cancel(jobs: [String], signal: String?) -> CommandOutput? {
         let options = signal.map { ["--signal=" + $0, "--full"] } ?? []
-        let output = try? CommandRunner.run(
-            "scancel", options + [job], environment: environment, timeoutMilliseconds: Self.commandTimeout)
-        return output?.succeeded ?? false
+        return try? CommandRunner.run(
+            "scancel", options + jobs, environment: environment, timeoutMilliseconds: Self.commandTimeout)
     }
 
-    /// Every job Slurm knows (running, pending, and ended within its MinJobAge), by id; nil
-    /// when `scontrol` cannot be run or fails (then nothing is concluded from its silence).
-    func jobs() -> [String: SlurmJob]? {
-        guard
-            let output = try? CommandRunner.run(
-                "scontrol", ["--oneliner", "show", "job"], environment: environment,
-                timeoutMilliseconds: Self.commandTimeout),
-            output.succeeded
-        else { return nil }
+    /// Ids per `squeue` call: 1,000 job ids make a 10 KB argument.
+    static let idsPerQuery = 1_000
+
+    /// The jobs among `ids` that Slurm knows (running, pending, or ended within its
+    /// MinJobAge), by id: `squeue --me --jobs=…`, so that the controller sends only this user's
+    /// jobs and the daemon reads only its own. Nil when `squeue` cannot be run or fails (then
+    /// nothing is concluded from its silence).
+    func jobs(_ ids: [String], cancellation: Cancellation? = nil) -> [String: SlurmJob]? {
+        query(ids, as: "--jobs=", cancellation: cancellation)
+    }
+
+    /// The jobs whose name is one of `names` (agents' ids), by id; nil when `squeue` fails.
+    func jobs(named names: [String]) -> [String: SlurmJob]? {
+        query(names, as: "--name=", cancellation: nil)
+    }
+
+    private func query(_ words: [String], as option: String, cancellation: Cancellation?) -> [String:
+        SlurmJob]?
+    {
         var jobs: [String: SlurmJob] = [:]
-        for job in SlurmJob.parseList(output.text) { jobs[job.id] = job }
+        var start = 0
+        while start < words.count {
+            let chunk = words[start..<min(words.count, start + Self.idsPerQuery)]
+            start += Self.idsPerQuery
+            let arguments = [
+                "--me", "--noheader", "--states=all", "--Format=" + SlurmJob.queueFormat,
+                option + chunk.joined(separator: ","),
+            ]
+            guard
+                let output = try? CommandRunner.run(
+                    "squeue", arguments, environment: environment, timeoutMilliseconds: Self.commandTimeout,
+                    cancellation: cancellation)
+            else { return nil }
+            // asked about one id, squeue fails when Slurm does not know it; about several, it
+            // leaves the unknown ones out
+            if !output.succeeded && !output.complaint.contains("Invalid job id specified") { return nil }
+            for job in SlurmJob.parseList(output.text) { jobs[job.id] = job }
+        }
         return jobs
     }
 

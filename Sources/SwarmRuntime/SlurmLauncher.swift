@@ -28,12 +28,22 @@ enum RecoveredJob: Equatable {
     case unknown
 }
 
+/// How a batch job's submission may go ahead.
+enum Admission: Equatable {
+    /// Submit it; with `probe`, ask `scontrol ping` first (the first try after an outage's wait).
+    case submit(probe: Bool)
+    /// The controller does not answer: the start waits until `until`.
+    case deferred(until: Millis, reason: String)
+}
+
 /// Runs agents through Slurm, the cluster's own scheduler: as batch jobs (`launcher: slurm`,
-/// `sbatch`) or as job steps (`launcher: slurm-srun`: an `srun` started here by the local
-/// launcher, watched, locked and adopted like a local run; confinement is applied on the node,
-/// inside the step). It owns what the daemon knows of Slurm: which batch jobs Slurm holds
-/// back, whether its controller answers (an outage defers starts with a doubling wait instead
-/// of spending attempts), and how recorded jobs stand after a restart. See docs/SCALING.md.
+/// `sbatch`, submitted off the loop: `admit`, `SlurmLanes.submit`, `submitted`) or as job steps
+/// (`launcher: slurm-srun`: an `srun` started here by the local launcher, watched, locked and
+/// adopted like a local run; confinement is applied on the node, inside the step). It owns what
+/// the daemon knows of Slurm: which agents' submissions are under way, which batch jobs Slurm
+/// holds back, whether its controller answers (an outage defers starts with a doubling wait
+/// instead of spending attempts), and how recorded jobs stand after a restart. See
+/// docs/SCALING.md.
 struct SlurmLauncher: AgentLauncher {
     /// The poll interval used with a Slurm launcher when `--poll` does not set one: agents
     /// write from other machines, which inotify never sees.
@@ -43,6 +53,11 @@ struct SlurmLauncher: AgentLauncher {
 
     var client: SlurmClient
     let local: LocalLauncher
+    /// Where Slurm's commands run, off the loop.
+    let lanes: SlurmLanes
+    /// Agents whose batch job is being submitted: their start is pending (they hold their
+    /// slot, count as held at heartbeats, and are not submitted again).
+    private(set) var submitting: Set<String> = []
     /// Agents whose batch job Slurm holds back (pending, suspended) at the last look.
     private(set) var held: Set<String> = []
     /// While the controller does not answer: when starts are tried again, and the failures in
@@ -50,31 +65,59 @@ struct SlurmLauncher: AgentLauncher {
     private(set) var outage: (until: Millis, failures: Int)?
     private var notes: [SlurmNote] = []
 
-    init(client: SlurmClient, local: LocalLauncher) {
+    init(client: SlurmClient, local: LocalLauncher, lanes: SlurmLanes) {
         self.client = client
         self.local = local
+        self.lanes = lanes
     }
 
-    /// Submits a batch job, or starts an srun step through the local launcher. During an
-    /// outage the start is deferred until the wait is over and `scontrol ping` answers.
+    /// Starts an srun step through the local launcher (batch jobs are submitted off the loop,
+    /// see `admit`). During an outage's wait the start is deferred; after it the step itself
+    /// tries the controller, since it runs as a process the loop watches.
     mutating func start(_ spec: LaunchSpec, as kind: LauncherKind, now: Millis) -> LaunchOutcome {
-        if let wait = waitWhileDown(now: now) { return wait }
-        if kind == .slurmSrun {
-            try? FileSystem.remove(spec.files.slurmJob)
-            var step = spec
-            step.command = client.srunCommand(spec)
-            step.rules = nil
-            return local.start(step, as: kind, now: now)
+        if let outage, now < outage.until {
+            return .deferred(until: outage.until, reason: waitReason(outage.until))
         }
-        do {
-            let job = try client.submit(spec)
-            held.insert(spec.id)
+        try? FileSystem.remove(spec.files.slurmJob)
+        var step = spec
+        step.command = client.srunCommand(spec)
+        step.rules = nil
+        return local.start(step, as: kind, now: now)
+    }
+
+    /// Whether agent `id`'s batch job may be submitted now; when it may, the agent counts as
+    /// submitting until `submitted`.
+    mutating func admit(_ id: String, now: Millis) -> Admission {
+        if let outage, now < outage.until {
+            return .deferred(until: outage.until, reason: waitReason(outage.until))
+        }
+        submitting.insert(id)
+        return .submit(probe: outage != nil)
+    }
+
+    /// What `sbatch` answered for agent `id`: its job (held until Slurm starts it), an outage
+    /// (the start waits), or a refusal.
+    mutating func submitted(_ id: String, _ answer: Result<String, SwarmError>, now: Millis) -> LaunchOutcome
+    {
+        submitting.remove(id)
+        switch answer {
+        case .success(let job):
+            held.insert(id)
             answered()
             return .started(.job(job))
-        } catch {
-            if error.transient { return unavailable(error.message, now: now) }
+        case .failure(let error) where error.transient:
+            return unavailable(error.message, now: now)
+        case .failure(let error):
             return .failed(error.message)
         }
+    }
+
+    /// A submission taken back before it was sent (`SlurmLanes.withdrawWaiting`): the start
+    /// waits for the outage's end.
+    mutating func withdrawn(_ id: String, now: Millis) -> LaunchOutcome {
+        submitting.remove(id)
+        let until = outage?.until ?? now
+        return .deferred(until: until, reason: waitReason(until))
     }
 
     /// A batch job: cancelled (Slurm sends SIGTERM to every process it started on its node,
@@ -82,37 +125,39 @@ struct SlurmLauncher: AgentLauncher {
     /// started its script yet); with `force`, cancelled again and whatever of it runs on this
     /// machine gets SIGKILL. A job step: the local `srun` is signalled (it passes SIGTERM on to
     /// the step) and the job too (`scancel --signal=TERM --full`); with `force`, SIGKILL here
-    /// and a cancel of the job.
+    /// and a cancel of the job. Slurm's side goes out on the cancel lane; a failure is logged
+    /// there.
     func stop(id: String, run: Run?, force: Bool) -> String {
         if run?.launcher == .slurmSrun {
             let here = local.stop(id: id, run: run, force: force)
             guard let job = client.stepJob(id) else { return here }
-            let done = client.cancel(job: job, signal: force ? nil : "TERM")
-            let there = done ? (force ? "Slurm job \(job) cancelled" : "SIGTERM to Slurm job \(job)") : ""
+            lanes.cancel(job, signal: force ? nil : "TERM", client: client)
+            let there = force ? "Slurm job \(job) cancelled" : "SIGTERM to Slurm job \(job)"
             return [here, there].filter { !$0.isEmpty }.joined(separator: "; ")
         }
         guard let job = run?.job else { return local.stop(id: id, run: run, force: force) }
-        let cancelled = client.cancel(job: job, signal: nil)
-        guard force else { return cancelled ? "Slurm job \(job) cancelled" : "scancel \(job) failed" }
+        lanes.cancel(job, signal: nil, client: client)
+        guard force else { return "Slurm job \(job) cancelled" }
         let here = local.stop(id: id, run: nil, force: true)
-        return ([cancelled ? "Slurm job \(job) cancelled again" : ""] + [here]).filter { !$0.isEmpty }
-            .joined(separator: "; ")
+        return (["Slurm job \(job) cancelled again"] + [here]).filter { !$0.isEmpty }.joined(separator: "; ")
     }
 
-    /// Whether the launcher holds `run` back: a batch job Slurm has not started (or
-    /// suspended), or an srun step that has not written its job id yet.
+    /// Whether the launcher holds agent `id`'s run back: a batch job being submitted, or one
+    /// Slurm has not started (or suspended), or an srun step that has not written its job id.
     func isHeld(_ id: String, run: Run?) -> Bool {
+        if submitting.contains(id) { return true }
         switch run?.launcher {
-        case .slurm?: held.contains(id)
-        case .slurmSrun?: !FileSystem.exists(client.workspace.agentFiles(id).slurmJob)
-        default: false
+        case .slurm?: return held.contains(id)
+        case .slurmSrun?: return !FileSystem.exists(client.workspace.agentFiles(id).slurmJob)
+        default: return false
         }
     }
 
-    /// Looks up `jobs` (agent, batch job) with one `scontrol` call after reading the exit
-    /// statuses their scripts recorded: notes which Slurm holds back, and reports those that
-    /// ended (or that Slurm forgot).
-    mutating func look(at jobs: [(id: String, job: String)]) -> [JobReport] {
+    /// The batch jobs (agent, job) whose scripts recorded an exit status, as ended, and the
+    /// others, still open: those the next look asks Slurm about.
+    mutating func recordedEnds(_ jobs: [(id: String, job: String)]) -> (
+        reports: [JobReport], open: [(id: String, job: String)]
+    ) {
         var reports: [JobReport] = []
         var open: [(id: String, job: String)] = []
         for (id, job) in jobs {
@@ -122,8 +167,14 @@ struct SlurmLauncher: AgentLauncher {
                 open.append((id, job))
             }
         }
-        guard !open.isEmpty, let known = client.jobs() else { return reports }
-        for (id, job) in open {
+        return (reports, open)
+    }
+
+    /// What Slurm's answer (`known`, by job) says of the open jobs `jobs` (agent, job): notes
+    /// which Slurm holds back, and reports those that ended (or that Slurm forgot).
+    mutating func judge(_ jobs: [(id: String, job: String)], known: [String: SlurmJob]) -> [JobReport] {
+        var reports: [JobReport] = []
+        for (id, job) in jobs {
             guard let info = known[job] else {
                 let recorded = client.recordedExit(id)
                 reports.append(
@@ -193,8 +244,11 @@ struct SlurmLauncher: AgentLauncher {
     }
 
     /// Slurm's controller did not take a submission: starts wait (without spending an
-    /// attempt) for a while that doubles at each failure in a row, with one note per outage.
+    /// attempt) for a while that doubles at each failure in a row, with one note per outage. A
+    /// failure during the wait (of a command sent before the outage was known) is part of
+    /// that outage, not one more in the row.
     private mutating func unavailable(_ reason: String, now: Millis) -> LaunchOutcome {
+        if let outage, now < outage.until { return .deferred(until: outage.until, reason: reason) }
         let failures = (outage?.failures ?? 0) + 1
         let until = now + Self.outageWait.ceiling(failure: failures)
         if outage == nil { notes.append(.unavailable(reason: reason, until: until)) }
@@ -202,23 +256,9 @@ struct SlurmLauncher: AgentLauncher {
         return .deferred(until: until, reason: reason)
     }
 
-    /// During an outage: the deferral for a start, or nil to try Slurm (the wait is over and
-    /// the controller answers `scontrol ping`, which, unlike `sbatch`, fails at once).
-    private mutating func waitWhileDown(now: Millis) -> LaunchOutcome? {
-        guard let outage else { return nil }
-        if now < outage.until {
-            return .deferred(
-                until: outage.until,
-                reason:
-                    "Slurm's controller does not answer; next try at \(Timestamp.iso8601(milliseconds: outage.until))"
-            )
-        }
-        if client.controllerAnswers() { return nil }
-        return unavailable("`scontrol ping` says the controller is down", now: now)
+    private func waitReason(_ until: Millis) -> String {
+        "Slurm's controller does not answer; next try at \(Timestamp.iso8601(milliseconds: until))"
     }
-
-    /// Every job Slurm knows, for recovery (one `scontrol` call); nil when it cannot be asked.
-    func knownJobs() -> [String: SlurmJob]? { client.jobs() }
 
     /// How the batch run of `record` stands after a restart: the job it recorded, or (when the
     /// daemon stopped between `sbatch` and writing meta.json) a live job with the agent's name
@@ -254,33 +294,5 @@ struct SlurmLauncher: AgentLauncher {
             return true
         }
         .max { (Int($0.id) ?? 0) < (Int($1.id) ?? 0) }?.id
-    }
-
-    /// At the start of a daemon whose agents run through Slurm (`kind`): refuses to run
-    /// without Slurm's commands (no agent could start); returns what to log, and whether it is
-    /// a warning (the controller does not answer).
-    func check(kind: LauncherKind) throws(SwarmError) -> (message: String, warning: Bool) {
-        let missing = ["sbatch", "srun", "scancel", "scontrol"].filter {
-            Processes.locateProgram($0, environment: client.environment, workingDirectory: nil) == nil
-        }
-        if !missing.isEmpty {
-            throw SwarmError(
-                "the launcher is \(kind.rawValue), but \(missing.joined(separator: ", ")) cannot be found on PATH; "
-                    + "install Slurm's client commands (Debian: slurm-client), or set \"launcher\": \"local\""
-            )
-        }
-        let ping = try? CommandRunner.run(
-            "scontrol", ["ping"], environment: client.environment, timeoutMilliseconds: 5_000)
-        if let ping, ping.succeeded {
-            return (
-                "launcher: \(kind.rawValue); agents run as Slurm jobs (\(ping.text.trimmingTrailingNewlines()))",
-                false
-            )
-        }
-        return (
-            "launcher: \(kind.rawValue), but `scontrol ping` failed (\(ping?.complaint ?? "no answer")); "
-                + "agents are submitted anyway and fail with sbatch's message while Slurm is unreachable",
-            true
-        )
     }
 }

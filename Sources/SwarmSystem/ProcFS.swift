@@ -51,6 +51,13 @@ public enum ProcFS {
         return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// The arguments `pid` runs with (`/proc/PID/cmdline`, split on NUL), its program name
+    /// first; `nil` when it cannot be read (gone); empty for zombies and kernel threads.
+    public static func arguments(of pid: Int32) -> [String]? {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/cmdline", limit: 1 << 20) else { return nil }
+        return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// The pids, ascending, of every process (other than this one) that is in one of
     /// `sessions`, or is one of `roots`, or whose environment holds every string in
     /// `markers` (e.g. `["SWARM_ROOT=/x", "SWARM_AGENT_ID=a1"]`), together with all

@@ -64,6 +64,30 @@ public enum Processes {
         return ProcFS.entry(of: pid)?.state != "Z"
     }
 
+    /// Waits until every process of `pids` has ended (each watched through a pidfd, so an
+    /// orphan that init reaps counts too) or `timeoutMilliseconds` passed; true when all
+    /// ended. One that is already gone counts as ended.
+    public static func awaitExit(_ pids: [Int32], timeoutMilliseconds: Int64) -> Bool {
+        var watched: [Int32] = []
+        for pid in pids {
+            if let descriptor = try? pidfd(pid) { watched.append(descriptor.release()) }
+        }
+        defer { for fd in watched { _ = Glibc.close(fd) } }
+        let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
+        while !watched.isEmpty {
+            let now = Clock.monotonicNanoseconds()
+            guard now < deadline else { return false }
+            var fds = watched.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let wait = Int32(min(UInt64(Int32.max), (deadline - now) / 1_000_000 + 1))
+            if poll(&fds, nfds_t(fds.count), wait) < 0 && errno != EINTR { return false }
+            for entry in fds where entry.revents != 0 {
+                _ = Glibc.close(entry.fd)
+                watched.removeAll { $0 == entry.fd }
+            }
+        }
+        return true
+    }
+
     /// The pid of this process.
     public static var currentID: Int32 {
         getpid()

@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import SwarmProtocol
 import SwarmSystem
 
@@ -88,6 +89,15 @@ enum Bench {
     static func readNumber(_ path: String) -> Int64? {
         guard let bytes = try? FileSystem.readFile(path, limit: 64) else { return nil }
         return Int64(String(decoding: bytes, as: UTF8.self).trimmingCharacters())
+    }
+
+    /// User and system CPU seconds of every child reaped so far, with the children they reaped
+    /// (a daemon and the commands it ran).
+    static func childCPU() -> Double {
+        var usage = rusage()
+        _ = getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        let seconds = { (time: timeval) in Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     static func cpuTicks(_ pid: Int32) -> UInt64 {

@@ -8,25 +8,36 @@ import SwarmSystem
 extension Scenarios {
     func launchers() throws -> [Figure] {
         var figures: [Figure] = []
-        for kind in LauncherKind.allCases {
-            let root = try Bench.workspace("launcher-\(kind.rawValue)", settings: ["launcher": .string(kind.rawValue)])
+        for kind in LauncherKind.allCases where launcher == nil || launcher == kind {
+            let root = try Bench.workspace(
+                "launcher-\(kind.rawValue)",
+                settings: ["launcher": .string(kind.rawValue), "maxSlots": .integer(Int64(slots + 2))])
             defer { try? FileSystem.removeTree(root) }
             for i in 0..<tasks {
                 try FileSystem.writeAtomically(
                     root + "/swarm/inbox/t\(i).md",
                     Array("---\nrole: worker\ntemplate: shell\n---\n\(Self.resultBody)".utf8))
             }
+            let cpuBefore = Bench.childCPU()
             let t = Bench.now()
             try Bench.run(
                 Bench.swarm, ["run", "--until-idle", "--heartbeat", "10s"], environment: environment(root),
                 output: root + "/throughput.log")
             let seconds = Bench.now() - t
+            let cpu = Bench.childCPU() - cpuBefore
             figures.append(
-                Figure(name: "\(kind.rawValue): \(tasks) tasks", value: seconds, unit: "s", target: "-", met: nil))
+                Figure(
+                    name: "\(kind.rawValue): \(tasks) tasks", value: seconds, unit: "s", target: "-", met: nil
+                ))
             figures.append(
                 Figure(
                     name: "\(kind.rawValue): throughput", value: Double(tasks) / seconds, unit: "tasks/s",
                     target: "-", met: nil))
+            figures.append(
+                Figure(
+                    name: "\(kind.rawValue): CPU of the daemon and its commands", value: cpu, unit: "s",
+                    target: "-",
+                    met: nil))
             figures += try startLatency(kind, root: root)
         }
         return figures
@@ -35,7 +46,8 @@ extension Scenarios {
     /// Drop -> first instruction, one task at a time into a running daemon.
     private func startLatency(_ kind: LauncherKind, root: String) throws -> [Figure] {
         let daemon = try Bench.start(
-            Bench.swarm, ["run", "--heartbeat", "10s"], environment: environment(root), output: root + "/latency.log")
+            Bench.swarm, ["run", "--heartbeat", "10s"], environment: environment(root),
+            output: root + "/latency.log")
         defer {
             _ = Processes.signal(daemon, Signal.terminate)
             _ = Bench.wait(daemon)
@@ -46,17 +58,22 @@ extension Scenarios {
             let marker = root + "/mark\(i)"
             let t0 = Bench.wallNanos()
             try Bench.drop(
-                root, "l\(i).md", "---\nrole: worker\ntemplate: shell\n---\ndate +%s%N > \(marker)\n\(Self.resultBody)")
-            if Bench.waitUntil(20, { (FileSystem.status(marker)?.size ?? 0) > 0 }), let t1 = Bench.readNumber(marker) {
+                root, "l\(i).md",
+                "---\nrole: worker\ntemplate: shell\n---\ndate +%s%N > \(marker)\n\(Self.resultBody)")
+            if Bench.waitUntil(20, { (FileSystem.status(marker)?.size ?? 0) > 0 }),
+                let t1 = Bench.readNumber(marker)
+            {
                 latencies.append(Double(t1 - t0) / 1e6)
             }
         }
         return [
             Figure(
-                name: "\(kind.rawValue): drop -> start p50", value: Bench.percentile(latencies, 0.5), unit: "ms",
+                name: "\(kind.rawValue): drop -> start p50", value: Bench.percentile(latencies, 0.5),
+                unit: "ms",
                 target: "-", met: nil),
             Figure(
-                name: "\(kind.rawValue): drop -> start p99", value: Bench.percentile(latencies, 0.99), unit: "ms",
+                name: "\(kind.rawValue): drop -> start p99", value: Bench.percentile(latencies, 0.99),
+                unit: "ms",
                 target: "-", met: nil),
         ]
     }

@@ -16,7 +16,11 @@ struct Scenarios {
     var samples: Int
     var sleepers: Int
     var finished: Int
+    /// Agents at once: `xargs -P` of the throughput scenario, and the launchers' `maxSlots`
+    /// (plus the reserve of 2).
     var slots = 10
+    /// The one launcher the launchers scenario runs (`--launcher`), or nil for all three.
+    var launcher: LauncherKind?
     /// The report scenario's tree: orchestrators under the root, and workers under each.
     var reportMetas = 20
     var reportWorkers = 24

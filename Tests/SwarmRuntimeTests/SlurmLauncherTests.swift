@@ -5,8 +5,8 @@ import Testing
 @testable import SwarmRuntime
 
 /// The Slurm launcher's own state, driven by stand-in `sbatch` and `scontrol` scripts on PATH:
-/// an outage defers starts with a doubling wait and one note, and ends at the next submission
-/// that goes through.
+/// an outage defers starts with a doubling wait and one note (however many submissions were
+/// under way when it began), and ends at the next submission that goes through.
 @Suite("The Slurm launcher: outages, held jobs", .serialized)
 struct SlurmLauncherTests {
     /// Writes `sbatch` and `scontrol` into `bin`: sbatch prints `sbatchOutput` and exits
@@ -33,11 +33,24 @@ struct SlurmLauncherTests {
             files: files)
         let client = SlurmClient(
             workspace: workspace, swarmExecutable: "/bin/true", arguments: [], environment: environment)
-        return (SlurmLauncher(client: client, local: LocalLauncher(workspace: workspace)), spec)
+        let lanes = SlurmLanes(background: try BackgroundWork(), log: Logger(quiet: true))
+        return (SlurmLauncher(client: client, local: LocalLauncher(workspace: workspace), lanes: lanes), spec)
     }
 
     static func chmodExecutable(_ path: String) -> Bool {
         (try? CommandRunner.run("/bin/chmod", ["+x", path], environment: [])).map(\.succeeded) ?? false
+    }
+
+    /// A batch start as the daemon makes it, with the lane's work done on this thread.
+    static func start(_ slurm: inout SlurmLauncher, _ spec: LaunchSpec, now: Millis) -> LaunchOutcome {
+        switch slurm.admit(spec.id, now: now) {
+        case .deferred(let until, let reason):
+            return .deferred(until: until, reason: reason)
+        case .submit(let probe):
+            #expect(slurm.isHeld(spec.id, run: nil), "a submission under way counts as held")
+            return slurm.submitted(
+                spec.id, SlurmLanes.submission(spec, client: slurm.client, probe: probe), now: now)
+        }
     }
 
     @Test func anOutageDefersStartsWithADoublingWaitAndOneNote() throws {
@@ -47,7 +60,7 @@ struct SlurmLauncherTests {
             try Self.commands(
                 in: bin, sbatchOutput: "sbatch: error: Unable to contact slurm controller (connect failure)",
                 sbatchStatus: 1, controllerUp: false)
-            let first = slurm.start(spec, as: .slurm, now: 1_000)
+            let first = Self.start(&slurm, spec, now: 1_000)
             #expect(
                 first
                     == .deferred(
@@ -57,24 +70,48 @@ struct SlurmLauncherTests {
                     ))
             let notes = slurm.takeNotes()
             #expect(notes.count == 1)
-            if case .deferred(let until, _) = slurm.start(spec, as: .slurm, now: 2_000) {
+            #expect(!slurm.isHeld("a1", run: nil), "an answered submission is no longer under way")
+            if case .deferred(let until, _) = slurm.admit("a1", now: 2_000) {
                 #expect(until == 6_000, "before the wait is over, nothing is asked of Slurm")
             } else {
                 Issue.record("a start during the wait is deferred")
             }
-            if case .deferred(let until, _) = slurm.start(spec, as: .slurm, now: 6_000) {
-                #expect(until == 16_000, "scontrol ping says DOWN: the wait doubles")
-            } else {
-                Issue.record("a start while the controller is down is deferred")
-            }
+            #expect(slurm.admit("a1", now: 6_000) == .submit(probe: true), "after the wait, ping first")
+            #expect(
+                slurm.submitted(
+                    "a1", SlurmLanes.submission(spec, client: slurm.client, probe: true), now: 6_000)
+                    == .deferred(until: 16_000, reason: "`scontrol ping` says the controller is down"),
+                "scontrol ping says DOWN: the wait doubles")
             #expect(slurm.takeNotes().isEmpty, "one note per outage")
             try Self.commands(in: bin, sbatchOutput: "4711", sbatchStatus: 0, controllerUp: true)
-            #expect(slurm.start(spec, as: .slurm, now: 16_000) == .started(.job("4711")))
+            #expect(Self.start(&slurm, spec, now: 16_000) == .started(.job("4711")))
             #expect(slurm.takeNotes() == [.recovered])
             #expect(
                 slurm.isHeld("a1", run: Run(launcher: .slurm, handle: .job("4711"))),
                 "a new job counts as held")
             #expect(!slurm.isHeld("a1", run: Run(launcher: .local, handle: .process(1))))
+        }
+    }
+
+    @Test("submissions under way when the controller stopped answering make one failure, not one each")
+    func failuresInFlightCountOnce() throws {
+        try withTemporaryFolder { root in
+            var (slurm, _) = try Self.launcher(in: root, bin: root + "/bin")
+            for id in ["a1", "a2", "a3"] { #expect(slurm.admit(id, now: 0) == .submit(probe: false)) }
+            let down = SwarmError("sbatch for a1 got no answer within 30 s", transient: true)
+            #expect(
+                slurm.submitted("a1", .failure(down), now: 30_000)
+                    == .deferred(until: 35_000, reason: down.message))
+            #expect(
+                slurm.submitted("a2", .failure(down), now: 30_010)
+                    == .deferred(until: 35_000, reason: down.message))
+            #expect(slurm.outage?.failures == 1)
+            #expect(
+                slurm.withdrawn("a3", now: 30_010)
+                    == .deferred(
+                        until: 35_000,
+                        reason: "Slurm's controller does not answer; next try at 1970-01-01T00:00:35.000Z"))
+            #expect(slurm.submitting.isEmpty && slurm.takeNotes().count == 1)
         }
     }
 
@@ -86,7 +123,7 @@ struct SlurmLauncherTests {
                 in: bin, sbatchOutput: "sbatch: error: invalid partition specified: nope", sbatchStatus: 1,
                 controllerUp: true)
             #expect(
-                slurm.start(spec, as: .slurm, now: 0)
+                Self.start(&slurm, spec, now: 0)
                     == .failed("sbatch refused a1: sbatch: error: invalid partition specified: nope"))
             #expect(slurm.takeNotes().isEmpty && slurm.outage == nil)
         }
