@@ -59,7 +59,7 @@ struct DaemonTests {
                 SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"], environment: bare)
             #expect(run.status == 1, "\(run)")
             #expect(
-                run.stderr.contains("sbatch, srun, scancel, scontrol cannot be found on PATH"),
+                run.stderr.contains("sbatch, srun, scancel, scontrol, squeue cannot be found on PATH"),
                 "\(run.stderr)")
             #expect(run.stderr.contains("slurm-client") && run.stderr.contains("\"launcher\": \"local\""))
             let unknown = try await Run.command(
