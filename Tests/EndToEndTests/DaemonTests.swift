@@ -55,7 +55,7 @@ struct DaemonTests {
             let bare = ["PATH=" + folder + ":/nonexistent", "HOME=/tmp", "LANG=C.UTF-8", "NO_COLOR=1"]
             let run = try await Run.command(SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"], environment: bare)
             #expect(run.status == 1, "\(run)")
-            #expect(run.stderr.contains("sbatch, srun, scancel, scontrol cannot be found on PATH"), "\(run.stderr)")
+            #expect(run.stderr.contains("sbatch, srun, scancel, scontrol, squeue cannot be found on PATH"), "\(run.stderr)")
             #expect(run.stderr.contains("slurm-client") && run.stderr.contains("\"launcher\": \"local\""))
             let unknown = try await Run.command(
                 SwarmBinary.path, ["--root", ws.root, "run", "--until-idle"], environment: bare + ["SWARM_LAUNCHER=pbs"])
