@@ -160,17 +160,17 @@ final class TestWorkspace: @unchecked Sendable {
 
     /// `swarm run ARGS...` in the background, its output in a log in the root (or in
     /// `logFolder`, for a root the test makes unwritable); returns once it has written
-    /// state.json (it watches the inbox by then).
+    /// state.json (it watches the inbox by then). `environment` is the daemon's.
     @discardableResult
     func startDaemon(
         _ arguments: [String] = ["--heartbeat", "200ms"], waitUntilReady: Bool = true,
-        logFolder: String? = nil
+        logFolder: String? = nil, environment: [String] = SwarmBinary.environment
     ) async throws -> DaemonProcess {
         let log = (logFolder ?? root) + "/daemon-\(daemons.count + 1).log"
         let pid = try Spawner.spawn(
             SpawnRequest(
                 executable: SwarmBinary.path, arguments: ["--root", root, "run"] + arguments,
-                environment: SwarmBinary.environment, workingDirectory: root, stdoutPath: log, stderrPath: log
+                environment: environment, workingDirectory: root, stdoutPath: log, stderrPath: log
             ))
         let daemon = DaemonProcess(pid: pid, log: log)
         daemons.append(daemon)

@@ -274,16 +274,21 @@ enum Targets {
 
     // MARK: slurmjob
 
-    /// `SlurmJob.parseList` (the output of `scontrol --oneliner show job`): every job read has
-    /// an id and a state without spaces, one job per line at most, and its phase is decided
-    /// for any state; a job line read on its own gives the same job.
+    /// `SlurmJob.parseList` (the output of `squeue --Format=` `SlurmJob.queueFormat`): every job
+    /// read has an id of digits and a state, reason, name and nodes without the separator, one
+    /// job per line at most, and its phase is decided for any state; a job line read on its own
+    /// gives the same job.
     static func slurmJob(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         let jobs = SlurmJob.parseList(text)
         check(jobs.count <= text.split(separator: "\n").count, "more jobs than lines")
         for job in jobs {
-            check(!job.id.isEmpty && !job.id.contains(" "), "bad id \(show(job.id))")
-            check(!job.state.contains(" ") && !job.state.contains("\n"), "bad state \(show(job.state))")
+            check(!job.id.isEmpty && job.id.allSatisfy(\.isNumber), "bad id \(show(job.id))")
+            check(!job.state.isEmpty && !job.state.contains("\n"), "bad state \(show(job.state))")
+            for field in [job.state, job.reason, job.name, job.nodes] {
+                check(!field.contains("|"), "a field holds the separator: \(show(field))")
+            }
+            check(job.signal >= 0 && job.signal < 128 && job.exitCode >= 0 && job.exitCode < 256, "bad status")
             _ = job.phase
         }
         for line in text.split(separator: "\n") {
