@@ -31,7 +31,7 @@ enum LaunchOutcome: Equatable {
 
 /// What starts and stops runs of agents' commands. Every launcher takes the same request,
 /// `LaunchSpec` (command, working directory, environment of CLI.md, log files, confinement),
-/// and tells how the run is known; the daemon watches it (a pidfd, or `scontrol`) and judges
+/// and tells how the run is known; the daemon watches it (a pidfd, or `squeue`) and judges
 /// it the same way whichever ran it. swarm.json's `launcher` (or a template's) picks one, and
 /// the kind travels with the run (`Run`), so that stopping it never guesses.
 protocol AgentLauncher {

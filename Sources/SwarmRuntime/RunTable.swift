@@ -2,7 +2,7 @@ import SwarmProtocol
 import SwarmSystem
 
 /// How a started run is known to the daemon: a process on this machine (watched through its
-/// pidfd) or a Slurm batch job (watched through `scontrol`).
+/// pidfd) or a Slurm batch job (watched through `squeue`).
 enum RunHandle: Sendable, Equatable {
     case process(Int32)
     case job(String)

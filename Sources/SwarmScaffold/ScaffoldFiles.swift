@@ -561,11 +561,18 @@ changes:
    `srun`, goes back to the queue without spending an attempt, and Slurm starts wait 5 s,
    then 10 s, doubling up to 5 minutes, each wait ending with a quick `scontrol ping` before
    Slurm is asked again (alerts `slurm-unavailable`, and `slurm-recovered` once a job is
-   taken or a step gets its node). An orchestrator's start fails as a start instead.
+   taken or a step gets its node). Submissions that were under way when the outage began
+   and fail during its wait count with it, not as more failures in a row; those still
+   waiting for a free `sbatch` are put back in the queue with it. An orchestrator's start
+   fails as a start instead.
+7. A batch job being submitted (its `sbatch` has not answered yet) is held: it keeps its
+   slot and is never judged silent, however slow the controller.
 
-Job states come from one `scontrol --oneliner show job` per poll (every second unless
-`swarm run --poll DUR` says otherwise) and per beat; a job's end is also noticed at once
-when its script writes `exit-status` into the agent's folder.
+Job states come from one `squeue --me --jobs=...` for the swarm's own jobs per poll (every
+second unless `swarm run --poll DUR` says otherwise) and per beat, run off the daemon's loop
+(a look still under way is not started again); a job's end is also noticed at once when its
+script writes `exit-status` into the agent's folder, and an older answer of `squeue` never
+undoes it.
 
 ## Spinning and looping
 
@@ -643,9 +650,10 @@ own, not at the beats:
 
 1. For every agent whose command runs: measure the signs of life. An agent whose end the
    runtime could not watch directly (adopted after a restart) and whose folder lock is
-   free has ended: it is judged now, from what it left. With a Slurm launcher, the state of
-   every batch job is read first (one `scontrol` call): jobs that ended are judged, jobs
-   Slurm holds back are noted as held. An agent whose command ended with a result that is
+   free has ended: it is judged now, from what it left. With a Slurm launcher, the
+   `exit-status` of every batch job is read first (jobs that ended are judged), then one
+   `squeue` is sent off the loop for the others; its answer, when it comes, judges those
+   that ended and notes those Slurm holds back as held. An agent whose command ended with a result that is
    landing in its repository (the merge and its `verify:`, which may take up to 30 minutes)
    is held too: it keeps its slot and is never judged silent while it lands.
 2. For every agent whose command runs, that is not waiting and is not already being
