@@ -280,8 +280,11 @@ enum SlurmRig {
     static func startController() throws {
         var folder = SwarmBinary.parent(#filePath)
         while folder != "/" && !FileSystem.exists(folder + "/Package.swift") { folder = SwarmBinary.parent(folder) }
+        // a cluster started on other ports (SLURM_UP_CTLD_PORT, ...) comes back on the same ones
+        let ports = ProcessEnvironment.snapshot().filter { $0.key.hasPrefix("SLURM_UP_") }
+            .map { "\($0.key)=\($0.value)" }
         let output = try CommandRunner.run(
-            folder + "/scripts/slurm-up", [stateFolder], environment: SwarmBinary.environment,
+            folder + "/scripts/slurm-up", [stateFolder], environment: SwarmBinary.environment + ports,
             timeoutMilliseconds: 120_000)
         try #require(output.succeeded, "scripts/slurm-up failed: \(String(decoding: output.stderr, as: UTF8.self))")
     }
