@@ -5,16 +5,7 @@ import Testing
 /// The bytes of a fixture file under Fixtures/claude-2.1.330/hooks/.
 func hookFixture(_ name: String) throws -> [UInt8] {
     let folder = String(#filePath.dropLast("MessageTests.swift".count))
-    let path = folder + "Fixtures/claude-2.1.330/hooks/" + name
-    guard let file = fopen(path, "rb") else { throw FixtureMissing(path: path) }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, file)
-        if count == 0 { return bytes }
-        bytes += buffer[0..<count]
-    }
+    return try readWholeFile(folder + "Fixtures/claude-2.1.330/hooks/" + name)
 }
 
 struct FixtureMissing: Error { var path: String }
