@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -141,42 +143,69 @@ int swarm_reset_signals_for_exec(void) {
     return sigprocmask(SIG_SETMASK, &empty, NULL);
 }
 
-int swarm_spawn_confined(const char *path, char *const argv[], char *const envp[],
-                         const char *cwd, const char *stdin_path, const char *stdout_path,
-                         const char *stderr_path, int lock_fd, int ruleset_fd) {
+int swarm_spawn_agent(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                      const char *stdin_path, const char *stdout_path, const char *stderr_path,
+                      const char *lock_path, int ruleset_fd, int *failure) {
+    /* the child reports why it could not run the command here: vfork shares this memory
+       until the child executes or exits */
+    volatile int *report = failure;
+    report[0] = 0;
+    report[1] = 0;
     /* vfork: the child borrows the parent's memory (no page tables to copy) while the
-       parent waits for its execve or _exit; it only makes system calls and writes its own
-       stack until then */
+       parent's calling thread waits for its execve or _exit; it only makes system calls
+       and writes its own stack and `report` until then */
     pid_t pid = vfork();
-    if (pid != 0) return pid;
+    if (pid < 0) return -1;
+    if (pid > 0) {
+        if (report[0] == 0) return pid;
+        /* the child exited without running the command: collect it, return its reason */
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        errno = report[0];
+        return -1;
+    }
     /* the child: async-signal-safe calls only */
-    if (setsid() < 0) _exit(125);
-    /* park the two descriptors we keep above the range we are about to fill */
-    int lock = fcntl(lock_fd, F_DUPFD, 100);
-    int rules = fcntl(ruleset_fd, F_DUPFD, 101);
-    if (lock < 0 || rules < 0) _exit(125);
+#define FAIL(stage) do { report[1] = (stage); report[0] = errno ? errno : EIO; _exit(125); } while (0)
+    if (setsid() < 0) FAIL(SWARM_SPAWN_SETUP);
+    /* the folder's lock is opened and taken here, by the child alone: no other process
+       (a sibling started at the same moment by another thread) ever holds a copy */
+    int lock = open(lock_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (lock < 0) FAIL(SWARM_SPAWN_LOCK);
+    if (flock(lock, LOCK_EX | LOCK_NB) != 0) FAIL(SWARM_SPAWN_LOCK);
+    /* park the descriptors we keep above the range we are about to fill */
+    int parked = fcntl(lock, F_DUPFD, 100);
+    int rules = ruleset_fd >= 0 ? fcntl(ruleset_fd, F_DUPFD, 101) : -1;
+    if (parked < 0 || (ruleset_fd >= 0 && rules < 0)) FAIL(SWARM_SPAWN_SETUP);
     int in = open(stdin_path, O_RDONLY);
     int out = open(stdout_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     int err = open(stderr_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0 || err < 0) _exit(125);
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(lock, 3) < 0) _exit(125);
-    if (dup2(rules, 4) < 0) _exit(125);
-    if (syscall(SYS_close_range, 5U, ~0U, 0) != 0) {
-        for (int fd = 5; fd < 1024; fd++) close(fd);
+    if (in < 0 || out < 0 || err < 0) FAIL(SWARM_SPAWN_SETUP);
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(parked, 3) < 0) {
+        FAIL(SWARM_SPAWN_SETUP);
     }
-    if (cwd != NULL && chdir(cwd) != 0) _exit(126);
+    if (rules >= 0 && dup2(rules, 4) < 0) FAIL(SWARM_SPAWN_SETUP);
+    unsigned int first_closed = rules >= 0 ? 5U : 4U;
+    if (syscall(SYS_close_range, first_closed, ~0U, 0) != 0) {
+        for (int fd = (int)first_closed; fd < 1024; fd++) close(fd);
+    }
+    if (cwd != NULL && chdir(cwd) != 0) FAIL(SWARM_SPAWN_DIRECTORY);
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = SIG_DFL;
     for (int sig = 1; sig < 65; sig++) {
         if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &action, NULL);
     }
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(125);
-    if (syscall(446, 4, 0U) != 0) _exit(125);
-    close(4);
+    if (rules >= 0) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) FAIL(SWARM_SPAWN_CONFINE);
+        if (syscall(446, 4, 0U) != 0) FAIL(SWARM_SPAWN_CONFINE);
+        close(4);
+    }
     sigset_t empty;
     sigemptyset(&empty);
     sigprocmask(SIG_SETMASK, &empty, NULL);
     execve(path, argv, envp);
+    report[1] = SWARM_SPAWN_EXEC;
+    report[0] = errno ? errno : EIO;
     _exit(127);
+#undef FAIL
 }

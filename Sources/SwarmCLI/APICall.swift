@@ -31,7 +31,8 @@ enum APICall {
     /// Makes the call; on failure writes an error result naming the kind and exits 1.
     static func call(environment: [String: String]) throws {
         guard let base = environment["ANTHROPIC_BASE_URL"], !base.isEmpty else {
-            throw SwarmError("sim.call: api needs ANTHROPIC_BASE_URL (set it in an upstream's env in swarm.json)")
+            throw SwarmError(
+                "sim.call: api needs ANTHROPIC_BASE_URL (set it in an upstream's env in swarm.json)")
         }
         let body = #"{"model":"sim","max_tokens":16,"messages":[{"role":"user","content":"ping"}]}"#
         let headers = [
@@ -44,20 +45,30 @@ enum APICall {
             if (200..<300).contains(response.status) { return }
             var retryAfter = ""
             if let value = response.headers["retry-after"] { retryAfter = " (retry-after \(value)s)" }
-            fail(kind: errorKind(response.status), message: "API Error: \(response.status) \(errorType(response.status))\(retryAfter)", retryAfter: response.headers["retry-after"], environment: environment)
+            fail(
+                kind: errorKind(response.status),
+                message: "API Error: \(response.status) \(errorType(response.status))\(retryAfter)",
+                retryAfter: response.headers["retry-after"], environment: environment)
         } catch {
-            fail(kind: "connection", message: "API connection error: \(error)", retryAfter: nil, environment: environment)
+            fail(
+                kind: "connection", message: "API connection error: \(error)", retryAfter: nil,
+                environment: environment)
         }
     }
 
-    private static func fail(kind: String, message: String, retryAfter: String?, environment: [String: String]) -> Never {
+    private static func fail(
+        kind: String, message: String, retryAfter: String?, environment: [String: String]
+    ) -> Never {
         if let path = environment["SWARM_RESULTS"], !path.isEmpty {
             var object = JSONObject()
             object["status"] = .string("error")
             object["error_kind"] = .string(kind)
             object["error"] = .string(message)
-            if let retryAfter, let seconds = Int64(retryAfter) { object["retry_after_ms"] = .integer(seconds * 1000) }
-            try? FileSystem.writeAtomically(path, Array(JSON.encode(.object(object), pretty: true, sortKeys: false).utf8))
+            if let retryAfter, let seconds = Int64(retryAfter) {
+                object["retry_after_ms"] = .integer(seconds * 1000)
+            }
+            try? FileSystem.writeAtomically(
+                path, JSON.encodeBytes(.object(object), pretty: true, sortKeys: false))
         }
         StandardStreams.write(2, "swarm sim: \(message)\n")
         Processes.exit(1)

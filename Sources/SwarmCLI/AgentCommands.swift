@@ -45,12 +45,16 @@ enum AgentCommands {
         }
         var outputs: Int?
         if let text = context.option("--outputs") {
-            guard let n = Int(text), n >= 0 else { throw UsageError("--outputs needs a whole number, not \(text)") }
+            guard let n = Int(text), n >= 0 else {
+                throw UsageError("--outputs needs a whole number, not \(text)")
+            }
             outputs = n
         }
         var tokens: Int64?
         if let text = context.option("--tokens") {
-            guard let n = Int64(text), n >= 0 else { throw UsageError("--tokens needs a whole number, not \(text)") }
+            guard let n = Int64(text), n >= 0 else {
+                throw UsageError("--tokens needs a whole number, not \(text)")
+            }
             tokens = n
         }
         var cost: Double?
@@ -72,7 +76,8 @@ enum AgentCommands {
 
     static func result(_ context: Context) throws {
         let agent = try AgentEnvironment(context.environment)
-        let path = context.environment["SWARM_RESULTS"].flatMap { $0.isEmpty ? nil : $0 } ?? agent.files.results
+        let path =
+            context.environment["SWARM_RESULTS"].flatMap { $0.isEmpty ? nil : $0 } ?? agent.files.results
         var object: JSONObject
         let given: [UInt8]?
         if let text = context.option("--json") {
@@ -80,7 +85,10 @@ enum AgentCommands {
             given = Array(text.utf8)
         } else if let file = context.positionals.first {
             do {
-                given = file == "-" ? StandardStreams.readAll(0, limit: 4 << 20) : try FileSystem.readFile(file, limit: 4 << 20)
+                given =
+                    file == "-"
+                    ? StandardStreams.readAll(0, limit: 4 << 20)
+                    : try FileSystem.readFile(file, limit: 4 << 20)
             } catch {
                 throw SwarmError("cannot read \(file): \(error)")
             }
@@ -95,14 +103,17 @@ enum AgentCommands {
                 throw SwarmError("the result is not valid JSON: \(error.description)")
             }
             guard let parsed = value.objectValue else {
-                throw SwarmError("a result must be a JSON object, not \(value.typeName); wrap it, e.g. {\"value\": ...}")
+                throw SwarmError(
+                    "a result must be a JSON object, not \(value.typeName); wrap it, e.g. {\"value\": ...}")
             }
             object = parsed
         } else {
             object = JSONObject()
         }
         if let status = context.option("--status") {
-            guard status == "ok" || status == "error" else { throw UsageError("--status must be ok or error, not \(status)") }
+            guard status == "ok" || status == "error" else {
+                throw UsageError("--status must be ok or error, not \(status)")
+            }
             object["status"] = .string(status)
         }
         if let kind = context.option("--error-kind") {
@@ -124,7 +135,8 @@ enum AgentCommands {
             throw SwarmError("\(path) already exists; a result is written once, at the end")
         }
         do {
-            try FileSystem.writeAtomically(path, Array(JSON.encode(value, pretty: true, sortKeys: false).utf8), durable: true)
+            try FileSystem.writeAtomically(
+                path, JSON.encodeBytes(value, pretty: true, sortKeys: false), durable: true)
         } catch {
             throw SwarmError("cannot write \(path): \(error)")
         }
@@ -136,11 +148,14 @@ enum AgentCommands {
         try? FileSystem.makeDirectory(folder)
         let workspace = Workspace(root: agent.root)
         let prefix = String(agent.id.prefix(48))
-        let (id, text) = try TaskComposer.compose(context, idPrefix: prefix, taken: { id in
-            FileSystem.exists(folder + "/" + id + ".md") || FileSystem.exists(workspace.agentDirectory(id))
-                || FileSystem.exists(workspace.claimedDirectory(parent: agent.id) + "/" + id + ".md")
-                || FileSystem.exists(agent.files.refused + "/" + id + ".md")
-        })
+        let (id, text) = try TaskComposer.compose(
+            context, idPrefix: prefix,
+            taken: { id in
+                FileSystem.exists(folder + "/" + id + ".md")
+                    || FileSystem.exists(workspace.agentDirectory(id))
+                    || FileSystem.exists(workspace.claimedDirectory(parent: agent.id) + "/" + id + ".md")
+                    || FileSystem.exists(agent.files.refused + "/" + id + ".md")
+            })
         do {
             try FileSystem.writeAtomically(folder + "/" + id + ".md", Array(text.utf8))
         } catch {
@@ -168,7 +183,9 @@ enum AgentCommands {
         guard context.has("--wait") else { return }
         var timeout: Int64?
         if let text = context.option("--timeout") {
-            guard let ms = DurationText.parse(text) else { throw UsageError("--timeout \(text) is not a duration") }
+            guard let ms = DurationText.parse(text) else {
+                throw UsageError("--timeout \(text) is not a duration")
+            }
             timeout = ms
         }
         Output.print(try waitForAnswer(files, timeout: timeout))

@@ -17,6 +17,7 @@ extension Scheduler {
         agents[r.id] = r
         unsettled += 1
         enqueue(r.id)
+        noteBackoff(r)
         effects.append(.accept(id: r.id))
         if let parent = r.parent {
             update(parent, persist: false) { $0.children.append(r.id) }

@@ -17,6 +17,9 @@ public struct Scheduler: Sendable {
     /// Upstream choice and circuit breakers.
     public internal(set) var router: UpstreamRouter
     var nextSequence = 1
+    /// When each queued agent waiting out a backoff may start (its `notBefore`), so that the
+    /// next deadline never walks the whole queue.
+    var backoffs: [String: Millis] = [:]
     /// Queued agents that have a parent: when none and the top pool is full, admission can
     /// stop looking.
     var queuedChildren = 0
@@ -53,6 +56,7 @@ public struct Scheduler: Sendable {
         queue = records.filter { $0.state == .queued }.map(\.id)
         queue.sort(by: queueOrder)
         queuedChildren = records.filter { $0.state == .queued && $0.parent != nil }.count
+        for record in records { noteBackoff(record) }
         unsettled = records.filter { !$0.state.isSettled }.count
         var inFlight: [String: Int] = [:]
         for record in records where record.active { inFlight[record.upstream ?? "", default: 0] += 1 }
@@ -122,7 +126,7 @@ public struct Scheduler: Sendable {
     /// The earliest time after `now` when something waiting on time may move: a queued retry's
     /// backoff ends, an open breaker turns half-open or a parked upstream's limit resets.
     public func nextDeadline(after now: Millis) -> Millis? {
-        var times = queue.compactMap { agents[$0]?.notBefore }
+        var times = Array(backoffs.values)
         times += router.breakers.values.compactMap {
             $0.state == .open && $0.heldBy == nil ? $0.openUntil : nil
         }
@@ -176,7 +180,13 @@ public struct Scheduler: Sendable {
             if r.parent != nil { queuedChildren -= 1 }
         }
         if !wasQueued && queuedNow { enqueue(id) }
+        noteBackoff(r)
         if persist { effects.append(.persist(id: id)) }
+    }
+
+    /// Keeps `backoffs` in step with `r`: listed while it is queued with a `notBefore`.
+    mutating func noteBackoff(_ r: AgentRecord) {
+        backoffs[r.id] = r.state == .queued ? r.notBefore : nil
     }
 
     func queueOrder(_ a: String, _ b: String) -> Bool {

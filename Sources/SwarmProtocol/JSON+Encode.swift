@@ -12,9 +12,15 @@ extension JSON {
     /// print as `null`. Strings escape `"`, `\`, and every control character (U+0000-U+001F,
     /// U+007F), so a value always stays on one line.
     public static func encode(_ value: JSONValue, pretty: Bool = true, sortKeys: Bool = true) -> String {
+        String(decoding: encodeBytes(value, pretty: pretty, sortKeys: sortKeys), as: UTF8.self)
+    }
+
+    /// `encode(_:pretty:sortKeys:)` as UTF-8 bytes, for a file.
+    public static func encodeBytes(_ value: JSONValue, pretty: Bool = true, sortKeys: Bool = true) -> [UInt8]
+    {
         var writer = JSONWriter(pretty: pretty, sortKeys: sortKeys)
         writer.write(value, indent: 0)
-        if pretty { writer.output += "\n" }
+        if pretty { writer.output.append(UInt8(ascii: "\n")) }
         return writer.output
     }
 
@@ -22,91 +28,132 @@ extension JSON {
     public static func quote(_ text: String) -> String {
         var writer = JSONWriter(pretty: false, sortKeys: false)
         writer.writeString(text)
-        return writer.output
+        return String(decoding: writer.output, as: UTF8.self)
     }
 }
 
-/// Accumulates JSON text.
+/// Accumulates JSON text as UTF-8 bytes.
 struct JSONWriter {
     let pretty: Bool
     let sortKeys: Bool
-    var output = ""
+    var output: [UInt8] = []
 
     init(pretty: Bool, sortKeys: Bool) {
         self.pretty = pretty
         self.sortKeys = sortKeys
+        output.reserveCapacity(1024)
     }
 
     mutating func write(_ value: JSONValue, indent: Int) {
         switch value {
-        case .null: output += "null"
-        case .bool(let flag): output += flag ? "true" : "false"
-        case .integer(let number): output += String(number)
-        case .number(let number): output += number.isFinite ? number.description : "null"
+        case .null: append("null")
+        case .bool(let flag): append(flag ? "true" : "false")
+        case .integer(let number): writeInteger(number)
+        case .number(let number): append(number.isFinite ? number.description : "null")
         case .string(let text): writeString(text)
         case .array(let elements):
             guard !elements.isEmpty else {
-                output += "[]"
+                append("[]")
                 return
             }
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (position, element) in elements.enumerated() {
-                if position > 0 { output += "," }
+                if position > 0 { output.append(UInt8(ascii: ",")) }
                 newline(indent: indent + 1)
                 write(element, indent: indent + 1)
             }
             newline(indent: indent)
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .object(let object):
             guard !object.isEmpty else {
-                output += "{}"
+                append("{}")
                 return
             }
             var entries = object.entries
-            if sortKeys {
-                entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            }
-            output += "{"
+            if sortKeys { entries.sort { Self.precedes($0.key, $1.key) } }
+            output.append(UInt8(ascii: "{"))
             for (position, entry) in entries.enumerated() {
-                if position > 0 { output += "," }
+                if position > 0 { output.append(UInt8(ascii: ",")) }
                 newline(indent: indent + 1)
                 writeString(entry.key)
-                output += pretty ? ": " : ":"
+                output.append(UInt8(ascii: ":"))
+                if pretty { output.append(UInt8(ascii: " ")) }
                 write(entry.value, indent: indent + 1)
             }
             newline(indent: indent)
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// True when `a`'s UTF-8 bytes sort before `b`'s.
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for index in 0..<min(x.count, y.count) where x[index] != y[index] {
+                    return x[index] < y[index]
+                }
+                return x.count < y.count
+            }
+        }
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { output.append(contentsOf: $0) }
+    }
+
+    private mutating func append(_ text: String) {
+        output.append(contentsOf: text.utf8)
     }
 
     private mutating func newline(indent: Int) {
         guard pretty else { return }
-        output += "\n"
-        output += String(repeating: "  ", count: indent)
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * indent))
+    }
+
+    /// Digits of `number`, without making a String.
+    private mutating func writeInteger(_ number: Int64) {
+        if number < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        // 24 bytes: more than the 20 digits of any Int64
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            output.append(contentsOf: digits[start...])
+        }
     }
 
     mutating func writeString(_ text: String) {
-        output += "\""
-        if !text.utf8.contains(where: Self.needsEscape) {
-            output += text
-            output += "\""
+        output.append(UInt8(ascii: "\""))
+        let utf8 = text.utf8
+        if !utf8.contains(where: Self.needsEscape) {
+            output.append(contentsOf: utf8)
+            output.append(UInt8(ascii: "\""))
             return
         }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case "\u{00}"..."\u{1F}", "\u{7F}":
-                output += "\\u00" + TextDecoding.hex(UInt8(scalar.value))
-            default: output.unicodeScalars.append(scalar)
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case UInt8(ascii: "\n"): append("\\n")
+            case UInt8(ascii: "\r"): append("\\r")
+            case UInt8(ascii: "\t"): append("\\t")
+            case 0x08: append("\\b")
+            case 0x0C: append("\\f")
+            case 0x00...0x1F, 0x7F:
+                append("\\u00")
+                append(TextDecoding.hex(byte))
+            default: output.append(byte)
             }
         }
-        output += "\""
+        output.append(UInt8(ascii: "\""))
     }
 
     /// True for the bytes a string literal cannot hold as they are: `"`, `\\` and the

@@ -22,7 +22,10 @@ public enum JSONValue: Sendable, Equatable {
 public struct JSONObject: Sendable, Equatable {
     /// The members in insertion order.
     public private(set) var entries: [(key: String, value: JSONValue)] = []
+    /// The position of every key, kept only while there are more than `searchedInOrder`
+    /// members: a small object is searched in order, which costs less than hashing its keys.
     private var positions: [String: Int] = [:]
+    private static let searchedInOrder = 16
 
     /// An empty object.
     public init() {}
@@ -30,6 +33,7 @@ public struct JSONObject: Sendable, Equatable {
     /// An object from `entries` in order; a repeated key keeps its first position and its
     /// last value.
     public init(_ entries: [(key: String, value: JSONValue)]) {
+        self.entries.reserveCapacity(entries.count)
         for entry in entries { self[entry.key] = entry.value }
     }
 
@@ -44,21 +48,36 @@ public struct JSONObject: Sendable, Equatable {
 
     /// The value for `key`; setting nil removes the member.
     public subscript(key: String) -> JSONValue? {
-        get { positions[key].map { entries[$0].value } }
+        get { position(of: key).map { entries[$0].value } }
         set {
-            if let position = positions[key] {
+            if let position = position(of: key) {
                 if let newValue {
                     entries[position].value = newValue
                 } else {
                     entries.remove(at: position)
-                    positions[key] = nil
-                    for index in position..<entries.count { positions[entries[index].key] = index }
+                    index()
                 }
             } else if let newValue {
-                positions[key] = entries.count
                 entries.append((key, newValue))
+                if entries.count == Self.searchedInOrder + 1 {
+                    index()
+                } else if entries.count > Self.searchedInOrder {
+                    positions[key] = entries.count - 1
+                }
             }
         }
+    }
+
+    private func position(of key: String) -> Int? {
+        entries.count > Self.searchedInOrder ? positions[key] : entries.firstIndex { $0.key == key }
+    }
+
+    /// Builds `positions` again from the members (or drops it for a small object).
+    private mutating func index() {
+        positions = [:]
+        guard entries.count > Self.searchedInOrder else { return }
+        positions.reserveCapacity(entries.count)
+        for (position, entry) in entries.enumerated() { positions[entry.key] = position }
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {

@@ -80,7 +80,7 @@ public struct BranchCommands: Sendable {
         let branch = GitBinding.branch(of: id)
         try? FileSystem.writeAtomically(
             workspace.agentFiles(id).mergeReport,
-            Array(JSON.encode(status.json(branch: branch, time: Clock.wallMilliseconds()), pretty: true).utf8)
+            JSON.encodeBytes(status.json(branch: branch, time: Clock.wallMilliseconds()), pretty: true)
         )
         switch status {
         case .merged(let commit, _):

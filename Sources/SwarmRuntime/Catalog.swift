@@ -16,7 +16,8 @@ public struct Catalog: Sendable {
 
     /// The template `name`, or an error that says what is wrong and lists what exists.
     public mutating func template(_ name: String) throws(SwarmError) -> Template {
-        if let problem = AgentID.problem(with: name) {
+        // a cached name was checked when it was first read
+        if templates[name] == nil, let problem = AgentID.problem(with: name) {
             throw SwarmError("template name \"\(name)\" is not a plain name: \(problem)")
         }
         let path = workspace.templatePath(name)
@@ -38,7 +39,9 @@ public struct Catalog: Sendable {
 
     /// The text of role `name` (roles/NAME.md).
     public mutating func role(_ name: String) throws(SwarmError) -> String {
-        if let problem = AgentID.problem(with: name.hasPrefix("_") ? String(name.dropFirst()) : name) {
+        if roles[name] == nil,
+            let problem = AgentID.problem(with: name.hasPrefix("_") ? String(name.dropFirst()) : name)
+        {
             throw SwarmError("role name \"\(name)\" is not a plain name: \(problem)")
         }
         let path = workspace.rolePath(name)

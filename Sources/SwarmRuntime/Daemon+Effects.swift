@@ -132,10 +132,11 @@ extension Daemon {
         let resumed = briefing.start != .fresh
         let why = "run \(record.runs), wake \(wake.words)\(resumed ? ", resuming its session" : "")"
         if kind == .slurm { return submitJob(id, plan: plan, run: record.runs, resumed: resumed, why: why) }
-        if kind.isSlurm { pollForSlurm() }
-        let outcome =
-            kind == .local
-            ? local.start(plan.spec, as: kind, now: now) : slurm.start(plan.spec, as: kind, now: now)
+        if kind == .local {
+            return spawnLocally(id, plan: plan, run: record.runs, resumed: resumed, why: why)
+        }
+        pollForSlurm()
+        let outcome = slurm.start(plan.spec, as: kind, now: now)
         raiseSlurmNotes()
         switch outcome {
         case .failed(let reason):
@@ -143,15 +144,10 @@ extension Daemon {
         case .deferred(let until, let reason):
             return .startDeferred(id: id, until: until, reason: reason)
         case .started(let handle):
-            track(id, Run(launcher: kind, handle: handle), ownChild: true)
-            switch handle {
-            case .process(let pid):
-                log.debug("started \(id) (pid \(pid), \(why))")
-                return .started(id: id, pid: pid, confinement: plan.confinement, resumed: resumed)
-            case .job(let job):
-                log.debug("submitted \(id) as Slurm job \(job) (\(why))")
-                return .started(id: id, pid: nil, confinement: plan.confinement, job: job, resumed: resumed)
-            }
+            let run = Run(launcher: kind, handle: handle)
+            track(id, run, ownChild: true)
+            log.debug("started \(id) as a Slurm step (pid \(run.pid.map(String.init) ?? "?"), \(why))")
+            return .started(id: id, pid: run.pid, confinement: plan.confinement, resumed: resumed)
         }
     }
 
@@ -296,6 +292,10 @@ extension Daemon {
             log.info("stopping \(id): its Slurm job is cancelled as soon as sbatch names it")
             return
         }
+        if isSpawning(id) {
+            log.info("stopping \(id): its command is stopped as soon as it has started")
+            return
+        }
         let run = runs[id]
         let kind = run?.launcher ?? .local
         let done = stopper(for: kind).stop(id: id, run: run, force: false)
@@ -325,7 +325,7 @@ extension Daemon {
         summary["settled"] = .bool(true)
         summary["updated"] = .string(Timestamp.iso8601(milliseconds: now))
         summary["children"] = .array(list)
-        records.fanIn(parent, Array(JSON.encode(.object(summary), pretty: true, sortKeys: false).utf8))
+        records.fanIn(parent, JSON.encodeBytes(.object(summary), pretty: true, sortKeys: false))
     }
 
     /// Writes what is due: meta.json of every changed agent at once, state.json at most every

@@ -76,7 +76,7 @@ extension Daemon {
             let branch = GitBinding.branch(of: id)
             writer.replace(
                 workspace.agentFiles(id).mergeReport,
-                with: Array(JSON.encode(status.json(branch: branch, time: now), pretty: true).utf8), now: now)
+                with: JSON.encodeBytes(status.json(branch: branch, time: now), pretty: true), now: now)
             landing = Landing(outcome: status.outcome(branch: branch), status: status, binding: binding)
         case .failure(let error):
             log.error("\(id): its result cannot land: \(error.message)")

@@ -34,7 +34,7 @@ extension Daemon {
                 if let watch = runs.process(of: record.id) {
                     if watch.raw < 0 { processExited(watch) }
                 } else if runs[record.id]?.job == nil && landings[record.id] == nil
-                    && !isSubmitting(record.id)
+                    && !isSubmitting(record.id) && !isSpawning(record.id)
                     && !local.isRunning(record.id, session: record.pid)
                 {
                     finishRun(record.id, status: nil)
@@ -88,7 +88,8 @@ extension Daemon {
             progressBytes: progressSize, outputBytes: outputs,
             cpuTicks: record.pid.flatMap { cpu[$0] } ?? 0, newestModification: newest,
             newLines: newProgressLines(record.id, size: progressSize),
-            held: slurm.isHeld(record.id, run: runs[record.id]) || landings[record.id] != nil)
+            held: slurm.isHeld(record.id, run: runs[record.id]) || landings[record.id] != nil
+                || isSpawning(record.id))
     }
 
     /// The progress lines appended since the last beat.

@@ -272,7 +272,7 @@ extension Daemon {
         let snapshot = schedules.snapshot(heartbeat: heartbeatInterval, now: now, pid: Processes.currentID)
         writer.replace(
             workspace.schedulesStatePath,
-            with: Array(JSON.encode(snapshot, pretty: true, sortKeys: true).utf8),
+            with: JSON.encodeBytes(snapshot, pretty: true, sortKeys: true),
             now: now)
         schedules.stateDirty = false
         reportWrites()

@@ -72,6 +72,8 @@ public final class Daemon {
     let codeFanIn: CodeFanIn
     /// What runs off the loop's thread: landings, and Slurm's commands (`SlurmLanes`).
     let background: BackgroundWork
+    /// Starts of local runs under way (`Daemon+Spawn`).
+    let spawns: LocalSpawns
     /// The agents whose result is landing, with what stops the landing.
     var landings: [String: Cancellation] = [:]
     /// The schedule files and what each fired and skipped (`Daemon+Schedules`).
@@ -157,6 +159,7 @@ public final class Daemon {
             environment: environment.map { "\($0.key)=\($0.value)" })
         self.slurm = SlurmLauncher(
             client: client, local: local, lanes: SlurmLanes(background: background, log: log))
+        self.spawns = LocalSpawns(background: background)
         self.alerts = AlertLog(
             workspace: workspace, command: config.alertCommand, baseEnvironment: baseEnvironment)
         self.scheduler = Scheduler(limits: Limits(config, heartbeat: options.heartbeat))
@@ -411,6 +414,11 @@ public final class Daemon {
             log.info("\(landings.count) landing(s) stopped; the next daemon lands those results again")
         }
         noteSubmissionsAtStop()
+        if !spawns.starting.isEmpty {
+            log.info(
+                "\(spawns.starting.count) start(s) were under way; the next daemon finds those runs by their folders' locks"
+            )
+        }
         background.cancelAll()
         alerts.stopAll(log: log)
         statusPages.stopAll(epoll: epoll)

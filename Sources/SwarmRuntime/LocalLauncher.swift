@@ -2,19 +2,16 @@ import SwarmCore
 import SwarmProtocol
 import SwarmSystem
 
-/// Starts agents on this machine: posix_spawn (or, confined, fork + Landlock + exec) into a
-/// new session, through `/bin/sh -c` unless the command is plain words (`PlainCommand`); a
-/// lock on the agent's folder handed over as descriptor 3 so the kernel holds it exactly as
-/// long as the agent's processes live.
+/// Starts agents on this machine: vfork (and, confined, Landlock) + exec into a new session,
+/// through `/bin/sh -c` unless the command is plain words (`PlainCommand`); the child takes
+/// the lock on the agent's folder as descriptor 3, so the kernel holds it exactly as long as
+/// the agent's processes live, and no other process ever holds a copy.
 struct LocalLauncher: AgentLauncher {
     let workspace: Workspace
     /// The device files every confined agent may write, opened once for all rulesets.
     let devices = Landlock.SharedPaths(Landlock.deviceFiles)
     /// The system folders every `reads: system` agent may read, opened once for all rulesets.
     let systemFolders = Landlock.SharedPaths(AccessPlanner.systemFolders(), readOnly: true)
-
-    /// The descriptor number an agent finds its folder's lock on.
-    static let lockDescriptor: Int32 = 3
 
     /// Starts the command; returns its process. The caller watches the pid for its exit.
     func start(_ spec: LaunchSpec, as kind: LauncherKind = .local, now: Millis = 0) -> LaunchOutcome {
@@ -29,25 +26,11 @@ struct LocalLauncher: AgentLauncher {
     func spawn(_ spec: LaunchSpec) throws(SwarmError) -> Int32 {
         try? FileSystem.makeDirectory(spec.files.temporary)
         if let home = spec.privateHome { try? FileSystem.makeDirectory(home) }
-        let lock: FileDescriptor
-        do {
-            guard let acquired = try Flock.tryLockDirectory(spec.files.lock) else {
-                throw SwarmError(
-                    "a process of an earlier run of \(spec.id) still holds the lock on its folder; "
-                        + "stop it with `swarm kill \(spec.id)`")
-            }
-            lock = acquired
-        } catch let error as SwarmError {
-            throw error
-        } catch {
-            throw SwarmError("cannot lock \(spec.files.lock): \(error)")
-        }
         var request = SpawnRequest(
             executable: "/bin/sh", arguments: ["-c", spec.command],
             environment: spec.environment, workingDirectory: spec.workingDirectory,
-            stdoutPath: spec.files.stdout, stderrPath: spec.files.stderr,
-            passedDescriptors: [Self.lockDescriptor: lock.rawValue])
-        if let words = PlainCommand.words(spec.command),
+            stdoutPath: spec.files.stdout, stderrPath: spec.files.stderr)
+        if let words = PlainCommand.words(spec.command, environment: spec.environment),
             let program = Processes.locateProgram(
                 words[0], environment: spec.environment, workingDirectory: spec.workingDirectory)
         {
@@ -57,15 +40,40 @@ struct LocalLauncher: AgentLauncher {
             request.arguments = Array(words.dropFirst())
         }
         do {
-            guard let rules = spec.rules else { return try Spawner.spawn(request) }
+            guard let rules = spec.rules else {
+                return try Spawner.spawnAgent(request, lockPath: spec.files.lock)
+            }
             // confined between fork and exec: the ruleset is built here and applied by the
-            // child before /bin/sh runs its first instruction
-            let ruleset = try Landlock.ruleset(
-                rules, abi: spec.landlockABI,
-                shared: rules.readable == nil ? [devices] : [devices, systemFolders])
-            return try Spawner.spawnConfined(request, ruleset: ruleset)
+            // child before the command runs its first instruction
+            let ruleset: FileDescriptor
+            do {
+                ruleset = try Landlock.ruleset(
+                    rules, abi: spec.landlockABI,
+                    shared: rules.readable == nil ? [devices] : [devices, systemFolders])
+            } catch {
+                throw SwarmError("cannot confine \(spec.id): \(error)")
+            }
+            return try Spawner.spawnAgent(request, lockPath: spec.files.lock, ruleset: ruleset.rawValue)
+        } catch let failure as AgentSpawnError {
+            switch (failure.step, failure.error) {
+            case (.lock, .wouldBlock):
+                throw SwarmError(
+                    "a process of an earlier run of \(spec.id) still holds the lock on its folder; "
+                        + "stop it with `swarm kill \(spec.id)`")
+            case (.lock, let error):
+                throw SwarmError("cannot lock \(spec.files.lock): \(error)")
+            case (.directory, let error):
+                throw SwarmError("cannot enter \(spec.workingDirectory) for \(spec.id): \(error)")
+            case (.confinement, let error):
+                throw SwarmError("cannot confine \(spec.id): \(error)")
+            case (_, let error):
+                throw SwarmError(
+                    "cannot start \(request.executable) for \(spec.id) in \(spec.workingDirectory): \(error)")
+            }
+        } catch let error as SwarmError {
+            throw error
         } catch {
-            throw SwarmError("cannot start /bin/sh for \(spec.id) in \(spec.workingDirectory): \(error)")
+            throw SwarmError("cannot start \(request.executable) for \(spec.id): \(error)")
         }
     }
 

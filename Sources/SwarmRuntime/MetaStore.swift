@@ -16,7 +16,7 @@ public enum MetaStore {
 
     /// The bytes of a meta.json for `record`.
     public static func encode(_ record: AgentRecord) -> [UInt8] {
-        Array(JSON.encode(record.json, pretty: true, sortKeys: true).utf8)
+        JSON.encodeBytes(record.json, pretty: true, sortKeys: true)
     }
 
     /// Pretty JSON for any encodable value, with a trailing newline.

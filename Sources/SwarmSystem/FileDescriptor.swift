@@ -69,13 +69,19 @@ extension FileDescriptor {
 
     /// Reads up to `count` bytes from a descriptor this code does not own.
     static func read(from fd: Int32, upTo count: Int) throws(Errno) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let outcome = bytes.withUnsafeMutableBytes { buffer in
-            Result { () throws(Errno) -> Int in
+        var failure: Errno?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let outcome = Result { () throws(Errno) -> Int in
                 try retryingInterrupts { Glibc.read(fd, buffer.baseAddress, buffer.count) }
             }
+            switch outcome {
+            case .success(let read): initialized = read
+            case .failure(let error):
+                failure = error
+                initialized = 0
+            }
         }
-        bytes.removeLast(count - (try outcome.get()))
+        if let failure { throw failure }
         return bytes
     }
 

@@ -26,17 +26,22 @@ enum Bench {
                 throw BenchError("\(path) is not a JSON object")
             }
             for (key, value) in settings { config[key] = value }
-            try FileSystem.writeAtomically(path, Array(JSON.encode(.object(config)).utf8))
+            try FileSystem.writeAtomically(path, JSON.encodeBytes(.object(config)))
         }
         return root
     }
 
     /// Runs a command to its end; throws when it fails.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String] = defaultEnvironment(), directory: String? = nil, output: String? = nil, input: String = "/dev/null") throws -> Int32 {
-        let pid = try Spawner.spawn(SpawnRequest(
-            executable: executable, arguments: arguments, environment: environment,
-            workingDirectory: directory, stdinPath: input, stdoutPath: output, stderrPath: output, passedDescriptors: [:]))
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String] = defaultEnvironment(),
+        directory: String? = nil, output: String? = nil, input: String = "/dev/null"
+    ) throws -> Int32 {
+        let pid = try Spawner.spawn(
+            SpawnRequest(
+                executable: executable, arguments: arguments, environment: environment,
+                workingDirectory: directory, stdinPath: input, stdoutPath: output, stderrPath: output,
+                passedDescriptors: [:]))
         let status = wait(pid)
         guard status == .exited(0) else {
             throw BenchError("\(executable) \(arguments.joined(separator: " ")) ended with \(status)")
@@ -45,10 +50,14 @@ enum Bench {
     }
 
     /// Starts a command in the background; returns its pid.
-    static func start(_ executable: String, _ arguments: [String], environment: [String] = defaultEnvironment(), output: String? = nil) throws -> Int32 {
-        try Spawner.spawn(SpawnRequest(
-            executable: executable, arguments: arguments, environment: environment,
-            workingDirectory: nil, stdoutPath: output, stderrPath: output, passedDescriptors: [:]))
+    static func start(
+        _ executable: String, _ arguments: [String], environment: [String] = defaultEnvironment(),
+        output: String? = nil
+    ) throws -> Int32 {
+        try Spawner.spawn(
+            SpawnRequest(
+                executable: executable, arguments: arguments, environment: environment,
+                workingDirectory: nil, stdoutPath: output, stderrPath: output, passedDescriptors: [:]))
     }
 
     static func wait(_ pid: Int32) -> ExitStatus {

@@ -16,7 +16,7 @@ extension Scenarios {
             "template": .string("shell"), "priority": .string("normal"), "slots": .integer(0),
             "state": .string("running"), "active": .bool(true), "createdAt": .integer(0),
         ])
-        try FileSystem.writeAtomically(folder + "/meta.json", Array(JSON.encode(meta).utf8))
+        try FileSystem.writeAtomically(folder + "/meta.json", JSON.encodeBytes(meta))
         let call = root + "/hook-call.json"
         let postToolUse = #"{"hook_event_name": "PostToolUse", "session_id": "s", "tool_name": "Bash"}"#
         try FileSystem.writeAtomically(call, Array(postToolUse.utf8))

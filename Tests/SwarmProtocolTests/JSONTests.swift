@@ -200,3 +200,17 @@ func encodingRoundTrips(_ value: JSONValue) throws {
     #expect(object == ["d": 4, "c": 3, "a": 9])
     #expect(object != ["d": 4, "c": 3])
 }
+
+@Test func largeObjectsFindEveryKeyAcrossRemovals() {
+    var object = JSONObject()
+    for n in 0..<40 { object["k\(n)"] = .integer(Int64(n)) }
+    object["k3"] = nil
+    object["k30"] = nil
+    object["k7"] = .integer(700)
+    #expect(object.count == 38 && object["k3"] == nil && object["k30"] == nil && object["k7"] == 700)
+    for n in 0..<40 where n != 3 && n != 30 && n != 7 { #expect(object["k\(n)"] == .integer(Int64(n))) }
+    for n in 0..<30 { object["k\(n)"] = nil }
+    #expect(object.keys == (31..<40).map { "k\($0)" } && object["k35"] == 35)
+    object["k0"] = 1
+    #expect(object.keys.last == "k0" && object["k0"] == 1)
+}

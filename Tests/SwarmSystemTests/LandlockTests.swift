@@ -78,19 +78,15 @@ struct LandlockConfinementTests {
             try FileSystem.makeDirectory(dir + "/shared")
             try FileSystem.makeDirectory(dir + "/other")
             let shared = Landlock.SharedPaths([dir + "/shared", "/dev/null", dir + "/missing"])
-            let lock = open(dir + "/own", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            #expect(lock >= 0)
-            defer { close(lock) }
             let ruleset = try Landlock.ruleset(
                 Landlock.Rules(writable: [dir + "/own"]), abi: Landlock.abi(), shared: [shared])
             let script =
                 "echo a > own/a; echo b > shared/b; echo c > /dev/null && echo null-ok > own/null; echo d > other/d"
-            let pid = try Spawner.spawnConfined(
+            let pid = try Spawner.spawnAgent(
                 SpawnRequest(
                     executable: "/bin/sh", arguments: ["-c", script], environment: basicEnvironment,
-                    workingDirectory: dir, stdoutPath: dir + "/own/out", stderrPath: dir + "/own/err",
-                    passedDescriptors: [3: lock]),
-                ruleset: ruleset)
+                    workingDirectory: dir, stdoutPath: dir + "/own/out", stderrPath: dir + "/own/err"),
+                lockPath: dir + "/own", ruleset: ruleset.rawValue)
             #expect(try waitForExit(pid) == .exited(2), "\(readText(dir + "/own/err"))")
             #expect(readText(dir + "/own/a") == "a\n")
             #expect(readText(dir + "/shared/b") == "b\n")

@@ -74,15 +74,32 @@ int swarm_clear_cloexec(int fd);
 /// mask is emptied.
 int swarm_reset_signals_for_exec(void);
 
-/// Starts `path` confined: vfork(), then in the child only async-signal-safe calls: a new
-/// session, stdin/stdout/stderr opened from the three paths (stdout and stderr appended,
-/// created 0644), `lock_fd` as descriptor 3, every other descriptor closed, `cwd`, default
-/// signal dispositions and an empty mask, no_new_privs and landlock_restrict_self(`ruleset_fd`),
-/// then execve. Returns the child's pid, or -1 with errno when fork fails. A child that
-/// cannot be set up exits 125 (126 when `cwd` cannot be entered, 127 when execve fails)
-/// before running anything.
-int swarm_spawn_confined(const char *path, char *const argv[], char *const envp[],
-                         const char *cwd, const char *stdin_path, const char *stdout_path,
-                         const char *stderr_path, int lock_fd, int ruleset_fd);
+/// Why `swarm_spawn_agent`'s child could not run the command (`failure[1]`).
+enum {
+    /// The lock on the agent's folder: it cannot be opened, or another process holds it
+    /// (`EWOULDBLOCK`).
+    SWARM_SPAWN_LOCK = 1,
+    /// A new session, the standard streams or the descriptors.
+    SWARM_SPAWN_SETUP = 2,
+    /// The working directory cannot be entered.
+    SWARM_SPAWN_DIRECTORY = 3,
+    /// no_new_privs or the Landlock ruleset cannot be applied.
+    SWARM_SPAWN_CONFINE = 4,
+    /// execve failed.
+    SWARM_SPAWN_EXEC = 5,
+};
+
+/// Starts an agent's command: vfork(), then in the child only async-signal-safe calls: a new
+/// session, the folder `lock_path` opened and locked (flock, without waiting) as descriptor 3,
+/// stdin/stdout/stderr opened from the three paths (stdout and stderr appended, created 0644),
+/// every other descriptor closed, `cwd`, default signal dispositions and an empty mask, and,
+/// when `ruleset_fd` is not -1, no_new_privs and landlock_restrict_self(`ruleset_fd`); then
+/// execve. Returns the child's pid. When the child cannot run the command it exits at once
+/// and is collected; the call then returns -1 with errno set to the child's error and
+/// `failure[1]` saying which step failed (`failure` holds two ints). -1 with `failure[0]`
+/// zero means vfork itself failed (errno).
+int swarm_spawn_agent(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                      const char *stdin_path, const char *stdout_path, const char *stderr_path,
+                      const char *lock_path, int ruleset_fd, int *failure);
 
 #endif

@@ -1,0 +1,46 @@
+import SwarmCore
+import SwarmProtocol
+import SwarmSystem
+
+/// Local runs start off the loop (`LocalSpawns`): the scheduler hears of a run once its
+/// process exists.
+extension Daemon {
+    /// Starts `plan`'s run of agent `id` on a spawn lane; `.started` (or `.startFailed`) is fed
+    /// when the lane has the process. Returns no event: nothing is known yet.
+    func spawnLocally(_ id: String, plan: LaunchPlan, run: Int, resumed: Bool, why: String) -> Event? {
+        let confinement = plan.confinement
+        spawns.start(plan.spec, with: local) { [weak self] result in
+            self?.spawned(id, result, run: run, confinement: confinement, resumed: resumed, why: why)
+        }
+        return nil
+    }
+
+    /// The lane started agent `id`'s command (or could not): the process is watched and the
+    /// scheduler told, and a stop that came meanwhile goes out at once.
+    private func spawned(
+        _ id: String, _ result: Result<Int32, SwarmError>, run: Int, confinement: RunConfinement?,
+        resumed: Bool, why: String
+    ) {
+        guard let record = scheduler.agents[id], record.active, record.runs == run, runs[id] == nil else {
+            if case .success(let pid) = result {
+                log.warning("\(id): pid \(pid) started for a run that is over; killing it")
+                _ = Processes.signalGroup(pid, Signal.kill)
+                _ = Processes.awaitExit([pid], timeoutMilliseconds: 1_000)
+                _ = Processes.reap(pid)
+            }
+            return
+        }
+        switch result {
+        case .success(let pid):
+            track(id, Run(launcher: .local, handle: .process(pid)), ownChild: true)
+            log.debug("started \(id) (pid \(pid), \(why))")
+            feed(.started(id: id, pid: pid, confinement: confinement, resumed: resumed))
+            if scheduler.agents[id]?.stopping != nil { apply([.stop(id: id)]) }
+        case .failure(let error):
+            feed(.startFailed(id: id, reason: error.message))
+        }
+    }
+
+    /// True while agent `id`'s command is being started.
+    func isSpawning(_ id: String) -> Bool { spawns.starting.contains(id) }
+}
