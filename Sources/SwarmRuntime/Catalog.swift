@@ -64,8 +64,12 @@ public struct Catalog: Sendable {
 
     /// The shared rules every brief carries (roles/_shared-rules.md), or "" when absent.
     public mutating func sharedRules() throws(SwarmError) -> String {
-        guard FileSystem.exists(workspace.rolePath("_shared-rules")) else { return "" }
-        return try role("_shared-rules")
+        let name = "_shared-rules"
+        let path = workspace.rolePath(name)
+        guard let stamp = FileSystem.status(path) else { return "" }
+        if let cached = roles[name], cached.stamp == stamp, stamp.kind == .regular { return cached.text }
+        guard FileSystem.exists(path) else { return "" }
+        return try role(name)
     }
 
     /// The names (without .md) of the Markdown files in `directory`, sorted.

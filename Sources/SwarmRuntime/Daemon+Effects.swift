@@ -258,10 +258,14 @@ extension Daemon {
         }
         if let launcherProblem, outcome != .succeeded { outcome = .failed(.exit, reason: launcherProblem) }
         log.debug("\(id) ended: \(outcome)")
-        if let usage = UsageReader.usage(of: result, files: files) {
+        let output = try? FileSystem.readTail(files.stdout, maxBytes: SessionReader.tailBytes)
+        if let usage = UsageReader.usage(of: result, output: output) {
             feed(.usage(id: id, tokens: usage.tokens, cost: usage.cost))
         }
-        if let session = SessionReader.session(files) { feed(.session(id: id, session: session)) }
+        if let output, let session = SessionReader.session(inOutput: String(decoding: output, as: UTF8.self))
+        {
+            feed(.session(id: id, session: session))
+        }
         if outcome == .succeeded && landResult(id, result: result) { return }
         endRun(id, outcome: outcome, startedAt: scheduler.agents[id]?.startedAt ?? now)
     }
@@ -371,7 +375,7 @@ extension Daemon {
                     .diskRecovered,
                     "the tree takes writes again; \(owed) owed write(s) landed after \(duration) ms")
                 feed(.storage(writable: true))
-                for leftover in claimedLeftovers() {
+                for leftover in claimedLeftovers() where !queue.holds(claimedPath: leftover.path) {
                     process(claimedPath: leftover.path, fileName: leftover.name, parent: leftover.parent)
                 }
                 scanInbox()

@@ -273,15 +273,20 @@ extension Daemon {
             now: now)
         switch result {
         case .success(let task):
-            // the folder first: on a disk that filled before any write failed, the task waits
-            // in claimed/ (taken up once the tree takes writes) instead of half-made
-            guard writer.makeDirectory(workspace.agentFiles(task.record.id).directory, now: now) else {
-                log.info("\(fileName) waits in claimed/ until the tree takes writes")
-                reportWrites()
+            queue.prepared(task)
+            guard parent == nil else {
+                arrive(task, folderMade: false)
                 return
             }
-            queue.prepared(task)
-            feed(.arrived(task.record))
+            // a top-level task's folder is made off the loop (ext4 spends a good part of a
+            // millisecond placing it); a child's is made at once, so that its request is
+            // taken before its parent's end is judged
+            let folder = workspace.agentFiles(task.record.id).directory
+            background.submit(lane: "folders") { _ -> Bool in
+                (try? FileSystem.makeDirectory(folder)) != nil
+            } then: { [weak self] made in
+                self?.arrive(task, folderMade: made)
+            }
         case .failure(let error):
             let kept = intake.reject(
                 claimedPath: claimedPath, fileName: fileName, parent: parent, reason: error.message)
@@ -289,6 +294,20 @@ extension Daemon {
             raise(
                 .rejectedTask, agent: parent, "\(fileName) was rejected: \(error.message) (kept as \(kept))")
         }
+    }
+
+    /// Hands a task that passed intake to the scheduler once its folder exists. The folder
+    /// comes first: on a disk that filled before any write failed, the task waits in
+    /// claimed/ (taken up once the tree takes writes) instead of half-made.
+    private func arrive(_ task: PreparedTask, folderMade: Bool) {
+        let folder = workspace.agentFiles(task.record.id).directory
+        guard !writer.isStalled, folderMade || writer.makeDirectory(folder, now: now) else {
+            _ = queue.decided(task.record.id)
+            log.info("\(task.fileName) waits in claimed/ until the tree takes writes")
+            reportWrites()
+            return
+        }
+        feed(.arrived(task.record))
     }
 
     /// Claimed tasks not yet turned into agents (left by a crash), oldest folder first.

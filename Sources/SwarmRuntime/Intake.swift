@@ -192,11 +192,12 @@ struct Intake: Sendable {
             || name.hasPrefix(".task.md.tmp-") || name.hasPrefix(".meta.json.tmp-")
     }
 
-    /// Creates the accepted agent's folder: the parent's link first (so that a crash before
-    /// meta.json still tells whose request the folder holds), source file, brief, meta.json
-    /// (unless `meta` is nil because the agent starts at once and its start writes it). The
-    /// brief and meta.json go through `writer`, so a full disk delays them (and the agent's
-    /// start) but loses neither. The launcher creates `tmp/` when it starts the agent.
+    /// Fills the accepted agent's folder (made when the task was taken in): the parent's
+    /// link first (so that a crash before meta.json still tells whose request the folder
+    /// holds), source file, brief, meta.json (unless `meta` is nil because the agent starts
+    /// at once and its start writes it). The brief and meta.json go through `writer`, so a
+    /// full disk delays them (and the agent's start) but loses neither. The launcher creates
+    /// `tmp/` when it starts the agent.
     func materialize(
         _ task: PreparedTask, record: AgentRecord, meta: [UInt8]?, writer: inout TreeWriter, now: Millis
     ) throws(Errno) {
@@ -206,7 +207,6 @@ struct Intake: Sendable {
             try FileSystem.makeDirectory(links)
             try? FileSystem.symlink(target: "../../" + record.id, at: links + "/" + record.id)
         }
-        try FileSystem.makeDirectory(files.directory)
         let ext = task.fileName.hasSuffix(".json") ? "json" : "md"
         try FileSystem.rename(task.claimedPath, to: files.directory + "/source." + ext)
         writer.replace(files.task, with: Array(task.brief.utf8), now: now)

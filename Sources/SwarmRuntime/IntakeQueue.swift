@@ -56,6 +56,10 @@ struct IntakeQueue {
     /// True when a task with `id` waits for the scheduler.
     func isPending(_ id: String) -> Bool { pending[id] != nil }
 
+    /// True when the claimed file at `path` is a task that passed intake and waits (for its
+    /// folder or the scheduler): it must not be taken in a second time.
+    func holds(claimedPath path: String) -> Bool { pending.values.contains { $0.claimedPath == path } }
+
     /// The task waiting under `id`, which leaves the queue.
     mutating func decided(_ id: String) -> PreparedTask? { pending.removeValue(forKey: id) }
 }

@@ -13,7 +13,7 @@ import SwarmSystem
 /// is left running like the others; one still waiting for a lane never starts.
 final class LocalSpawns {
     /// Starts at once.
-    static let lanes = 2
+    static let lanes = 4
 
     private let background: BackgroundWork
     private var freeLanes: [String]

@@ -10,11 +10,6 @@ enum SessionReader {
     /// How much of the log's end is read.
     static let tailBytes = 256 * 1024
 
-    static func session(_ files: AgentFiles) -> String? {
-        guard let tail = try? FileSystem.readTail(files.stdout, maxBytes: tailBytes) else { return nil }
-        return session(inOutput: String(decoding: tail, as: UTF8.self))
-    }
-
     /// The session id of the last init or result line in `output`, if any.
     static func session(inOutput output: String) -> String? {
         for line in output.split(separator: "\n").reversed() where line.contains("\"session_id\"") {

@@ -4,6 +4,8 @@ import Synchronization
 
 /// Numbers temporary files so that concurrent writers in one process never share a name.
 private let temporaryFileCounter = Atomic<UInt64>(0)
+/// This process's id, in the names of temporary files (asked of the kernel once).
+private let temporaryFileOwner = getpid()
 
 extension FileSystem {
     /// Replaces the file at `path` so that readers see either the old or the new bytes.
@@ -16,7 +18,7 @@ extension FileSystem {
     {
         let (directory, name) = splitPath(path)
         let serial = temporaryFileCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        let temporary = joinPath(directory, ".\(name).tmp-\(getpid())-\(serial)")
+        let temporary = joinPath(directory, ".\(name).tmp-\(temporaryFileOwner)-\(serial)")
         do {
             let file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
             try file.writeAll(bytes)
