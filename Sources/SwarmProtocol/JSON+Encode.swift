@@ -69,10 +69,15 @@ struct JSONWriter {
                 append("{}")
                 return
             }
-            var entries = object.entries
-            if sortKeys { entries.sort { Self.precedes($0.key, $1.key) } }
+            let entries = object.entries
+            // the positions are sorted, not the members: moving a position costs no retain
+            let order =
+                sortKeys
+                ? entries.indices.sorted { Self.precedes(entries[$0].key, entries[$1].key) }
+                : Array(entries.indices)
             output.append(UInt8(ascii: "{"))
-            for (position, entry) in entries.enumerated() {
+            for (position, index) in order.enumerated() {
+                let entry = entries[index]
                 if position > 0 { output.append(UInt8(ascii: ",")) }
                 newline(indent: indent + 1)
                 writeString(entry.key)
@@ -87,16 +92,15 @@ struct JSONWriter {
 
     /// True when `a`'s UTF-8 bytes sort before `b`'s.
     static func precedes(_ a: String, _ b: String) -> Bool {
-        var a = a
-        var b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
+        let compared = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
                 for index in 0..<min(x.count, y.count) where x[index] != y[index] {
                     return x[index] < y[index]
                 }
                 return x.count < y.count
             }
         }
+        return (compared ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     private mutating func append(_ text: StaticString) {

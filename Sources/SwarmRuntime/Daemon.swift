@@ -271,12 +271,15 @@ public final class Daemon {
         if let pollInterval = deadlines.pollInterval { deadlines.poll(every: pollInterval, from: now) }
         while !stopRequested {
             flush()
-            if options.untilIdle && isIdle() && finalLookFindsNothing() { break }
+            let idle = options.untilIdle && isIdle()
+            if idle && finalLookFindsNothing() { break }
             let left = drainBacklog(
                 limit: runs.hasNoProcesses ? IntakeQueue.batch : IntakeQueue.batchWhileRunning)
             let tokens: [UInt64]
             do {
-                tokens = try epoll.wait(timeoutMilliseconds: left > 0 ? 0 : timeout())
+                // what a final look took in (often only the end of the last run's watches) is
+                // judged again at once, not after the next deadline
+                tokens = try epoll.wait(timeoutMilliseconds: left > 0 || idle ? 0 : timeout())
             } catch {
                 throw SwarmError("waiting for events failed: \(error)")
             }

@@ -148,6 +148,16 @@ func rejectsMalformedJSON(_ row: Rejection) throws {
     #expect(JSON.encode(.object(reordered)) == expected)
 }
 
+@Test func sortsKeysByTheirUTF8Bytes() {
+    // "e\u{301}" (e and a combining accent) sorts before "f" by its bytes, though Swift's own
+    // comparison, which normalizes, puts it after; "~" comes before every multi-byte key
+    var object = JSONObject()
+    for key in ["f", "e\u{301}", "\u{1F600}", "ab", "~", "a", "Z", ""] { object[key] = .bool(true) }
+    let keys = ["", "Z", "a", "ab", "e\u{301}", "f", "~", "\u{1F600}"]
+    let expected = "{" + keys.map { JSON.quote($0) + ":true" }.joined(separator: ",") + "}"
+    #expect(JSON.encode(.object(object), pretty: false) == expected)
+}
+
 @Test(arguments: [
     ("a\"b\\c", #""a\"b\\c""#), ("line\nbreak\ttab\r", #""line\nbreak\ttab\r""#),
     ("\u{0}\u{1}\u{1F}\u{7F}", #""\u0000\u0001\u001F\u007F""#), ("\u{08}\u{0C}", #""\b\f""#),
