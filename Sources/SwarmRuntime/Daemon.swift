@@ -271,15 +271,12 @@ public final class Daemon {
         if let pollInterval = deadlines.pollInterval { deadlines.poll(every: pollInterval, from: now) }
         while !stopRequested {
             flush()
-            let idle = options.untilIdle && isIdle()
-            if idle && finalLookFindsNothing() { break }
+            if options.untilIdle && isIdle() && finalLookFindsNothing() { break }
             let left = drainBacklog(
                 limit: runs.hasNoProcesses ? IntakeQueue.batch : IntakeQueue.batchWhileRunning)
             let tokens: [UInt64]
             do {
-                // what a final look took in (often only the end of the last run's watches) is
-                // judged again at once, not after the next deadline
-                tokens = try epoll.wait(timeoutMilliseconds: left > 0 || idle ? 0 : timeout())
+                tokens = try epoll.wait(timeoutMilliseconds: left > 0 ? 0 : timeout())
             } catch {
                 throw SwarmError("waiting for events failed: \(error)")
             }
