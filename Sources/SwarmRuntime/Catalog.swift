@@ -68,7 +68,6 @@ public struct Catalog: Sendable {
         let path = workspace.rolePath(name)
         guard let stamp = FileSystem.status(path) else { return "" }
         if let cached = roles[name], cached.stamp == stamp, stamp.kind == .regular { return cached.text }
-        guard FileSystem.exists(path) else { return "" }
         return try role(name)
     }
 
