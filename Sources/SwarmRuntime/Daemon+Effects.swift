@@ -183,7 +183,7 @@ extension Daemon {
 
     /// Watches `run` of agent `id` until it ends: through its pidfd when it is a process.
     func track(_ id: String, _ run: Run, ownChild: Bool) {
-        logChecks.started(id, armed: armLogWatches(id), now: now)
+        logChecks.started(id, now: now)
         guard let token = runs.insert(id, run), let pid = run.pid else { return }
         do {
             let descriptor = try Processes.pidfd(pid)

@@ -166,22 +166,27 @@ struct Intake: Sendable {
         let base = String(AgentID.slug(fromFileName: fileName).prefix(56))
         var candidate = base
         var n = 2
-        while taken(candidate) || hasMeta(candidate) || isForeignFolder(candidate) {
+        while taken(candidate) || isForeignFolder(candidate) {
             candidate = "\(base)-\(n)"
             n += 1
         }
         return candidate
     }
 
+    /// True when agents/<id>/ holds a record. The folder is looked at first: most ids are new,
+    /// and one failed lookup is all they cost.
     private func hasMeta(_ id: String) -> Bool {
-        FileSystem.exists(workspace.agentFiles(id).meta)
+        let files = workspace.agentFiles(id)
+        return FileSystem.exists(files.directory) && FileSystem.exists(files.meta)
     }
 
-    /// A folder that exists under agents/ but that intake did not leave half-made.
+    /// A folder that exists under agents/ but that intake did not leave half-made (a record
+    /// in it, meta.json, is not intake's either).
     private func isForeignFolder(_ id: String) -> Bool {
         let files = workspace.agentFiles(id)
         guard FileSystem.exists(files.directory) else { return false }
-        let entries = (try? FileSystem.entries(of: files.directory)) ?? []
+        // a folder that cannot be listed (or a symlink) is no one's to reuse
+        guard let entries = try? FileSystem.entries(of: files.directory) else { return true }
         return !entries.allSatisfy { Self.isLeftOfIntake($0.name) }
     }
 

@@ -1,10 +1,10 @@
 import SwarmCore
 
-/// When each running agent's logs are looked at next (`LogCap`): every second while they
-/// grow. Logs that did not grow since the last look, and those of a run that just started, are
-/// left to the kernel: the daemon arms a one-shot inotify watch on them, and their next write
-/// brings them back (`wrote`). So quiet agents cost the daemon nothing, and a log that grows is
-/// looked at every second.
+/// When each running agent's logs are looked at next (`LogCap`): a second after its run starts,
+/// then every second while they grow. Logs that did not grow since the last look are left to
+/// the kernel: the daemon arms a one-shot inotify watch on them, and their next write brings
+/// them back (`wrote`). So quiet agents cost the daemon nothing, a run that ends within its
+/// first second costs no watch at all, and a log that grows is looked at every second.
 struct LogCheckSchedule {
     /// The wait between looks while a log grows, and after a start.
     static let interval: Millis = 1_000
@@ -17,11 +17,9 @@ struct LogCheckSchedule {
 
     private var entries: [String: Entry] = [:]
 
-    /// Agent `id`'s run started at `now`. With `armed` (watches wait for its logs' first
-    /// write) nothing is scheduled; without (its logs do not exist yet, as for a Slurm job
-    /// whose node creates them), they are looked at a second later.
-    mutating func started(_ id: String, armed: Bool, now: Millis) {
-        entries[id] = Entry(due: armed ? nil : now + Self.interval, bytes: 0)
+    /// Agent `id`'s run started at `now`: its logs are first looked at a second later.
+    mutating func started(_ id: String, now: Millis) {
+        entries[id] = Entry(due: now + Self.interval, bytes: 0)
     }
 
     /// Agent `id`'s run ended: its logs are no longer looked at.

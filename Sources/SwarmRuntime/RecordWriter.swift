@@ -44,7 +44,9 @@ struct RecordWriter {
     /// children.json of each orchestrator whose fan-in waits for its children's records.
     private var fanIns: [String: [UInt8]] = [:]
     /// Each agent's line of state.json, until the agent changes.
-    private var stateLines: [String: String] = [:]
+    private var stateLines: [String: [UInt8]] = [:]
+    /// The size of the last state.json, to reserve as much for the next.
+    private var stateSize = 0
     private(set) var stateDirty = true
     private(set) var lastStateWrite: Millis = 0
 
@@ -152,30 +154,38 @@ struct RecordWriter {
         records byID: [String: AgentRecord], limits: Limits, router: UpstreamRouter, writer: inout TreeWriter,
         now: Millis
     ) {
-        let records = byID.values.sorted { $0.sequence < $1.sequence }
-        var text = "{\n  \"agents\": ["
-        for (index, record) in records.enumerated() {
-            let line: String
-            if let cached = stateLines[record.id] {
-                line = cached
-            } else {
-                line = JSON.encode(
+        // the order is taken from (sequence, id) pairs: sorting the records themselves moves
+        // every one of them several times
+        let order = byID.map { (sequence: $0.value.sequence, id: $0.key) }.sorted { $0 < $1 }
+        var text: [UInt8] = []
+        text.reserveCapacity(stateSize + 512)
+        text.append(contentsOf: "{\n  \"agents\": [".utf8)
+        for (index, entry) in order.enumerated() {
+            text.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+            if let cached = stateLines[entry.id] {
+                text.append(contentsOf: cached)
+            } else if let record = byID[entry.id] {
+                let line = JSON.encodeBytes(
                     AgentSummary(record, workspace: workspace, progress: nil).json, pretty: false)
-                stateLines[record.id] = line
+                stateLines[entry.id] = line
+                text.append(contentsOf: line)
             }
-            text += (index == 0 ? "\n    " : ",\n    ") + line
         }
-        text += records.isEmpty ? "],\n" : "\n  ],\n"
-        let budgets = StatusView.budgets(records, limits: limits).map { b -> JSONValue in
+        text.append(contentsOf: (order.isEmpty ? "],\n" : "\n  ],\n").utf8)
+        let budgets = StatusView.budgets(order.compactMap { byID[$0.id] }, limits: limits).map {
+            b -> JSONValue in
             .object([
                 "holder": .string(b.holder), "used": .integer(Int64(b.used)),
                 "total": .integer(Int64(b.total)),
             ])
         }
-        text += "  \"budgets\": " + JSON.encode(.array(budgets), pretty: false) + ",\n"
-        text += "  \"daemon_pid\": \(Processes.currentID),\n"
-        text += "  \"updated\": " + JSON.quote(Timestamp.iso8601(milliseconds: now)) + "\n}\n"
-        writer.replace(workspace.statePath, with: Array(text.utf8), now: now)
+        text.append(contentsOf: "  \"budgets\": ".utf8)
+        text.append(contentsOf: JSON.encodeBytes(.array(budgets), pretty: false))
+        text.append(contentsOf: ",\n  \"daemon_pid\": \(Processes.currentID),\n  \"updated\": ".utf8)
+        text.append(contentsOf: JSON.quote(Timestamp.iso8601(milliseconds: now)).utf8)
+        text.append(contentsOf: "\n}\n".utf8)
+        stateSize = text.count
+        writer.replace(workspace.statePath, with: text, now: now)
         if !router.isEmpty {
             let upstreams = UpstreamSnapshot.make(router, now: now)
             writer.replace(workspace.upstreamsPath, with: MetaStore.encodeValue(upstreams), now: now)

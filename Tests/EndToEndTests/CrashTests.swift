@@ -97,8 +97,9 @@ struct CrashTests {
     func endedWhileDown() async throws {
         try await withWorkspace { ws in
             let first = try await ws.startDaemon()
+            // 1.5 s, so that a loaded machine still stops the daemon before the agent ends
             try ws.drop(
-                "short.md", TestWorkspace.simTask("short", [("sim.steps", "5"), ("sim.interval", "100ms")]))
+                "short.md", TestWorkspace.simTask("short", [("sim.steps", "15"), ("sim.interval", "100ms")]))
             #expect(try await ws.waitForState("short", ["running"]))
             first.signal(SIGTERM)
             #expect(await first.waitForExit() == .exited(0))

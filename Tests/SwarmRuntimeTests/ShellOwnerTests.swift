@@ -123,17 +123,17 @@ struct ShellOwnerTests {
     }
 }
 
-/// When running agents' logs are looked at: every second while they grow; quiet ones wait for
-/// the next write their one-shot watch reports.
+/// When running agents' logs are looked at: a second after the start, then every second while
+/// they grow; quiet ones wait for the next write their one-shot watch reports.
 @Suite struct LogCheckScheduleTests {
     @Test func growingLogsAreLookedAtEverySecondAndQuietOnesAtTheirNextWrite() {
         var schedule = LogCheckSchedule()
-        schedule.started("b", armed: true, now: 0)
-        #expect(schedule.next == nil, "a run whose logs are watched waits for their first write")
-        schedule.started("a", armed: false, now: 0)
+        schedule.started("a", now: 0)
+        schedule.started("b", now: 500)
         #expect(schedule.due(now: 999).isEmpty && schedule.due(now: 1_000) == ["a"])
         let grew = schedule.looked("a", bytes: 10, now: 1_000)
-        #expect(!grew && schedule.next == 2_000)
+        let quietB = schedule.looked("b", bytes: 0, now: 1_500)
+        #expect(!grew && quietB && schedule.next == 2_000, "b printed nothing: it waits for its watch")
         let quiet = schedule.looked("a", bytes: 10, now: 2_000)
         #expect(quiet && schedule.next == nil, "a quiet log waits for its watch, not for a timer")
         schedule.wrote("a", now: 5_000)
