@@ -112,3 +112,67 @@ public enum ResourceName {
         return nil
     }
 }
+
+/// File names that are not valid UTF-8 (a Latin-1 name from an old tool or a zip file), which
+/// the runtime renames before it takes the file in.
+public enum RepairedName {
+    /// The longest repaired name, in bytes (a file name may have 255).
+    public static let maxLength = 200
+
+    /// `raw` as UTF-8 text: its valid characters as they are, each other byte as `%XX` (its
+    /// hex value), so `caf\xE9.md` becomes `caf%E9.md`. A name that grows past `maxLength`
+    /// bytes that way is cut before its extension.
+    public static func of(_ raw: [UInt8]) -> String {
+        let units = escaped(raw)
+        let whole = units.joined()
+        guard whole.utf8.count > maxLength else { return whole }
+        // keep a short extension (at most 16 bytes, valid text) and as many whole units
+        // (characters or escapes) before it as fit
+        var suffixUnits = 0
+        if let dot = units.lastIndex(of: "."), units[dot...].joined().utf8.count <= 16 {
+            suffixUnits = units.count - dot
+        }
+        let suffix = units.suffix(suffixUnits).joined()
+        var stem = ""
+        for unit in units.dropLast(suffixUnits) {
+            guard stem.utf8.count + unit.utf8.count + suffix.utf8.count <= maxLength else { break }
+            stem += unit
+        }
+        return stem + suffix
+    }
+
+    /// `raw` cut into units: each valid character, and `%XX` for each other byte.
+    private static func escaped(_ raw: [UInt8]) -> [String] {
+        var units: [String] = []
+        var index = 0
+        while index < raw.count {
+            let byte = raw[index]
+            let length =
+                switch byte {
+                case 0x00...0x7F: 1
+                case 0xC2...0xDF: 2
+                case 0xE0...0xEF: 3
+                case 0xF0...0xF4: 4
+                default: 0
+                }
+            if length > 0, index + length <= raw.count,
+                let character = String(validating: raw[index..<index + length], as: UTF8.self)
+            {
+                units.append(character)
+                index += length
+            } else {
+                units.append("%" + TextDecoding.hex(byte))
+                index += 1
+            }
+        }
+        return units
+    }
+
+    /// The `attempt`th name to try for `name` when earlier ones were taken: `name` itself
+    /// first, then `caf%E9-2.md`, `caf%E9-3.md`, ... (the number before the extension).
+    public static func candidate(_ name: String, attempt: Int) -> String {
+        guard attempt > 1 else { return name }
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name + "-\(attempt)" }
+        return String(name[..<dot]) + "-\(attempt)" + String(name[dot...])
+    }
+}

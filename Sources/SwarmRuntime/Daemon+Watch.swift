@@ -30,6 +30,13 @@ extension Daemon {
             switch target {
             case .inbox:
                 if Intake.isIgnored(event.name) { continue }
+                if let raw = event.rawName {
+                    // renamed once written; the new name's own event takes it in
+                    if !event.mask.contains(.create) {
+                        repairName(raw, in: workspace.inbox, shown: event.name)
+                    }
+                    continue
+                }
                 if event.mask.contains(.create) && !event.mask.contains(.isDirectory) {
                     // A regular file is taken once written (close or rename); anything else
                     // (symlink, FIFO) is taken, and rejected, as soon as it appears.
@@ -37,7 +44,12 @@ extension Daemon {
                 }
                 intakeFromInbox(event.name)
             case .spawnRequests(let parent):
-                if !Intake.isIgnored(event.name) { intakeFromSpawn(parent, name: event.name) }
+                if Intake.isIgnored(event.name) { continue }
+                if let raw = event.rawName {
+                    repairName(raw, in: workspace.agentFiles(parent).spawn, shown: event.name)
+                } else {
+                    intakeFromSpawn(parent, name: event.name)
+                }
             case .agent(let id):
                 agentFileChanged(id, name: event.name)
             case .messages(let id):
@@ -217,7 +229,43 @@ extension Daemon {
     /// full inbox never keeps the daemon from starting agents and seeing them finish.
     func scanInbox() {
         let entries = (try? FileSystem.entries(of: workspace.inbox)) ?? []
-        for entry in entries where !Intake.isIgnored(entry.name) { queue.enqueue(entry.name) }
+        for entry in entries where !Intake.isIgnored(entry.name) {
+            if let raw = entry.rawName {
+                if let name = repairName(raw, in: workspace.inbox, shown: entry.name) { queue.enqueue(name) }
+            } else {
+                queue.enqueue(entry.name)
+            }
+        }
+    }
+
+    /// Renames a task file whose name is not UTF-8 (`raw`, shown as `shown`) in `folder` to
+    /// its repaired name (`RepairedName`), so that intake can claim it by a name; the content
+    /// is untouched. Returns the new name, or nil when the file is gone or cannot be renamed
+    /// (said in the log: it stays where it is).
+    @discardableResult
+    func repairName(_ raw: [UInt8], in folder: String, shown: String) -> String? {
+        let repaired = RepairedName.of(raw)
+        for attempt in 1...1_000 {
+            let name = RepairedName.candidate(repaired, attempt: attempt)
+            do {
+                try FileSystem.renameEntry(raw, in: folder, to: name)
+                log.warning(
+                    "\(folder)/\(shown): the name is not UTF-8; renamed the file to \(name) to take it in")
+                return name
+            } catch .fileExists {
+                continue
+            } catch .noSuchFile {
+                return nil
+            } catch {
+                log.error(
+                    "\(folder)/\(shown): the name is not UTF-8 and the file cannot be renamed (\(error)); "
+                        + "rename it to a UTF-8 name to have it taken in")
+                return nil
+            }
+        }
+        log.error(
+            "\(folder)/\(shown): the name is not UTF-8 and \(repaired) and its numbered variants are taken")
+        return nil
     }
 
     /// Takes up to `limit` queued inbox files; returns how many are left to take now (none
@@ -234,7 +282,13 @@ extension Daemon {
         let folder = workspace.agentFiles(parent).spawn
         let entries = (try? FileSystem.entries(of: folder)) ?? []
         for entry in entries.sorted(by: { $0.name < $1.name }) where !Intake.isIgnored(entry.name) {
-            intakeFromSpawn(parent, name: entry.name)
+            if let raw = entry.rawName {
+                if let name = repairName(raw, in: folder, shown: entry.name) {
+                    intakeFromSpawn(parent, name: name)
+                }
+            } else {
+                intakeFromSpawn(parent, name: entry.name)
+            }
         }
     }
 

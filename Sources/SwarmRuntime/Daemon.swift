@@ -405,7 +405,8 @@ public final class Daemon {
     func isIdle() -> Bool {
         guard queue.isEmpty, scheduler.isIdle, !writer.isStalled else { return false }
         let inbox = (try? FileSystem.entries(of: workspace.inbox)) ?? []
-        if inbox.contains(where: { !Intake.isIgnored($0.name) }) { return false }
+        // a name that is not UTF-8 and could not be renamed stays; the log says why
+        if inbox.contains(where: { $0.rawName == nil && !Intake.isIgnored($0.name) }) { return false }
         return claimedLeftovers().isEmpty
     }
 

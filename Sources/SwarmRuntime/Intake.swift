@@ -29,10 +29,10 @@ struct Intake: Sendable {
         self.git = git
     }
 
-    /// True for names intake leaves alone: dotfiles, editors' temporary files, and names that
-    /// are not valid UTF-8 (shown with U+FFFD; they cannot be renamed by that name).
+    /// True for names intake leaves alone: dotfiles and editors' temporary files. (A name that
+    /// is not valid UTF-8 is renamed first: `Daemon.repairName`.)
     static func isIgnored(_ name: String) -> Bool {
-        name.contains("\u{FFFD}") || name.hasPrefix(".") || name.hasSuffix("~") || name.hasSuffix(".swp")
+        name.hasPrefix(".") || name.hasSuffix("~") || name.hasSuffix(".swp")
             || name.hasSuffix(".swx") || name.hasSuffix(".tmp") || name.hasSuffix(".error")
             || (name.hasPrefix("#") && name.hasSuffix("#")) || name == "4913"
     }

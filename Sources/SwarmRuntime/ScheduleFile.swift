@@ -6,10 +6,13 @@ import SwarmSystem
 /// `swarm schedules` read it the same way.
 public enum ScheduleFile {
     /// The schedule a file name in `swarm/schedules/` stands for: `NAME.md`, unless it is a
-    /// name intake ignores (a dotfile, an editor's temporary file, `.error`). Any other name is
-    /// no schedule.
+    /// name intake ignores (a dotfile, an editor's temporary file, `.error`) or a name that is
+    /// not valid UTF-8 (shown with U+FFFD: no file can be read by it). Any other name is no
+    /// schedule.
     public static func name(fileName: String) -> String? {
-        guard fileName.hasSuffix(".md"), fileName.count > 3, !Intake.isIgnored(fileName) else { return nil }
+        guard fileName.hasSuffix(".md"), fileName.count > 3, !Intake.isIgnored(fileName),
+            !fileName.contains("\u{FFFD}")
+        else { return nil }
         return String(fileName.dropLast(3))
     }
 

@@ -4,16 +4,31 @@ import CSwarmShims
 /// One name in a directory listing.
 public struct DirectoryEntry: Sendable, Equatable {
     /// The name inside the directory (never "." or ".."). Bytes that are not valid UTF-8
-    /// appear as U+FFFD, so such a name cannot be opened by this string.
+    /// appear as U+FFFD; `rawName` then holds the name as it is on disk.
     public var name: String
     /// The type of the entry itself (a symbolic link is `.symlink`, never its target's kind).
     public var kind: FileKind
+    /// The name's bytes when they are not valid UTF-8 (so `name` cannot open it); nil otherwise.
+    public var rawName: [UInt8]?
 
     /// Builds an entry from its parts.
-    public init(name: String, kind: FileKind) {
+    public init(name: String, kind: FileKind, rawName: [UInt8]? = nil) {
         self.name = name
         self.kind = kind
+        self.rawName = rawName
     }
+
+    /// The name as a NUL-terminated C string of its bytes on disk.
+    var cName: [CChar] {
+        (rawName ?? Array(name.utf8)).map { CChar(bitPattern: $0) } + [0]
+    }
+}
+
+/// A name the kernel gave as bytes: its text, and the bytes themselves when they are not
+/// valid UTF-8 (the text then has U+FFFD in their place).
+func decodeName<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> (name: String, raw: [UInt8]?) {
+    let name = String(decoding: bytes, as: UTF8.self)
+    return name.utf8.elementsEqual(bytes) ? (name, nil) : (name, Array(bytes))
 }
 
 extension FileSystem {
@@ -96,17 +111,22 @@ extension FileSystem {
                 if errno != 0 { throw Errno.current }
                 break
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            let (name, raw) = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                decodeName(bytes.prefix { $0 != 0 })
             }
             if name == "." || name == ".." { continue }
             if let kind = FileKind(directoryEntryType: entry.pointee.d_type) {
-                result.append(DirectoryEntry(name: name, kind: kind))
+                result.append(DirectoryEntry(name: name, kind: kind, rawName: raw))
                 continue
             }
             var info = stat()
-            if fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
-                result.append(DirectoryEntry(name: name, kind: FileKind(mode: info.st_mode)))
+            let listed = DirectoryEntry(name: name, kind: .regular, rawName: raw)
+            if listed.cName.withUnsafeBufferPointer({
+                fstatat(dirfd(stream), $0.baseAddress!, &info, AT_SYMLINK_NOFOLLOW)
+            })
+                == 0
+            {
+                result.append(DirectoryEntry(name: name, kind: FileKind(mode: info.st_mode), rawName: raw))
             }
         }
         return result.sorted { $0.name < $1.name }
@@ -115,14 +135,27 @@ extension FileSystem {
     /// Empties an open directory, recursing into subdirectories through `openat(2)`.
     private static func removeContents(of directory: borrowing FileDescriptor) throws(Errno) {
         for entry in try listEntries(try directory.open(relative: ".", O_RDONLY | O_DIRECTORY)) {
+            // by the name's bytes, so that a name that is not UTF-8 goes too
+            let name = entry.cName
             try ignoringMissing { () throws(Errno) in
                 if entry.kind == .directory {
-                    let child = try directory.open(
-                        relative: entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
-                    try removeContents(of: child)
-                    _ = try retryingInterrupts { unlinkat(directory.rawValue, entry.name, AT_REMOVEDIR) }
+                    let raw = try name.withUnsafeBufferPointer { (buffer) throws(Errno) in
+                        try retryingInterrupts {
+                            openat(
+                                directory.rawValue, buffer.baseAddress!,
+                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                        }
+                    }
+                    try removeContents(of: FileDescriptor(adopting: raw))
+                    _ = try name.withUnsafeBufferPointer { (buffer) throws(Errno) in
+                        try retryingInterrupts {
+                            unlinkat(directory.rawValue, buffer.baseAddress!, AT_REMOVEDIR)
+                        }
+                    }
                 } else {
-                    _ = try retryingInterrupts { unlinkat(directory.rawValue, entry.name, 0) }
+                    _ = try name.withUnsafeBufferPointer { (buffer) throws(Errno) in
+                        try retryingInterrupts { unlinkat(directory.rawValue, buffer.baseAddress!, 0) }
+                    }
                 }
             }
         }

@@ -74,6 +74,18 @@ extension FileSystem {
         }
     }
 
+    /// Renames the entry of `directory` whose name is the bytes `raw` (a name that is not
+    /// valid UTF-8, so no String can name it) to `newName` in the same directory, never
+    /// replacing an existing `newName`.
+    public static func renameEntry(_ raw: [UInt8], in directory: String, to newName: String) throws(Errno) {
+        let from = (Array(joinPath(directory, "").utf8) + raw).map { CChar(bitPattern: $0) } + [0]
+        _ = try from.withUnsafeBufferPointer { (buffer) throws(Errno) in
+            try retryingInterrupts {
+                swarm_rename_noreplace(buffer.baseAddress!, joinPath(directory, newName))
+            }
+        }
+    }
+
     /// Flushes a directory's entries to disk (`fsync(2)` on the directory), making a
     /// rename or a creation inside it durable.
     public static func syncDirectory(_ path: String) throws(Errno) {

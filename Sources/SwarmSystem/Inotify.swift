@@ -58,8 +58,8 @@ public struct Inotify: ~Copyable, Sendable {
             let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
             let nameStart = offset + headerSize
             let nameEnd = min(nameStart + length, bytes.count)
-            let name = String(decoding: bytes[nameStart..<nameEnd].prefix { $0 != 0 }, as: UTF8.self)
-            events.append(Event(wd: wd, mask: Mask(rawValue: mask), cookie: cookie, name: name))
+            let (name, raw) = decodeName(bytes[nameStart..<nameEnd].prefix { $0 != 0 })
+            events.append(Event(wd: wd, mask: Mask(rawValue: mask), cookie: cookie, name: name, rawName: raw))
             offset = nameStart + length
         }
     }
@@ -75,14 +75,18 @@ extension Inotify {
         /// Links the `.movedFrom` and `.movedTo` halves of one rename.
         public var cookie: UInt32
         /// The name inside the watched directory; empty for events about the watched path itself.
+        /// Bytes that are not valid UTF-8 appear as U+FFFD; `rawName` then holds the name's bytes.
         public var name: String
+        /// The name's bytes when they are not valid UTF-8; nil otherwise.
+        public var rawName: [UInt8]?
 
         /// Builds an event from its parts.
-        public init(wd: Int32, mask: Mask, cookie: UInt32, name: String) {
+        public init(wd: Int32, mask: Mask, cookie: UInt32, name: String, rawName: [UInt8]? = nil) {
             self.wd = wd
             self.mask = mask
             self.cookie = cookie
             self.name = name
+            self.rawName = rawName
         }
     }
 

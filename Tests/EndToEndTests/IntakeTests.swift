@@ -255,35 +255,52 @@ struct IntakeTests {
         }
     }
 
-    @Test("a file name that is not UTF-8 is taken in or rejected, never left in the inbox")
+    @Test("a file name that is not UTF-8 is renamed and taken in, never left in the inbox")
     func nonUTF8Name() async throws {
         try await withWorkspace { ws in
-            // "caf\xE9.md": Latin-1, as an old tool or a zip file might name it
-            let name: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".md".utf8)
-            let path = Array(ws.path("swarm/inbox/").utf8) + name + [0]
-            let fd = path.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) {
-                    open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-                }
-            }
-            try #require(fd >= 0)
-            let text = Array(goodTask("latin").utf8)
-            #expect(write(fd, text, text.count) == text.count)
-            close(fd)
-            // Known bug: the daemon turns the name into a String (the 0xE9 byte becomes U+FFFD),
-            // renames that repaired name, which does not exist, and gives up silently: the file
-            // stays in the inbox with no .error and no alert, and --until-idle never ends.
-            await withKnownIssue("a non-UTF-8 inbox file name is never claimed; run --until-idle hangs") {
-                let output = try await ws.runUntilIdle(timeout: 2)
-                #expect(output.status == 0)
-                #expect(
-                    ws.entries("swarm/inbox").filter { !$0.hasPrefix(".") }.isEmpty,
-                    "\(ws.entries("swarm/inbox"))")
-            }
-            // FileSystem.removeTree stumbles on the same name: unlink it by its bytes
-            _ = path.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { unlink($0.baseAddress!) }
-            }
+            // "caf\xE9.md": Latin-1, as an old tool or a zip file might name it; found in the
+            // inbox when the daemon starts
+            let early = Array(ws.path("swarm/inbox/").utf8) + Array("caf".utf8) + [0xE9] + Array(".md".utf8)
+            try writeFile(early, goodTask("latin"))
+            let daemon = try await ws.startDaemon()
+            // "na\xEF\xBBve.md", a character cut short, dropped while it runs (its inotify event)
+            let late: [UInt8] = Array("na".utf8) + [0xEF, 0xBB] + Array("ve.md".utf8)
+            let hidden = Array(ws.path("swarm/inbox/.").utf8) + late
+            try writeFile(hidden, goodTask("late"))
+            #expect(renameFile(hidden, Array(ws.path("swarm/inbox/").utf8) + late) == 0)
+            #expect(try await ws.waitForStates(["latin", "late"], ["done"]))
+            #expect(
+                ws.entries("swarm/inbox").filter { !$0.hasPrefix(".") }.isEmpty,
+                "\(ws.entries("swarm/inbox"))")
+            #expect(
+                ws.text("swarm/agents/latin/source.md")?.contains("id: latin") == true, "the content is kept")
+            #expect(ws.text("swarm/agents/late/source.md")?.contains("id: late") == true)
+            #expect(daemon.logText.contains("renamed the file to caf%E9.md"), "\(daemon.logText)")
+            #expect(daemon.logText.contains("renamed the file to na%EF%BBve.md"), "\(daemon.logText)")
+        }
+    }
+
+    @Test("a spawn request whose name is not UTF-8 is renamed and taken in as a child")
+    func nonUTF8SpawnRequest() async throws {
+        try await withWorkspace { ws in
+            try ws.drop(
+                "boss.md",
+                TestWorkspace.simTask(
+                    "boss",
+                    [
+                        ("slots", "2"), ("sim.children", "1"), ("sim.child-steps", "20"),
+                        ("sim.interval", "100ms"),
+                    ],
+                    kind: "orchestrator"))
+            let daemon = try await ws.startDaemon()
+            #expect(try await ws.waitForState("boss-1", ["running"]))
+            let name: [UInt8] = Array("extra".utf8) + [0xFF] + Array(".md".utf8)
+            let spawn = Array(ws.path("swarm/agents/boss/spawn/").utf8)
+            try writeFile(spawn + [UInt8(ascii: ".")] + name, goodTask("extra"))
+            #expect(renameFile(spawn + [UInt8(ascii: ".")] + name, spawn + name) == 0)
+            #expect(try await ws.waitForState("extra", ["done"]), "\(ws.diagnostics())")
+            #expect(try await ws.agent("extra")?.parent == "boss")
+            #expect(daemon.logText.contains("renamed the file to extra%FF.md"), "\(daemon.logText)")
         }
     }
 
@@ -301,6 +318,28 @@ struct IntakeTests {
             #expect(
                 explanations.count == 1,
                 "rejected/ holds \(ws.entries("swarm/rejected").map { $0.prefix(12) + "..." })")
+        }
+    }
+}
+
+/// Writes `text` to the file whose path is the bytes `path` (no NUL), created exclusively.
+private func writeFile(_ path: [UInt8], _ text: String) throws {
+    let fd = (path + [0]).withUnsafeBufferPointer { buffer in
+        buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+    }
+    try #require(fd >= 0, "cannot create \(String(decoding: path, as: UTF8.self))")
+    let bytes = Array(text.utf8)
+    #expect(write(fd, bytes, bytes.count) == bytes.count)
+    close(fd)
+}
+
+/// rename(2) of two paths given as bytes (no NUL).
+private func renameFile(_ from: [UInt8], _ to: [UInt8]) -> Int32 {
+    (from + [0]).withUnsafeBufferPointer { source in
+        (to + [0]).withUnsafeBufferPointer { target in
+            source.withMemoryRebound(to: CChar.self) { s in
+                target.withMemoryRebound(to: CChar.self) { t in rename(s.baseAddress!, t.baseAddress!) }
+            }
         }
     }
 }

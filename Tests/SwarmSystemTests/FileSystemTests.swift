@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import SwarmSystem
 import Testing
 
@@ -207,6 +208,40 @@ import Testing
             try FileSystem.removeTree(dir + "/never-existed")
             #expect(!FileSystem.exists(dir + "/tree") && !FileSystem.exists(dir + "/top-link"))
             #expect(readText(dir + "/outside/keep") == "keep")
+        }
+    }
+
+    @Test func namesThatAreNotUTF8AreListedWithTheirBytesRenamedAndRemoved() throws {
+        try withTemporaryDirectory { dir in
+            try FileSystem.makeDirectory(dir + "/tree")
+            let latin: [UInt8] = Array("caf".utf8) + [0xE9]
+            for (raw, directory) in [(latin, false), (latin + Array("-dir".utf8), true)] {
+                let path = (Array((dir + "/tree/").utf8) + raw + [0]).map { CChar(bitPattern: $0) }
+                let made = path.withUnsafeBufferPointer {
+                    directory
+                        ? mkdir($0.baseAddress!, 0o755) : open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644)
+                }
+                try #require(made >= 0)
+                if !directory { close(made) }
+            }
+            let entries = try FileSystem.entries(of: dir + "/tree")
+            #expect(entries.map(\.rawName) == [latin, latin + Array("-dir".utf8)])
+            #expect(entries.map(\.name) == ["caf\u{FFFD}", "caf\u{FFFD}-dir"])
+            #expect(entries.map(\.kind) == [.regular, .directory])
+            try FileSystem.writeAtomically(dir + "/tree/plain", [])
+            #expect(
+                try FileSystem.entries(of: dir + "/tree").last?.rawName == nil, "a UTF-8 name has no bytes")
+
+            try FileSystem.renameEntry(latin, in: dir + "/tree", to: "caf%E9")
+            #expect(throws: Errno.fileExists) {
+                try FileSystem.renameEntry(latin + Array("-dir".utf8), in: dir + "/tree", to: "plain")
+            }
+            #expect(
+                try FileSystem.entries(of: dir + "/tree").map(\.name) == [
+                    "caf%E9", "caf\u{FFFD}-dir", "plain",
+                ])
+            try FileSystem.removeTree(dir + "/tree")
+            #expect(!FileSystem.exists(dir + "/tree"))
         }
     }
 }
