@@ -141,15 +141,10 @@ struct ContractsTests {
             let retry = try await ws.swarm("retry", "boss-1")
             #expect(try await ws.runUntilIdle().status == 0)
             let attempts = try await ws.agent("boss-1")?.attempts
-            // PROTOCOL.md allows `swarm retry` only while the parent has not settled. The CLI
-            // still answers "retry boss-1: requested" with status 0, and the daemon drops the
-            // request without a word: nothing runs and nobody is told.
-            withKnownIssue("swarm retry of a child of a settled orchestrator exits 0, then nothing happens") {
-                #expect(retry.status == 1 && retry.stderr.hasPrefix("swarm: "), "\(retry)")
-            } when: {
-                retry.status == 0 && attempts == 1
-            }
-            if retry.status == 1 { #expect(attempts == 1, "a refused retry runs nothing") }
+            // PROTOCOL.md allows `swarm retry` only while the parent has not settled
+            #expect(retry.status == 1 && retry.stderr.hasPrefix("swarm: "), "\(retry)")
+            #expect(retry.stderr.contains("retry boss instead"), "says what to do: \(retry)")
+            #expect(attempts == 1, "a refused retry runs nothing")
         }
     }
 }

@@ -184,12 +184,8 @@ struct HierarchyTests {
             let alerts = try await ws.alerts("budget-refused")
             #expect(alerts.count == 1)
             // PROTOCOL.md (alerts.jsonl): `agent` is the requesting agent, or null for a rejected
-            // inbox task. This one names the id the task would have had, which is no agent.
-            withKnownIssue("budget-refused for an inbox task names a would-be agent instead of null") {
-                #expect(alerts.first?.agent == nil, "\(alerts)")
-            } when: {
-                alerts.first?.agent != nil
-            }
+            // inbox task
+            #expect(alerts.first?.agent == nil, "\(alerts)")
         }
     }
 
