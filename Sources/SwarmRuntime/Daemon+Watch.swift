@@ -31,8 +31,9 @@ extension Daemon {
             case .inbox:
                 if Intake.isIgnored(event.name) { continue }
                 if let raw = event.rawName {
-                    // renamed once written; the new name's own event takes it in
-                    if !event.mask.contains(.create) {
+                    // renamed once written (anything but a regular file at once); the new
+                    // name's own event takes it in
+                    if !event.mask.contains(.create) || entryKind(raw, in: workspace.inbox) != .regular {
                         repairName(raw, in: workspace.inbox, shown: event.name)
                     }
                     continue
@@ -236,6 +237,11 @@ extension Daemon {
                 queue.enqueue(entry.name)
             }
         }
+    }
+
+    /// The kind of the entry of `folder` whose name is the bytes `raw`; nil when it is gone.
+    private func entryKind(_ raw: [UInt8], in folder: String) -> FileKind? {
+        ((try? FileSystem.entries(of: folder)) ?? []).first { $0.rawName == raw }?.kind
     }
 
     /// Renames a task file whose name is not UTF-8 (`raw`, shown as `shown`) in `folder` to

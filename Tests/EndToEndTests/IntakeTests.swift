@@ -277,6 +277,17 @@ struct IntakeTests {
             #expect(ws.text("swarm/agents/late/source.md")?.contains("id: late") == true)
             #expect(daemon.logText.contains("renamed the file to caf%E9.md"), "\(daemon.logText)")
             #expect(daemon.logText.contains("renamed the file to na%EF%BBve.md"), "\(daemon.logText)")
+            // a symlink so named is renamed at once (no close will come) and rejected
+            let link =
+                (Array(ws.path("swarm/inbox/").utf8) + Array("lnk".utf8) + [0xE9] + Array(".md".utf8) + [0])
+                .map { CChar(bitPattern: $0) }
+            #expect(link.withUnsafeBufferPointer { symlink("/etc/passwd", $0.baseAddress!) } == 0)
+            #expect(
+                await eventually { ws.entries("swarm/rejected").contains("lnk%E9.md.error") },
+                "\(daemon.logText)")
+            #expect(
+                ws.entries("swarm/inbox").filter { !$0.hasPrefix(".") }.isEmpty,
+                "\(ws.entries("swarm/inbox"))")
         }
     }
 
