@@ -193,7 +193,8 @@ struct HierarchyTests {
     func reserve() async throws {
         try await withWorkspace(config: ["maxSlots": "3", "reserve": "2"]) { ws in
             try await ws.startDaemon()
-            let long = [("sim.steps", "40"), ("sim.interval", "50ms")]
+            // 20 s: every one is killed below, long before, however slow the machine
+            let long = [("sim.steps", "400"), ("sim.interval", "50ms")]
             try ws.drop("n1.md", TestWorkspace.simTask("normal-1", long))
             #expect(try await ws.waitForState("normal-1", ["running"]))
             try ws.drop("n2.md", TestWorkspace.simTask("normal-2", long))
