@@ -115,7 +115,8 @@ struct LivenessTests {
         try await withWorkspace(config: ["maxSlots": "3", "reserve": "2"]) { ws in
             try await ws.startDaemon()
             try ws.drop(
-                "a.md", TestWorkspace.simTask("first", [("sim.steps", "30"), ("sim.interval", "100ms")]))
+                // 30 s: it is killed below, long before, however slow the machine
+                "a.md", TestWorkspace.simTask("first", [("sim.steps", "300"), ("sim.interval", "100ms")]))
             #expect(try await ws.waitForState("first", ["running"]))
             try ws.drop("b.md", TestWorkspace.simTask("second", [("sim.steps", "1")]))
             #expect(try await ws.waitForState("second", ["queued"]))
