@@ -119,13 +119,14 @@ extension FileSystem {
                 result.append(DirectoryEntry(name: name, kind: kind, rawName: raw))
                 continue
             }
+            // by the entry's own bytes (NUL-terminated), which hold any name as it is on disk
             var info = stat()
-            let listed = DirectoryEntry(name: name, kind: .regular, rawName: raw)
-            if listed.cName.withUnsafeBufferPointer({
-                fstatat(dirfd(stream), $0.baseAddress!, &info, AT_SYMLINK_NOFOLLOW)
-            })
-                == 0
-            {
+            let looked = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                fstatat(
+                    dirfd(stream), bytes.baseAddress!.assumingMemoryBound(to: CChar.self), &info,
+                    AT_SYMLINK_NOFOLLOW)
+            }
+            if looked == 0 {
                 result.append(DirectoryEntry(name: name, kind: FileKind(mode: info.st_mode), rawName: raw))
             }
         }
