@@ -290,12 +290,16 @@ public final class Daemon {
 
     /// With `--until-idle`, once the tree looks idle: takes what the kernel has already
     /// reported and not yet been read (an agent that wrote a spawn request, or a task dropped,
-    /// before the last run's end was seen), without waiting. True when the tree is still idle.
+    /// before the last run's end was seen), without waiting, until nothing more is reported.
+    /// True when the tree is still idle after that: a report that brings no work (the kernel's
+    /// note that a watch was removed, say) does not keep the run going.
     private func finalLookFindsNothing() -> Bool {
-        guard let tokens = try? epoll.wait(timeoutMilliseconds: 0), !tokens.isEmpty else { return true }
-        now = Clock.wallMilliseconds()
-        for token in tokens { dispatch(token) }
-        return false
+        while let tokens = try? epoll.wait(timeoutMilliseconds: 0), !tokens.isEmpty {
+            now = Clock.wallMilliseconds()
+            for token in tokens { dispatch(token) }
+            guard isIdle() else { return false }
+        }
+        return true
     }
 
     private func dispatch(_ token: UInt64) {
