@@ -16,9 +16,23 @@ final class BackgroundWork {
             self.wakeup = wakeup
         }
 
+        /// Hands over a finished piece. The wake-up rings for the first piece since the loop
+        /// last took them, under the same lock as `takeAll`, so the loop is never woken for
+        /// pieces it has already taken.
         func post(_ id: UInt64, _ value: any Sendable) {
-            finished.withLock { $0.append((id, value)) }
-            wakeup.ring()
+            finished.withLock { finished in
+                finished.append((id, value))
+                if finished.count == 1 { wakeup.ring() }
+            }
+        }
+
+        /// Every piece finished since the last call, and the wake-up quiet again.
+        func takeAll() -> [(id: UInt64, value: any Sendable)] {
+            finished.withLock { finished in
+                wakeup.take()
+                defer { finished.removeAll() }
+                return finished
+            }
         }
     }
 
@@ -62,12 +76,7 @@ final class BackgroundWork {
     /// Carries out the continuations of the pieces that finished since the last call. Call it
     /// on the loop's thread when `descriptor` is readable.
     func takeFinished() {
-        outbox.wakeup.take()
-        let finished = outbox.finished.withLock { finished in
-            defer { finished.removeAll() }
-            return finished
-        }
-        for (id, value) in finished {
+        for (id, value) in outbox.takeAll() {
             cancellations[id] = nil
             continuations.removeValue(forKey: id)?(value)
         }
