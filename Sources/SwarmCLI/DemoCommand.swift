@@ -67,7 +67,7 @@ enum DemoCommand {
     }
 
     private static func report(_ workspace: Workspace, seconds: Double) {
-        let records = MetaStore.loadAll(workspace).records
+        let records = MetaStore.snapshot(workspace).records
         let byParent = Dictionary(grouping: records, by: { $0.parent ?? "" })
         var out = "What ran (id, state, attempts, role/template, subtree budget, time to settle):\n"
         func walk(_ r: AgentRecord, _ indent: String) {

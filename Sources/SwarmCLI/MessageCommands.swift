@@ -54,7 +54,7 @@ enum SayCommand {
             }
             return [record]
         }
-        let records = MetaStore.loadAll(workspace).records.filter { !$0.state.isSettled }
+        let records = MetaStore.snapshot(workspace).records.filter { !$0.state.isSettled }
         if let parent {
             _ = try known(workspace, parent)
             let children = records.filter { $0.parent == parent }

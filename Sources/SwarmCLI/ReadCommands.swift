@@ -7,7 +7,7 @@ import SwarmSystem
 enum StatusCommand {
     static func run(_ context: Context) throws {
         let workspace = try context.workspace()
-        var records = MetaStore.loadAll(workspace).records
+        var records = MetaStore.snapshot(workspace).records
         if let id = context.positionals.first {
             records = records.filter { $0.id == id }
             if records.isEmpty {
@@ -133,7 +133,7 @@ enum StateColour {
 enum TreeCommand {
     static func run(_ context: Context) throws {
         let workspace = try context.workspace()
-        let records = MetaStore.loadAll(workspace).records
+        let records = MetaStore.snapshot(workspace).records
         let config =
             (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map {
                 ConfigParser.parse($0).config

@@ -38,7 +38,7 @@ enum ReportCommand {
     /// Everything the report needs, from the tree: records, history, alerts, budgets,
     /// dead letters. Missing files are empty; torn lines are skipped by the parsers.
     static func load(_ workspace: Workspace) -> ReportInput {
-        let records = MetaStore.loadAll(workspace).records
+        let records = MetaStore.snapshot(workspace).records
         let rotated = newest(workspace.eventsPath + ".1")
         let events = HistoryEvent.parseAll(rotated + [UInt8(ascii: "\n")] + newest(workspace.eventsPath))
         let alerts = ReportAlert.parseAll(newest(workspace.alertsPath))

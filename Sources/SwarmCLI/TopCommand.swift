@@ -29,7 +29,7 @@ struct TopScreen {
     }
 
     func render(rows: Int, columns: Int, selected: Int, notice: String?) -> Frame {
-        let records = MetaStore.loadAll(workspace).records
+        let records = MetaStore.snapshot(workspace).records
         let config = (try? FileSystem.readFile(workspace.configPath, limit: 1 << 20)).map { ConfigParser.parse($0).config } ?? .standard
         let budgets = StatusView.budgets(records, limits: Limits(config))
         let top = budgets.first { $0.holder == "" }

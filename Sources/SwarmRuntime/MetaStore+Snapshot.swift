@@ -1,0 +1,45 @@
+import SwarmCore
+import SwarmSystem
+
+extension MetaStore {
+    /// Every agent as a reader of the tree should see it (`swarm status`, `tree`, `top`,
+    /// `report`, `say --all`): the records of `loadAll`, each read the way a restarted daemon
+    /// reads it, and read so that they hold together.
+    ///
+    /// - A queued record whose first run has started is shown as the running record of that
+    ///   start (one attempt and one run, started when its stdout.log was created): the crash
+    ///   contract keeps the queued record on disk until the run has lasted 100 ms, and the
+    ///   spawn's stdout.log marks the start (`RecordWriter.judge`).
+    /// - The files are read one after another while the daemon writes them, so every record
+    ///   the first pass finds running is read again after it. The daemon writes the end of a
+    ///   run before it starts another in that run's slot, so a run seen starting late in the
+    ///   first pass is never shown beside the run that ended to make room for it.
+    public static func snapshot(_ workspace: Workspace) -> (records: [AgentRecord], unreadable: [String]) {
+        snapshot(workspace, afterFirstPass: {})
+    }
+
+    /// `snapshot`, calling `afterFirstPass` between its passes (where a test changes the tree).
+    static func snapshot(_ workspace: Workspace, afterFirstPass: () -> Void) -> (
+        records: [AgentRecord], unreadable: [String]
+    ) {
+        var (records, unreadable) = loadAll(workspace)
+        for index in records.indices { showStartedFirstRun(&records[index], in: workspace) }
+        afterFirstPass()
+        for index in records.indices where records[index].active {
+            let id = records[index].id
+            guard var again = read(workspace.agentFiles(id).meta), again.id == id else { continue }
+            showStartedFirstRun(&again, in: workspace)
+            records[index] = again
+        }
+        return (records, unreadable)
+    }
+
+    /// A queued record whose first run has started becomes the record of that start.
+    private static func showStartedFirstRun(_ record: inout AgentRecord, in workspace: Workspace) {
+        guard !record.active, record.state == .queued, record.runs == 0 else { return }
+        let trace = RunTrace.read(workspace.agentFiles(record.id), lockHeld: nil)
+        guard RecordWriter.judge(record, trace) == .startedWhileQueued, let started = trace.outputModified
+        else { return }
+        RecordWriter.markFirstRunStarted(&record, at: started)
+    }
+}
