@@ -73,6 +73,12 @@ final class BackgroundWork {
         return cancellation
     }
 
+    /// Waits until every piece submitted to `lane` so far has run (its continuation still
+    /// waits for `takeFinished`). For a write that must land after them.
+    func waitForLane(_ lane: String) {
+        lanes[lane]?.sync {}
+    }
+
     /// Carries out the continuations of the pieces that finished since the last call. Call it
     /// on the loop's thread when `descriptor` is readable.
     func takeFinished() {

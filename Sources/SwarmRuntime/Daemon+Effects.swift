@@ -336,10 +336,13 @@ extension Daemon {
     /// `stateWriteInterval` (or now, with `force`).
     func flush(force: Bool = false) {
         history.flush(scheduler.router, now: now, writer: &writer, force: force)
+        var state: [UInt8]?
         records.flush(
             records: scheduler.agents, limits: scheduler.limits, router: scheduler.router, writer: &writer,
             now: now,
-            force: force)
+            force: force
+        ) { state = $0 }
+        if let state { writeStateFile(state, final: force) }
         reportWrites()
     }
 

@@ -52,6 +52,8 @@ public final class Daemon {
     var queue = IntakeQueue()
     var writer = TreeWriter()
     var records: RecordWriter
+    /// state.json's versions, written off the loop (`StateFile`).
+    var stateFile = StateFile()
     var deadlines: Deadlines
     /// When timers were last looked at: a deadline that passed since then is due.
     var lastTimerCheck: Millis = 0

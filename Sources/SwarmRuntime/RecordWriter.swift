@@ -113,10 +113,12 @@ struct RecordWriter {
     }
 
     /// Writes what is due: every changed meta.json (deferred starts once due, all of them with
-    /// `force`), and state.json when its interval has passed (or with `force`).
+    /// `force`), and state.json when its interval has passed (or with `force`). state.json's
+    /// bytes go to `stateSink` when one is given (the daemon writes them off its loop, see
+    /// `StateFile`), else through `writer`.
     mutating func flush(
         records: [String: AgentRecord], limits: Limits, router: UpstreamRouter, writer: inout TreeWriter,
-        now: Millis, force: Bool = false
+        now: Millis, force: Bool = false, stateSink: (([UInt8]) -> Void)? = nil
     ) {
         for (id, started) in deferredStarts where force || now - started >= Self.pidWriteDelay {
             dirty.insert(id)
@@ -124,7 +126,8 @@ struct RecordWriter {
         flushMeta(records: records, writer: &writer, now: now)
         let due = now - lastStateWrite >= Self.stateWriteInterval(agents: records.count)
         if stateDirty && (due || force) {
-            writeState(records: records, limits: limits, router: router, writer: &writer, now: now)
+            writeState(
+                records: records, limits: limits, router: router, writer: &writer, now: now, sink: stateSink)
         }
     }
 
@@ -152,7 +155,7 @@ struct RecordWriter {
     /// rewrite costs little even with thousands of agents; upstreams.json beside it.
     private mutating func writeState(
         records byID: [String: AgentRecord], limits: Limits, router: UpstreamRouter, writer: inout TreeWriter,
-        now: Millis
+        now: Millis, sink: (([UInt8]) -> Void)?
     ) {
         // the order is taken from (sequence, id) pairs: sorting the records themselves moves
         // every one of them several times
@@ -185,7 +188,7 @@ struct RecordWriter {
         text.append(contentsOf: JSON.quote(Timestamp.iso8601(milliseconds: now)).utf8)
         text.append(contentsOf: "\n}\n".utf8)
         stateSize = text.count
-        writer.replace(workspace.statePath, with: text, now: now)
+        if let sink { sink(text) } else { writer.replace(workspace.statePath, with: text, now: now) }
         if !router.isEmpty {
             let upstreams = UpstreamSnapshot.make(router, now: now)
             writer.replace(workspace.upstreamsPath, with: MetaStore.encodeValue(upstreams), now: now)

@@ -3,8 +3,8 @@ import SwarmProtocol
 import SwarmSystem
 
 /// The kernel side of the runtime's writes into the tree: the one seam where a test plays a
-/// full disk.
-protocol TreeStorage {
+/// full disk. Sendable: state.json is written through it from a helper thread (`StateFile`).
+protocol TreeStorage: Sendable {
     /// Replaces `path` atomically (temporary file, rename).
     func replace(_ path: String, with bytes: [UInt8]) throws(Errno)
     /// Appends `bytes` to `path` with one `write(2)`.

@@ -35,6 +35,10 @@ struct DaemonTests {
             #expect(output.status == 0, "\(output)")
             #expect(bad == 0, "state.json was read half-written \(bad) times")
             #expect(good > 0)
+            // the stopping daemon's last state.json lands after every one its helper wrote
+            let state = try decode(StateDocument.self, try #require(ws.text("swarm/state.json")))
+            #expect(state.agents.count == 20 && state.agents.allSatisfy { $0.state == "done" })
+            #expect(state.budgets.first { $0.holder == "" }?.used == 0)
             let agents = try await ws.agents()
             #expect(agents.count == 20)
             #expect(
