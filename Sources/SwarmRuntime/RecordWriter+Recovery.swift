@@ -47,7 +47,12 @@ extension RecordWriter {
     /// recorded run never opened it.
     static func judge(_ record: AgentRecord, _ trace: RunTrace) -> RecoveredRun {
         if !record.active {
-            let startedQueued = record.state == .queued && record.runs == 0 && trace.outputModified != nil
+            // a start put back in the queue (a Slurm step the controller never allocated) has
+            // a `notBefore` and may have left a stdout.log behind; the queued record of intake
+            // has neither
+            let startedQueued =
+                record.state == .queued && record.runs == 0 && record.notBefore == nil
+                && trace.outputModified != nil
             return startedQueued ? .startedWhileQueued : .asRecorded
         }
         if trace.lockHeld { return .running }

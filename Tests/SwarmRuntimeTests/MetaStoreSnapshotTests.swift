@@ -28,6 +28,14 @@ struct MetaStoreSnapshotTests {
                     workspace.agentFiles(record.id).meta,
                     String(decoding: MetaStore.encode(record), as: UTF8.self))
             }
+            var deferred = Self.queued("deferred")
+            deferred.notBefore = 9_000
+            deferred.lastFailure = "not started yet: the Slurm controller does not answer"
+            try write(
+                workspace.agentFiles("deferred").meta,
+                String(decoding: MetaStore.encode(deferred), as: UTF8.self))
+            try write(
+                workspace.agentFiles("deferred").stdout, "srun: error: unable to contact the controller\n")
             try write(workspace.agentFiles("started").stdout, "")
             try write(workspace.agentFiles("retried").stdout, "the first attempt's output\n")
             let made =
@@ -41,6 +49,8 @@ struct MetaStoreSnapshotTests {
             #expect(started.attempts == 1 && started.runs == 1 && started.pid == nil)
             #expect(started.startedAt == made)
             #expect(seen["waiting"]?.state == .queued && seen["waiting"]?.active == false)
+            // a start put back in the queue waits again, whatever its start left behind
+            #expect(seen["deferred"]?.state == .queued && seen["deferred"]?.attempts == 0)
             // a retry waits in the queue with the logs of its earlier runs: still queued
             #expect(seen["retried"]?.state == .queued && seen["retried"]?.runs == 1)
             // the files themselves are left as they are

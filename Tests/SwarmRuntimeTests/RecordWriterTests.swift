@@ -35,6 +35,16 @@ struct RecordWriterTests {
             RecordWriter.RecoveredRun.startedWhileQueued
         ),
         (record(state: .queued, active: false, runs: 0, attempts: 0), nothing, .asRecorded),
+        // a start put back in the queue (a Slurm step never allocated) left its stdout.log
+        (
+            {
+                var deferred = record(state: .queued, active: false, runs: 0, attempts: 0)
+                deferred.notBefore = 9_000
+                return deferred
+            }(),
+            RunTrace(lockHeld: false, outputModified: 2_100, hasResults: false, hasProgress: false),
+            .asRecorded
+        ),
         // a live process holds the lock
         (
             record(pid: 42),
