@@ -7,8 +7,10 @@ struct CrashTests {
     @Test("SIGKILL the daemon twice mid-run: all 20 tasks end done, each started exactly once")
     func killNine() async throws {
         try await withWorkspace { ws in
-            // 5 at a time: four waves, so a slow machine still finds the second crash's moment
-            try ws.configure(["maxSlots": "5", "reserve": "0"])
+            // 2 at a time: ten waves of 1.5 s, so a test whose polling a loaded machine holds up
+            // for seconds still finds the second crash's moment (5 at a time, CI once saw the
+            // first condition only in the last wave)
+            try ws.configure(["maxSlots": "2", "reserve": "0"])
             var daemon = try await ws.startDaemon(["--heartbeat", "1s"])
             for i in 1...20 {
                 try ws.drop(
@@ -20,7 +22,7 @@ struct CrashTests {
             }
             // crash once while the first wave runs, once more after some have finished
             let conditions: [([AgentStatus]) -> Bool] = [
-                { agents in agents.filter { $0.state == "running" }.count >= 3 },
+                { agents in agents.filter { $0.state == "running" }.count >= 2 },
                 { agents in
                     agents.contains { $0.state == "done" } && agents.filter { $0.state != "done" }.count >= 5
                 },
