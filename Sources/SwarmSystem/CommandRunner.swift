@@ -50,6 +50,14 @@ public enum CommandRunner {
         let stdin = try makePipe(&opened)
         let stdout = try makePipe(&opened)
         let stderr = try makePipe(&opened)
+        // standard input goes into its pipe before the command starts, as far as the pipe holds
+        // it: a command whose caller dies right after starting it (a daemon killed while
+        // `sbatch` runs) still reads the whole of it, never a part or nothing
+        let rest = prefill(stdin.write, with: input)
+        if rest.isEmpty {
+            closeQuietly(stdin.write)
+            opened.removeAll { $0 == stdin.write }
+        }
         let request = SpawnRequest(
             executable: program, arguments: arguments, environment: environment,
             workingDirectory: workingDirectory,
@@ -60,12 +68,11 @@ public enum CommandRunner {
         defer { cancellation?.ended() }
         // the parent keeps only its own ends; the deferred close skips what `Streams` owns
         for fd in [stdin.read, stdout.write, stderr.write] { closeQuietly(fd) }
-        if input.isEmpty { closeQuietly(stdin.write) }
         opened.removeAll()
         // the parent's ends never block: a full pipe waits in poll, not in write
-        for fd in [stdin.write, stdout.read, stderr.read] { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+        for fd in [stdout.read, stderr.read] { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
         var streams = Streams(
-            input: input, writer: input.isEmpty ? -1 : stdin.write,
+            input: Array(rest), writer: rest.isEmpty ? -1 : stdin.write,
             outReader: stdout.read, errReader: stderr.read)
         let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
         let finished = streams.pump(until: deadline)
@@ -77,6 +84,20 @@ public enum CommandRunner {
         return CommandOutput(
             status: killed ? nil : ExitStatus(waitStatus: status),
             stdout: streams.output, stderr: streams.errors)
+    }
+
+    /// Writes what the pipe `writer` takes of `input` without waiting (the descriptor is left
+    /// non-blocking); returns the rest.
+    private static func prefill(_ writer: Int32, with input: [UInt8]) -> ArraySlice<UInt8> {
+        _ = fcntl(writer, F_SETFL, O_NONBLOCK)
+        var written = 0
+        while written < input.count {
+            let count = input[written...].withUnsafeBytes { Glibc.write(writer, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            written += count
+        }
+        return input[written...]
     }
 
     /// A close-on-exec pipe; both ends are added to `opened`.
