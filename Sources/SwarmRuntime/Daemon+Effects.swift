@@ -336,12 +336,9 @@ extension Daemon {
     /// `stateWriteInterval` (or now, with `force`).
     func flush(force: Bool = false) {
         history.flush(scheduler.router, now: now, writer: &writer, force: force)
-        var state: [UInt8]?
-        records.flush(
+        let state = records.flush(
             records: scheduler.agents, limits: scheduler.limits, router: scheduler.router, writer: &writer,
-            now: now,
-            force: force
-        ) { state = $0 }
+            now: now, force: force)
         if let state { writeStateFile(state, final: force) }
         reportWrites()
     }

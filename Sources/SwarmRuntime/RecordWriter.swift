@@ -113,22 +113,19 @@ struct RecordWriter {
     }
 
     /// Writes what is due: every changed meta.json (deferred starts once due, all of them with
-    /// `force`), and state.json when its interval has passed (or with `force`). state.json's
-    /// bytes go to `stateSink` when one is given (the daemon writes them off its loop, see
-    /// `StateFile`), else through `writer`.
+    /// `force`). Returns state.json's bytes when its interval has passed (or with `force`), for
+    /// the caller to write (the daemon writes them off its loop: `StateFile`).
     mutating func flush(
         records: [String: AgentRecord], limits: Limits, router: UpstreamRouter, writer: inout TreeWriter,
-        now: Millis, force: Bool = false, stateSink: (([UInt8]) -> Void)? = nil
-    ) {
+        now: Millis, force: Bool = false
+    ) -> [UInt8]? {
         for (id, started) in deferredStarts where force || now - started >= Self.pidWriteDelay {
             dirty.insert(id)
         }
         flushMeta(records: records, writer: &writer, now: now)
         let due = now - lastStateWrite >= Self.stateWriteInterval(agents: records.count)
-        if stateDirty && (due || force) {
-            writeState(
-                records: records, limits: limits, router: router, writer: &writer, now: now, sink: stateSink)
-        }
+        guard stateDirty && (due || force) else { return nil }
+        return state(records: records, limits: limits, router: router, writer: &writer, now: now)
     }
 
     /// Rule 4: `parent`'s children.json, written with the next flush, after the records of
@@ -151,12 +148,12 @@ struct RecordWriter {
         fanIns.removeAll()
     }
 
-    /// state.json: one compact line per agent (cached until the agent changes), so that a
-    /// rewrite costs little even with thousands of agents; upstreams.json beside it.
-    private mutating func writeState(
+    /// The bytes of state.json: one compact line per agent (cached until the agent changes), so
+    /// that a rewrite costs little even with thousands of agents. Writes upstreams.json beside it.
+    private mutating func state(
         records byID: [String: AgentRecord], limits: Limits, router: UpstreamRouter, writer: inout TreeWriter,
-        now: Millis, sink: (([UInt8]) -> Void)?
-    ) {
+        now: Millis
+    ) -> [UInt8] {
         // the order is taken from (sequence, id) pairs: sorting the records themselves moves
         // every one of them several times
         let order = byID.map { (sequence: $0.value.sequence, id: $0.key) }.sorted { $0 < $1 }
@@ -188,12 +185,12 @@ struct RecordWriter {
         text.append(contentsOf: JSON.quote(Timestamp.iso8601(milliseconds: now)).utf8)
         text.append(contentsOf: "\n}\n".utf8)
         stateSize = text.count
-        if let sink { sink(text) } else { writer.replace(workspace.statePath, with: text, now: now) }
         if !router.isEmpty {
             let upstreams = UpstreamSnapshot.make(router, now: now)
             writer.replace(workspace.upstreamsPath, with: MetaStore.encodeValue(upstreams), now: now)
         }
         stateDirty = false
         lastStateWrite = now
+        return text
     }
 }

@@ -132,10 +132,12 @@ struct RecordWriterFlushTests {
         let all = ["a": Self.running("a"), "b": Self.running("b")]
         records.persist("b")
         records.deferStart("a", now: 1_000)
-        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 1_050)
+        _ = records.flush(
+            records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 1_050)
         #expect(disk.files["/t/swarm/agents/b/meta.json"] != nil)
         #expect(disk.files["/t/swarm/agents/a/meta.json"] == nil, "the pid write waits")
-        records.flush(records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 1_100)
+        _ = records.flush(
+            records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 1_100)
         #expect(disk.files["/t/swarm/agents/a/meta.json"] != nil, "and lands once the run lasted 100 ms")
         #expect(records.nextDeferredWrite == nil)
     }
@@ -145,16 +147,21 @@ struct RecordWriterFlushTests {
         var writer = TreeWriter(storage: disk)
         var records = RecordWriter(workspace: Self.workspace)
         let all = ["a": Self.running("a")]
-        records.flush(
-            records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_000)
+        // the daemon writes the bytes flush returns (`StateFile`); here the writer does
+        func flush(at now: Millis) {
+            if let state = records.flush(
+                records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: now)
+            {
+                writer.replace(Self.workspace.statePath, with: state, now: now)
+            }
+        }
+        flush(at: 10_000)
         #expect(disk.text("/t/swarm/state.json")?.contains("\"id\":\"a\"") == true)
         records.persist("a")
         disk.files["/t/swarm/state.json"] = nil
-        records.flush(
-            records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_100)
+        flush(at: 10_100)
         #expect(disk.files["/t/swarm/state.json"] == nil, "not again within 250 ms")
-        records.flush(
-            records: all, limits: Limits(), router: UpstreamRouter([]), writer: &writer, now: 10_250)
+        flush(at: 10_250)
         #expect(disk.files["/t/swarm/state.json"] != nil)
     }
 
