@@ -2,13 +2,26 @@ import SwarmCore
 import SwarmProtocol
 import SwarmSystem
 
-/// Local runs start off the loop (`LocalSpawns`): the scheduler hears of a run once its
-/// process exists.
+/// Local runs start off the loop (`LocalSpawns`) while it has other work: the scheduler hears
+/// of such a run once its process exists. A start while the loop is free (`loopIsFree`) is
+/// made on the loop's own thread.
 extension Daemon {
-    /// Starts `plan`'s run of agent `id` on a spawn lane; `.started` (or `.startFailed`) is fed
-    /// when the lane has the process. Returns no event: nothing is known yet.
+    /// Starts `plan`'s run of agent `id`: at once while the loop is free and no other task
+    /// waits for a decision, returning `.started` (or `.startFailed`); otherwise on a spawn
+    /// lane, feeding that event when the lane has the process, and returning no event: nothing
+    /// is known yet.
     func spawnLocally(_ id: String, plan: LaunchPlan, run: Int, resumed: Bool, why: String) -> Event? {
         let confinement = plan.confinement
+        if loopIsFree && queue.undecided == 0 {
+            do {
+                let pid = try local.spawn(plan.spec)
+                track(id, Run(launcher: .local, handle: .process(pid)), ownChild: true)
+                log.debug("started \(id) (pid \(pid), \(why))")
+                return .started(id: id, pid: pid, confinement: confinement, resumed: resumed)
+            } catch {
+                return .startFailed(id: id, reason: error.message)
+            }
+        }
         spawns.start(plan.spec, with: local) { [weak self] result in
             self?.spawned(id, result, run: run, confinement: confinement, resumed: resumed, why: why)
         }

@@ -53,6 +53,9 @@ struct IntakeQueue {
     /// A task that passed intake waits for the scheduler (`.accept` or `.refuse`).
     mutating func prepared(_ task: PreparedTask) { pending[task.record.id] = task }
 
+    /// How many tasks that passed intake wait for their folder or the scheduler.
+    var undecided: Int { pending.count }
+
     /// True when a task with `id` waits for the scheduler.
     func isPending(_ id: String) -> Bool { pending[id] != nil }
 

@@ -14,14 +14,26 @@ struct OverflowTests {
             // With root, the daemon's inotify instance gets a queue of 64 events, so that the
             // drop below overflows it for sure (IN_Q_OVERFLOW, then a rescan); the system
             // value is put back as soon as the daemon has its instance.
+            // the system value is put back however the start goes: a value of 64 left behind
+            // would make every later daemon on the machine overflow and rescan
             let saved = ws.systemText(Self.queueLimit)
             let lowered = saved != nil && Self.writeInPlace(Self.queueLimit, "64")
-            let daemon = try await ws.startDaemon(["--heartbeat", "5s"])
+            let started: Result<DaemonProcess, any Error>
+            do {
+                started = .success(try await ws.startDaemon(["--heartbeat", "5s"]))
+            } catch {
+                started = .failure(error)
+            }
             if lowered, let saved { _ = Self.writeInPlace(Self.queueLimit, saved) }
+            let daemon = try started.get()
             daemon.signal(SIGSTOP)
             let count = 600
             for i in 0..<count {
-                try ws.drop("t\(i).md", TestWorkspace.task([("role", "worker"), ("template", "shell"), ("id", "t\(i)")], "echo '{\"status\": \"ok\"}' > results.json"))
+                try ws.drop(
+                    "t\(i).md",
+                    TestWorkspace.task(
+                        [("role", "worker"), ("template", "shell"), ("id", "t\(i)")],
+                        "echo '{\"status\": \"ok\"}' > results.json"))
             }
             daemon.signal(SIGCONT)
             let finished = await eventually(timeout: 90, every: 200) {
@@ -34,7 +46,8 @@ struct OverflowTests {
             #expect(agents.allSatisfy { $0.attempts == 1 }, "none started twice")
             #expect(ws.entries("swarm/inbox").allSatisfy { $0.hasPrefix(".") })
             if lowered {
-                #expect(daemon.logText.contains("overflowed"), "the queue overflowed and the daemon rescanned")
+                #expect(
+                    daemon.logText.contains("overflowed"), "the queue overflowed and the daemon rescanned")
             }
             daemon.signal(SIGTERM)
             #expect(await daemon.waitForExit() == .exited(0))
