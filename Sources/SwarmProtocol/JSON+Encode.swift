@@ -136,6 +136,21 @@ struct JSONWriter {
 
     mutating func writeString(_ text: String) {
         output.append(UInt8(ascii: "\""))
+        // a native string's bytes are contiguous: scanning and copying them as a buffer is
+        // several times faster than going through the UTF-8 view byte by byte
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            var index = 0
+            while index < bytes.count {
+                if Self.needsEscape(bytes[index]) { return false }
+                index += 1
+            }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         let utf8 = text.utf8
         if !utf8.contains(where: Self.needsEscape) {
             output.append(contentsOf: utf8)

@@ -24,8 +24,11 @@ public struct JSONObject: Sendable, Equatable {
     public private(set) var entries: [(key: String, value: JSONValue)] = []
     /// The position of every key, kept only while there are more than `searchedInOrder`
     /// members: a small object is searched in order, which costs less than hashing its keys.
+    /// 32 keeps a meta.json record (about 30 members, short keys) in the searched range: the
+    /// runtime builds one for every change of every agent, and hashing its keys into an
+    /// index took a third of the building.
     private var positions: [String: Int] = [:]
-    private static let searchedInOrder = 16
+    private static let searchedInOrder = 32
 
     /// An empty object.
     public init() {}

@@ -42,6 +42,29 @@ public enum Timestamp {
         let (days, dayMilliseconds) = floorDivide(milliseconds, 86_400_000)
         let (year, month, day) = civil(fromDays: days)
         let seconds = dayMilliseconds / 1000
+        if (0...9999).contains(year) {
+            // the common case, written straight into the string's bytes: the runtime stamps
+            // every line of events.jsonl and every agent's line of state.json
+            let fields: [(value: Int64, width: Int, after: UInt8)] = [
+                (year, 4, UInt8(ascii: "-")), (month, 2, UInt8(ascii: "-")), (day, 2, UInt8(ascii: "T")),
+                (seconds / 3600, 2, UInt8(ascii: ":")), (seconds / 60 % 60, 2, UInt8(ascii: ":")),
+                (seconds % 60, 2, UInt8(ascii: ".")), (dayMilliseconds % 1000, 3, UInt8(ascii: "Z")),
+            ]
+            return String(unsafeUninitializedCapacity: 24) { bytes in
+                var end = 0
+                for field in fields {
+                    var value = field.value
+                    for offset in stride(from: field.width - 1, through: 0, by: -1) {
+                        bytes[end + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    }
+                    end += field.width
+                    bytes[end] = field.after
+                    end += 1
+                }
+                return end
+            }
+        }
         let text =
             pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(seconds / 3600, 2) + ":"
             + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2) + "." + pad(dayMilliseconds % 1000, 3)

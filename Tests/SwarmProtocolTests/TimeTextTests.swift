@@ -52,6 +52,11 @@ func parsesTimestamps(_ text: String, _ milliseconds: Int64?) {
     #expect(Timestamp.parse(text) == milliseconds)
 }
 
+@Test func timestampsOutsideFourDigitYearsKeepTheirDigitsAndSign() {
+    #expect(Timestamp.iso8601(milliseconds: 253_402_300_800_000) == "10000-01-01T00:00:00.000Z")
+    #expect(Timestamp.iso8601(milliseconds: -62_167_219_200_001) == "-0001-12-31T23:59:59.999Z")
+}
+
 @Test func timestampsRoundTripAcrossCenturies() {
     var value: Int64 = -62_135_596_800_000  // 0001-01-01
     let step: Int64 = 81_649_484_537  // about 2.6 years, odd so every field varies
