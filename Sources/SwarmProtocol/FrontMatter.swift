@@ -49,7 +49,10 @@ public struct FrontMatter: Sendable, Equatable {
         -> FrontMatter
     {
         let text = try TextDecoding.decode(bytes)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // split on the LF bytes: a line feed is always a character of its own (decoding left
+        // no CR before one), and splitting the bytes skips finding every character's bounds
+        let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { Substring($0) }
         guard let first = lines.first, isFence(first) else {
             return FrontMatter(fields: [], body: text, bodyStartLine: 1, hasFrontMatter: false)
         }
@@ -99,7 +102,14 @@ public struct FrontMatter: Sendable, Equatable {
     }
 
     /// The field on one front matter line, or nil for a blank or comment line.
-    private static func parseLine(_ line: Substring, lineNumber: Int) throws(ProtocolError) -> Field? {
+    static func parseLine(_ line: Substring, lineNumber: Int) throws(ProtocolError) -> Field? {
+        if let read = asciiField(line, lineNumber: lineNumber) { return read }
+        return try parseLineByCharacters(line, lineNumber: lineNumber)
+    }
+
+    /// `parseLine` for any line, character by character, with the reason for a line that
+    /// does not read.
+    static func parseLineByCharacters(_ line: Substring, lineNumber: Int) throws(ProtocolError) -> Field? {
         let content = line.trimmed
         if content.isEmpty || content.hasPrefix("#") { return nil }
         guard let colon = content.firstIndex(of: ":") else {
@@ -120,6 +130,76 @@ public struct FrontMatter: Sendable, Equatable {
         }
         let value = stripComment(content[content.index(after: colon)...]).trimmed
         return Field(key: key, value: value, line: lineNumber)
+    }
+
+    /// `parseLine` for a line of ASCII bytes that reads without a problem, read byte by byte
+    /// (every character of such a line is one byte): `.some(nil)` for a blank or comment line.
+    /// Nil for any other line, which `parseLine` reads character by character and explains.
+    private static func asciiField(_ line: Substring, lineNumber: Int) -> Field?? {
+        let read = line.utf8.withContiguousStorageIfAvailable { bytes -> Field?? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var start = 0
+            var end = bytes.count
+            while start < end, isSpace(bytes[start]) { start += 1 }
+            while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+            if start == end || bytes[start] == UInt8(ascii: "#") { return .some(nil) }
+            guard let colon = (start..<end).first(where: { bytes[$0] == UInt8(ascii: ":") }) else {
+                return nil
+            }
+            var keyEnd = colon
+            while keyEnd > start, isSpace(bytes[keyEnd - 1]) { keyEnd -= 1 }
+            guard keyEnd > start, (start..<keyEnd).allSatisfy({ isKeyByte(bytes[$0]) }) else { return nil }
+            var valueStart = colon + 1
+            var valueEnd = commentStart(bytes, from: valueStart, to: end)
+            while valueStart < valueEnd, isSpace(bytes[valueStart]) { valueStart += 1 }
+            while valueEnd > valueStart, isSpace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+            return .some(
+                Field(
+                    key: String(
+                        decoding: UnsafeBufferPointer(rebasing: bytes[start..<keyEnd]), as: UTF8.self),
+                    value: String(
+                        decoding: UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self),
+                    line: lineNumber))
+        }
+        return read ?? nil
+    }
+
+    /// `stripComment` over ASCII bytes: where the comment in `bytes[from..<to]` starts (`to`
+    /// when there is none).
+    private static func commentStart(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        var quote: UInt8?
+        var previous = UInt8(ascii: " ")
+        var index = from
+        while index < to {
+            let byte = bytes[index]
+            if let open = quote {
+                if byte == open { quote = nil }
+            } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'"),
+                bytes[(index + 1)..<to].contains(byte)
+            {
+                quote = byte
+            } else if byte == UInt8(ascii: "#"), isSpace(previous) {
+                return index
+            }
+            previous = byte
+            index += 1
+        }
+        return to
+    }
+
+    /// The ASCII bytes that are whitespace characters (tab, line feed, vertical tab, form
+    /// feed, carriage return, space).
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+
+    /// The bytes a key may hold: ASCII letters and digits, `.`, `-` and `_`.
+    private static func isKeyByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// Why `key` is not a valid key, or nil.
