@@ -193,7 +193,7 @@ struct ClaudeSteerTests {
             let resumed = try #require(agents.first { $0.id == "resumed" })
             let fresh = try #require(agents.first { $0.id == "fresh" })
             #expect(resumed.state == "done" && resumed.attempts == 2, "\(swarm.diagnostics())")
-            #expect(fresh.state == "done" && fresh.attempts == 2)
+            #expect(fresh.state == "done" && fresh.attempts == 2, "\(swarm.diagnostics())")
             #expect(resumed.start == "resume" && fresh.start == "fresh")
             #expect(resumed.session?.isEmpty == false)
             let note = swarm.text("swarm/agents/resumed/resume.md") ?? ""
