@@ -147,17 +147,14 @@ struct JSONWriter {
             output.append(contentsOf: bytes)
             return true
         }
-        if copied == true {
+        // nil: the bytes are not contiguous, and are looked at through the view
+        let plain = copied ?? !text.utf8.contains(where: Self.needsEscape)
+        if plain {
+            if copied == nil { output.append(contentsOf: text.utf8) }
             output.append(UInt8(ascii: "\""))
             return
         }
-        let utf8 = text.utf8
-        if !utf8.contains(where: Self.needsEscape) {
-            output.append(contentsOf: utf8)
-            output.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in utf8 {
+        for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): append("\\\"")
             case UInt8(ascii: "\\"): append("\\\\")

@@ -15,8 +15,7 @@ extension Daemon {
         if loopIsFree && queue.undecided == 0 {
             do {
                 let pid = try local.spawn(plan.spec)
-                track(id, Run(launcher: .local, handle: .process(pid)), ownChild: true)
-                log.debug("started \(id) (pid \(pid), \(why))")
+                watchStarted(id, pid: pid, why: why)
                 return .started(id: id, pid: pid, confinement: confinement, resumed: resumed)
             } catch {
                 return .startFailed(id: id, reason: error.message)
@@ -45,13 +44,18 @@ extension Daemon {
         }
         switch result {
         case .success(let pid):
-            track(id, Run(launcher: .local, handle: .process(pid)), ownChild: true)
-            log.debug("started \(id) (pid \(pid), \(why))")
+            watchStarted(id, pid: pid, why: why)
             feed(.started(id: id, pid: pid, confinement: confinement, resumed: resumed))
             if scheduler.agents[id]?.stopping != nil { apply([.stop(id: id)]) }
         case .failure(let error):
             feed(.startFailed(id: id, reason: error.message))
         }
+    }
+
+    /// Watches the process `pid` of agent `id`'s run, which has just started.
+    private func watchStarted(_ id: String, pid: Int32, why: String) {
+        track(id, Run(launcher: .local, handle: .process(pid)), ownChild: true)
+        log.debug("started \(id) (pid \(pid), \(why))")
     }
 
     /// True while agent `id`'s command is being started.
