@@ -318,7 +318,7 @@ extension Daemon {
     }
 
     /// Checks one claimed task and hands it to the scheduler, or rejects it with its reason.
-    func process(claimedPath: String, fileName: String, parent: String?) {
+    func process(claimedPath: String, fileName: String, parent: String?, looksIntoAgents: Bool = false) {
         let parentRecord = parent.flatMap { scheduler.agents[$0] }
         if let parent, parentRecord == nil {
             _ = intake.reject(
@@ -326,26 +326,29 @@ extension Daemon {
                 reason: "it was requested by \(parent), which the runtime does not know")
             return
         }
+        // a child's folder is made at once, so that its request is taken before its parent's
+        // end is judged; so is a top-level task's while the loop is free (a lane would only
+        // add two thread wake-ups to its start). Otherwise it is made off the loop: ext4
+        // spends a good part of a millisecond placing it, and holds agents/ locked meanwhile,
+        // so the lane also does the look for a foreign folder of the chosen name that a
+        // lookup on the loop would wait for (`Intake.folderOutcome`).
+        let offLoop = parent == nil && !(loopIsFree && queue.undecided == 0)
         let result = intake.prepare(
             claimedPath: claimedPath, fileName: fileName, parent: parentRecord,
             taken: { [scheduler, queue] id in scheduler.agents[id] != nil || queue.isPending(id) },
-            now: now)
+            checksFolders: !offLoop || looksIntoAgents, now: now)
         switch result {
         case .success(let task):
             queue.prepared(task)
-            // a child's folder is made at once, so that its request is taken before its
-            // parent's end is judged; so is a top-level task's while the loop is free (a lane
-            // would only add two thread wake-ups to its start). Otherwise it is made off the
-            // loop: ext4 spends a good part of a millisecond placing it.
-            guard parent == nil, !(loopIsFree && queue.undecided == 1) else {
+            guard offLoop else {
                 arrive(task, folderMade: false)
                 return
             }
             let folder = workspace.agentFiles(task.record.id).directory
-            background.submit(lane: "folders") { _ -> Bool in
-                (try? FileSystem.makeDirectory(folder)) != nil
-            } then: { [weak self] made in
-                self?.arrive(task, folderMade: made)
+            background.submit(lane: "folders") { _ in
+                Intake.folderOutcome(folder)
+            } then: { [weak self] outcome in
+                self?.folderFinished(task, outcome)
             }
         case .failure(let error):
             let kept = intake.reject(
@@ -353,6 +356,20 @@ extension Daemon {
             feed(.rejected(parent: parent ?? "", name: fileName, reason: error.message))
             raise(
                 .rejectedTask, agent: parent, "\(fileName) was rejected: \(error.message) (kept as \(kept))")
+        }
+    }
+
+    /// A folder made off the loop: the task arrives, or, where a folder that is not intake's
+    /// holds its name, is taken in again under another id (found by looking into agents/ on
+    /// the loop this once).
+    private func folderFinished(_ task: PreparedTask, _ outcome: Intake.FolderOutcome) {
+        switch outcome {
+        case .made: arrive(task, folderMade: true)
+        case .notMade: arrive(task, folderMade: false)
+        case .foreign:
+            _ = queue.decided(task.record.id)
+            process(
+                claimedPath: task.claimedPath, fileName: task.fileName, parent: nil, looksIntoAgents: true)
         }
     }
 

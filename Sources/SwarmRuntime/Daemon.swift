@@ -274,8 +274,7 @@ public final class Daemon {
         while !stopRequested {
             flush()
             if options.untilIdle && isIdle() && finalLookFindsNothing() { break }
-            let left = drainBacklog(
-                limit: runs.hasNoProcesses ? IntakeQueue.batch : IntakeQueue.batchWhileRunning)
+            let left = drainBacklog(limit: IntakeQueue.batch)
             let tokens: [UInt64]
             do {
                 tokens = try epoll.wait(timeoutMilliseconds: left > 0 ? 0 : timeout())

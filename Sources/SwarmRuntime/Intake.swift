@@ -88,9 +88,14 @@ struct Intake: Sendable {
     }
 
     /// Reads and checks a claimed task; `parent` is the requesting orchestrator, if any.
+    ///
+    /// An id made from the file name skips the names of folders under agents/ that are not
+    /// intake's (`isForeignFolder`). With `checksFolders` false that look is left to whoever
+    /// makes the agent's folder (`folderOutcome`): the daemon's thread then never looks up a
+    /// new name in agents/, which waits while ext4 places another folder there.
     mutating func prepare(
         claimedPath: String, fileName: String, parent: AgentRecord?, taken: (String) -> Bool,
-        now: Millis
+        checksFolders: Bool = true, now: Millis
     ) -> Result<PreparedTask, SwarmError> {
         let bytes: [UInt8]
         do {
@@ -114,7 +119,7 @@ struct Intake: Sendable {
                     "inputs missing: \(missing.joined(separator: ", ")) (relative to \(workspace.root)); "
                         + "create them or fix the inputs: line, then drop the task again")
             }
-            let id = try chooseID(task: task, fileName: fileName, taken: taken)
+            let id = try chooseID(task: task, fileName: fileName, taken: taken, checksFolders: checksFolders)
             if let named = task.upstreams {
                 let unknown = named.filter { !upstreamNames.contains($0) }
                 if !unknown.isEmpty {
@@ -153,8 +158,8 @@ struct Intake: Sendable {
     }
 
     /// The task's own id, or one made from its file name that no agent has yet.
-    private func chooseID(task: TaskSpec, fileName: String, taken: (String) -> Bool) throws(SwarmError)
-        -> String
+    private func chooseID(task: TaskSpec, fileName: String, taken: (String) -> Bool, checksFolders: Bool)
+        throws(SwarmError) -> String
     {
         if let id = task.id {
             if taken(id) || hasMeta(id) {
@@ -166,7 +171,9 @@ struct Intake: Sendable {
         let base = String(AgentID.slug(fromFileName: fileName).prefix(56))
         var candidate = base
         var n = 2
-        while taken(candidate) || isForeignFolder(candidate) {
+        while taken(candidate)
+            || (checksFolders && Self.isForeignFolder(workspace.agentFiles(candidate).directory))
+        {
             candidate = "\(base)-\(n)"
             n += 1
         }
@@ -180,14 +187,30 @@ struct Intake: Sendable {
         return FileSystem.exists(files.directory) && FileSystem.exists(files.meta)
     }
 
-    /// A folder that exists under agents/ but that intake did not leave half-made (a record
-    /// in it, meta.json, is not intake's either).
-    private func isForeignFolder(_ id: String) -> Bool {
-        let files = workspace.agentFiles(id)
-        guard FileSystem.exists(files.directory) else { return false }
+    /// True when `directory` (an agent's folder under agents/) exists but intake did not leave
+    /// it half-made (a record in it, meta.json, is not intake's either).
+    static func isForeignFolder(_ directory: String) -> Bool {
+        guard FileSystem.exists(directory) else { return false }
         // a folder that cannot be listed (or a symlink) is no one's to reuse
-        guard let entries = try? FileSystem.entries(of: files.directory) else { return true }
-        return !entries.allSatisfy { Self.isLeftOfIntake($0.name) }
+        guard let entries = try? FileSystem.entries(of: directory) else { return true }
+        return !entries.allSatisfy { isLeftOfIntake($0.name) }
+    }
+
+    /// What became of a new agent's folder made off the daemon's thread.
+    enum FolderOutcome: Sendable {
+        /// It exists now, made or left half-made by an earlier intake.
+        case made
+        /// It could not be made (the tree takes no writes).
+        case notMade
+        /// Something that is not intake's is there: the task needs another id.
+        case foreign
+    }
+
+    /// Makes the agent's folder `directory` unless a folder that is not intake's is there:
+    /// the look `prepare` leaves out with `checksFolders` false, and the `mkdir`, in one place.
+    static func folderOutcome(_ directory: String) -> FolderOutcome {
+        if isForeignFolder(directory) { return .foreign }
+        return (try? FileSystem.makeDirectory(directory)) != nil ? .made : .notMade
     }
 
     /// True for the files intake itself puts into a new agent's folder, and the temporary

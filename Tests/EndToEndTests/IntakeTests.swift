@@ -255,6 +255,36 @@ struct IntakeTests {
         }
     }
 
+    @Test("a folder under agents/ that is not intake's keeps its name; the task gets the next one")
+    func foreignFolders() async throws {
+        try await withWorkspace { ws in
+            let plain = TestWorkspace.task(
+                [("role", "worker"), ("template", "sim-worker"), ("sim.steps", "1"), ("sim.interval", "1ms")])
+            for name in ["idle", "busy"] {
+                try FileSystem.makeDirectory(ws.path("swarm/agents/\(name)"))
+                try FileSystem.writeAtomically(
+                    ws.path("swarm/agents/\(name)/notes.txt"), Array("mine\n".utf8))
+            }
+            try await ws.startDaemon()
+            // nothing runs: the folder is made on the loop's thread
+            try ws.drop("idle.md", plain)
+            #expect(try await ws.waitForState("idle-2", ["done"]))
+            // an agent runs: the folder is made on a lane, which finds the foreign one first
+            try ws.drop(
+                "long.md", TestWorkspace.simTask("long", [("sim.steps", "400"), ("sim.interval", "10ms")]))
+            #expect(try await ws.waitForState("long", ["running"]))
+            try ws.drop("busy.md", plain)
+            #expect(try await ws.waitForState("busy-2", ["done"]))
+            #expect(try await ws.state("long") == "running", "busy.md was taken in while an agent ran")
+            for name in ["idle", "busy"] {
+                #expect(
+                    ws.entries("swarm/agents/\(name)") == ["notes.txt"],
+                    "\(name): \(ws.entries("swarm/agents/\(name)"))")
+                #expect(try await ws.agent(name) == nil)
+            }
+        }
+    }
+
     @Test("a file name that is not UTF-8 is renamed and taken in, never left in the inbox")
     func nonUTF8Name() async throws {
         try await withWorkspace { ws in
