@@ -90,6 +90,13 @@ extension Daemon {
         } catch {
             return .startFailed(id: id, reason: error.message)
         }
+        let kind = launcherKind(for: template)
+        if kind == .local, let until = leftoversHoldFolder(record) {
+            return .startDeferred(
+                id: id, until: until,
+                reason:
+                    "processes its last run left behind still hold its folder's lock; they are being stopped")
+        }
         contracts[id] = template.contract
         if wake == [.start] { archivePreviousResult(record) }
         let worktree: WorktreeGrant?
@@ -98,7 +105,6 @@ extension Daemon {
         case .failure(let error): return .startFailed(id: id, reason: error.message)
         }
         watchAgent(id)
-        let kind = launcherKind(for: template)
         guard
             let briefing = RunBriefing.prepare(
                 record, template: template, wake: wake, files: files, swarm: context.swarm, writer: &writer,
@@ -150,6 +156,21 @@ extension Daemon {
             return .started(id: id, pid: run.pid, confinement: plan.confinement, resumed: resumed)
         }
     }
+
+    /// When processes of `record`'s last run still hold its folder's lock while they are being
+    /// stopped (SIGTERM sent, SIGKILL due at the end of the grace period): the time to try the
+    /// start again, just after that SIGKILL. A start now would fail on the lock and spend an
+    /// attempt. Processes nobody is stopping (left by an earlier daemon) make the start fail
+    /// as before, with the advice to `swarm kill` them. A first run costs no look.
+    private func leftoversHoldFolder(_ record: AgentRecord) -> Millis? {
+        guard record.runs > 1 || record.attempts > 1, let due = deadlines.stopDue(record.id),
+            local.lockHeld(record.id)
+        else { return nil }
+        return max(due, now) + Self.afterKill
+    }
+
+    /// How long after a SIGKILL a start waits for the killed processes to be gone.
+    static let afterKill: Millis = 100
 
     /// Warns, once per template and daemon run, about granted paths that do not exist or that
     /// hold the runtime's own tree.

@@ -52,6 +52,9 @@ struct Deadlines {
     /// True while a stop of `id` waits for its grace period.
     func isStopping(_ id: String) -> Bool { stops[id] != nil }
 
+    /// When the grace period of `id`'s stop ends; nil when no stop of it waits.
+    func stopDue(_ id: String) -> Millis? { stops[id]?.due }
+
     /// The stops whose grace period is over, by agent id; they leave the table.
     mutating func dueStops(now: Millis) -> [(id: String, stop: PendingStop)] {
         let due = stops.filter { $0.value.due <= now }.sorted { $0.key < $1.key }

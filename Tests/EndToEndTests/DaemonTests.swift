@@ -74,6 +74,34 @@ struct DaemonTests {
     }
 
     @Test(
+        "a retry waits while the processes the last run left behind are being stopped, and spends no attempt on them"
+    )
+    func retryWaitsForLeftovers() async throws {
+        // launcher: local, also when SWARM_LAUNCHER=slurm; a retry 20 ms after a failed run
+        let template =
+            "---\nkind: worker\ncommand: /bin/sh task.md\nlauncher: local\non.exit: retry 1\nbackoff: 20ms..20ms\n---\n{{task}}\n"
+        try await withWorkspace(config: ["killGrace": "\"600ms\""], files: ["templates/leaver.md": template])
+        { ws in
+            // the first run leaves a process that ignores SIGTERM (and holds the folder's lock,
+            // descriptor 3) and fails; the second one succeeds
+            let body = """
+                if [ ! -e first ]; then : > first; (trap '' TERM; exec sleep 30) & exit 1; fi
+                echo '{"status": "ok"}' > results.json
+                """
+            try ws.drop(
+                "leaver.md",
+                TestWorkspace.task([("id", "leaver"), ("role", "worker"), ("template", "leaver")], body))
+            let run = try await ws.runUntilIdle()
+            #expect(run.status == 0, "\(run)")
+            let agent = try #require(try await ws.agent("leaver"), "\(ws.diagnostics())")
+            #expect(agent.state == "done" && agent.attempts == 2, "\(ws.diagnostics())")
+            #expect(run.stderr.contains("left 1 process(es) behind"), "\(run.stderr)")
+            #expect(run.stderr.contains("outlived its grace period"), "\(run.stderr)")
+            #expect(ws.agentProcesses("leaver").isEmpty, "the leftover was killed")
+        }
+    }
+
+    @Test(
         "--until-idle takes a task the last agent dropped as its last act, with no wait; one dropped after it exited waits in the inbox"
     )
     func untilIdleSeesTheLastDrop() async throws {
