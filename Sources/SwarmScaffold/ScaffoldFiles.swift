@@ -191,9 +191,10 @@ instead of the whole brief. Check what you had already done, then go on.
 Descriptor 3 is your folder, opened read-only and locked by the runtime: as long as some
 process of yours holds it open, the runtime knows you are alive, even across a restart of
 the runtime. Leave it alone. Do not leave background processes behind when you finish:
-one that still holds descriptor 3 makes your next run (a retry, or an orchestrator's next
-wake-up) fail to start. Only when the runtime stops you (a kill) does it signal every
-process that carries your `SWARM_AGENT_ID`.
+the runtime sends those that still hold descriptor 3 SIGTERM, and SIGKILL after the grace
+period, and your next run waits for that (an orchestrator's next wake-up fails to start).
+When the runtime stops you (a kill) it signals every process that carries your
+`SWARM_AGENT_ID`.
 
 You may be running on another machine of a cluster, as a Slurm job (the workspace uses
 the Slurm launcher): then there is no descriptor 3, the workspace is on shared storage,
