@@ -21,13 +21,24 @@ let package = Package(
             name: "SwarmRuntime",
             dependencies: ["SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]
         ),
-        .target(name: "SwarmCLI", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold", "SwarmReport"]),
-        .executableTarget(name: "swarm", dependencies: ["SwarmCLI"]),
+        .target(
+            name: "SwarmCLI",
+            dependencies: [
+                "SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold", "SwarmReport",
+            ]),
+        // A release `swarm` carries the Swift runtime inside it, so every command an agent runs
+        // (`swarm progress`, `swarm ask`, the hooks) starts without loading shared libraries.
+        .executableTarget(
+            name: "swarm", dependencies: ["SwarmCLI"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+        ),
         .executableTarget(name: "swarm-bench", dependencies: ["SwarmSystem", "SwarmProtocol"]),
         .testTarget(name: "SwarmSystemTests", dependencies: ["SwarmSystem"]),
         .testTarget(name: "SwarmProtocolTests", dependencies: ["SwarmProtocol"], exclude: ["Fixtures"]),
         .testTarget(name: "SwarmCoreTests", dependencies: ["SwarmCore", "SwarmProtocol"]),
-        .testTarget(name: "SwarmRuntimeTests", dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]),
+        .testTarget(
+            name: "SwarmRuntimeTests",
+            dependencies: ["SwarmRuntime", "SwarmSystem", "SwarmProtocol", "SwarmCore", "SwarmScaffold"]),
         .testTarget(name: "SwarmCLITests", dependencies: ["SwarmCLI"]),
         .testTarget(name: "SwarmReportTests", dependencies: ["SwarmReport", "SwarmCore", "SwarmProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SwarmSystem"]),

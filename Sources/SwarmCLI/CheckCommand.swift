@@ -5,17 +5,26 @@ import SwarmSystem
 /// `swarm check`: every problem in swarm.json, roles, templates and schedule files, with file
 /// and line.
 enum CheckCommand {
-    struct Problem: Encodable {
+    struct Problem {
         var file: String
         var line: Int?
         var message: String
+
+        /// One member of `swarm check --json`'s `problems`.
+        var json: JSONValue {
+            var o = JSONObject()
+            o["file"] = .string(file)
+            if let line { o["line"] = .integer(Int64(line)) }
+            o["message"] = .string(message)
+            return .object(o)
+        }
     }
 
     static func run(_ context: Context) throws {
         let workspace = try context.workspace()
         let problems = check(workspace)
         if context.has("--json") {
-            Output.print(JSONText.encode(["problems": problems]))
+            Output.print(JSONText.encode(["problems": .array(problems.map(\.json))]))
         } else if problems.isEmpty {
             let templates = Catalog.names(in: workspace.templatesDirectory).count
             let roles = Catalog.names(in: workspace.rolesDirectory).count
@@ -43,12 +52,18 @@ enum CheckCommand {
         }
         let templates = Catalog.names(in: workspace.templatesDirectory)
         if templates.isEmpty {
-            problems.append(Problem(file: "templates/", line: nil, message: "no templates; `swarm init` writes the standard ones"))
+            problems.append(
+                Problem(
+                    file: "templates/", line: nil,
+                    message: "no templates; `swarm init` writes the standard ones"))
         }
         for name in templates {
             let file = "templates/\(name).md"
             if let problem = AgentID.problem(with: name) {
-                problems.append(Problem(file: file, line: nil, message: "the name is not usable as a template name: \(problem)"))
+                problems.append(
+                    Problem(
+                        file: file, line: nil,
+                        message: "the name is not usable as a template name: \(problem)"))
                 continue
             }
             do {
@@ -59,14 +74,22 @@ enum CheckCommand {
                     let names = ConfigParser.parse(bytes).config.upstreams.map(\.name)
                     let key = template.fields.contains { $0.key == "upstreams" } ? "upstreams" : "upstream"
                     for upstream in template.upstreams where !names.contains(upstream) {
-                        problems.append(Problem(file: file, line: line(of: key, in: template), message: "upstream \"\(upstream)\" is not in swarm.json's upstreams (\(names.isEmpty ? "it lists none" : names.joined(separator: ", ")))"))
+                        problems.append(
+                            Problem(
+                                file: file, line: line(of: key, in: template),
+                                message:
+                                    "upstream \"\(upstream)\" is not in swarm.json's upstreams (\(names.isEmpty ? "it lists none" : names.joined(separator: ", ")))"
+                            ))
                     }
                 }
                 for (key, problem) in template.hookProblems {
                     problems.append(Problem(file: file, line: line(of: key, in: template), message: problem))
                 }
             } catch let error as ProtocolError {
-                problems.append(Problem(file: file, line: error.line, message: error.message + (error.hint.map { "; " + $0 } ?? "")))
+                problems.append(
+                    Problem(
+                        file: file, line: error.line,
+                        message: error.message + (error.hint.map { "; " + $0 } ?? "")))
             } catch {
                 problems.append(Problem(file: file, line: nil, message: "cannot be read: \(error)"))
             }
@@ -83,14 +106,16 @@ enum CheckCommand {
             }
         }
         for required in ["worker", "_shared-rules"] where !FileSystem.exists(workspace.rolePath(required)) {
-            problems.append(Problem(file: "roles/\(required).md", line: nil, message: "missing; `swarm init` writes it"))
+            problems.append(
+                Problem(file: "roles/\(required).md", line: nil, message: "missing; `swarm init` writes it"))
         }
         var catalog = Catalog(workspace: workspace)
         for name in ScheduleFile.names(in: workspace) {
             let path = ScheduleFile.path(name, in: workspace)
             let read = ScheduleFile.read(name, path: path, stamp: FileSystem.status(path), catalog: &catalog)
             if case .failure(let error) = read {
-                problems.append(Problem(file: "swarm/schedules/\(name).md", line: nil, message: error.message))
+                problems.append(
+                    Problem(file: "swarm/schedules/\(name).md", line: nil, message: error.message))
             }
         }
         return problems
@@ -109,10 +134,12 @@ enum CompletionsCommand {
         case "bash":
             var cases = ""
             for spec in CommandTable.all {
-                let words = (spec.flags.sorted() + spec.options.sorted() + ["--help", "--root"]).joined(separator: " ")
+                let words = (spec.flags.sorted() + spec.options.sorted() + ["--help", "--root"]).joined(
+                    separator: " ")
                 cases += "        \(spec.name)) opts=\"\(words)\" ;;\n"
             }
-            Output.print("""
+            Output.print(
+                """
                 # bash completion for swarm: source it, or put it in /etc/bash_completion.d/swarm
                 _swarm() {
                     local cur="${COMP_WORDS[COMP_CWORD]}"
@@ -136,7 +163,8 @@ enum CompletionsCommand {
             for spec in CommandTable.all {
                 lines += "    '\(spec.name):\(spec.summary.replacingQuotes())'\n"
             }
-            Output.print("""
+            Output.print(
+                """
                 #compdef swarm
                 # zsh completion for swarm: put it on your fpath as _swarm
                 _swarm() {
@@ -155,14 +183,17 @@ enum CompletionsCommand {
             var lines = "# fish completion for swarm: put it in ~/.config/fish/completions/swarm.fish\n"
             lines += "complete -c swarm -f\n"
             for spec in CommandTable.all {
-                lines += "complete -c swarm -n '__fish_use_subcommand' -a \(spec.name) -d '\(spec.summary.replacingQuotes())'\n"
+                lines +=
+                    "complete -c swarm -n '__fish_use_subcommand' -a \(spec.name) -d '\(spec.summary.replacingQuotes())'\n"
                 for flag in (spec.flags.sorted() + spec.options.sorted()) where flag.hasPrefix("--") {
-                    lines += "complete -c swarm -n '__fish_seen_subcommand_from \(spec.name)' -l \(flag.dropFirst(2))\n"
+                    lines +=
+                        "complete -c swarm -n '__fish_seen_subcommand_from \(spec.name)' -l \(flag.dropFirst(2))\n"
                 }
             }
             Output.print(lines)
         default:
-            throw UsageError("completions are available for bash, zsh and fish, not \(context.positionals[0])")
+            throw UsageError(
+                "completions are available for bash, zsh and fish, not \(context.positionals[0])")
         }
     }
 }

@@ -155,7 +155,7 @@ enum TreeCommand {
             let tree = TreeDocument(
                 budget: TreeBudget(used: top.used, total: top.total), reserve: limits.reserve,
                 agents: (byParent[""] ?? []).map(node))
-            Output.print(JSONText.encode(tree))
+            Output.print(JSONText.encode(tree.json))
             return
         }
         var out =
@@ -178,8 +178,16 @@ enum TreeCommand {
     }
 }
 
-struct TreeBudget: Encodable { var used: Int; var total: Int }
-struct TreeNode: Encodable {
+/// A subtree's slots in `swarm tree --json`.
+struct TreeBudget {
+    var used: Int
+    var total: Int
+
+    var json: JSONValue { ["used": .integer(Int64(used)), "total": .integer(Int64(total))] }
+}
+
+/// One agent of `swarm tree --json`, with its children.
+struct TreeNode {
     var id: String
     var role: String
     var kind: String
@@ -187,11 +195,29 @@ struct TreeNode: Encodable {
     var depth: Int
     var budget: TreeBudget?
     var children: [TreeNode]
+
+    var json: JSONValue {
+        var o = JSONObject()
+        o["id"] = .string(id)
+        o["role"] = .string(role)
+        o["kind"] = .string(kind)
+        o["state"] = .string(state)
+        o["depth"] = .integer(Int64(depth))
+        if let budget { o["budget"] = budget.json }
+        o["children"] = .array(children.map(\.json))
+        return .object(o)
+    }
 }
-struct TreeDocument: Encodable {
+
+/// `swarm tree --json`: the whole tree's budget and the top-level agents.
+struct TreeDocument {
     var budget: TreeBudget
     var reserve: Int
     var agents: [TreeNode]
+
+    var json: JSONValue {
+        ["budget": budget.json, "reserve": .integer(Int64(reserve)), "agents": .array(agents.map(\.json))]
+    }
 }
 
 /// `swarm alerts [--follow] [--json]`.

@@ -1,11 +1,12 @@
-import FoundationEssentials
+import SwarmProtocol
 import SwarmRuntime
 import SwarmSystem
 
-/// JSON documents printed by `--json` read commands: pretty, sorted keys, explicit nulls.
+/// JSON documents printed by `--json` read commands: pretty, sorted keys, an absent optional
+/// left out.
 enum JSONText {
-    static func encode<T: Encodable>(_ value: T) -> String {
-        String(decoding: MetaStore.encodeValue(value), as: UTF8.self)
+    static func encode(_ value: JSONValue) -> String {
+        JSON.encode(value)
     }
 }
 

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import SwarmProtocol
 import SwarmRuntime
 import SwarmSystem
@@ -8,7 +7,7 @@ enum UpstreamsCommand {
     /// upstreams.json as the daemon last wrote it, if it can be read.
     static func snapshot(_ workspace: Workspace) -> UpstreamSnapshot? {
         (try? FileSystem.readFile(workspace.upstreamsPath, limit: 1 << 20))
-            .flatMap { try? JSONDecoder().decode(UpstreamSnapshot.self, from: Data($0)) }
+            .flatMap { try? JSON.parse($0) }.flatMap(UpstreamSnapshot.init(json:))
     }
 
     static func run(_ context: Context) throws {
@@ -25,7 +24,7 @@ enum UpstreamsCommand {
                     failures: 0, disabled: nil, recentErrors: [])
         }
         if context.has("--json") {
-            Output.print(JSONText.encode(["upstreams": entries]))
+            Output.print(JSONText.encode(["upstreams": .array(entries.map(\.json))]))
             return
         }
         if entries.isEmpty {

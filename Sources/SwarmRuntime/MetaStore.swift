@@ -1,4 +1,3 @@
-import FoundationEssentials
 import SwarmCore
 import SwarmProtocol
 import SwarmSystem
@@ -8,22 +7,9 @@ import SwarmSystem
 public enum MetaStore {
     static let metaLimit = 1 << 20
 
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     /// The bytes of a meta.json for `record`.
     public static func encode(_ record: AgentRecord) -> [UInt8] {
         JSON.encodeBytes(record.json, pretty: true, sortKeys: true)
-    }
-
-    /// Pretty JSON for any encodable value, with a trailing newline.
-    public static func encodeValue<T: Encodable>(_ value: T) -> [UInt8] {
-        guard var data = try? encoder().encode(value) else { return Array("{}\n".utf8) }
-        data.append(0x0A)
-        return [UInt8](data)
     }
 
     /// Writes `record` to its meta.json atomically.

@@ -187,7 +187,7 @@ struct RecordWriter {
         stateSize = text.count
         if !router.isEmpty {
             let upstreams = UpstreamSnapshot.make(router, now: now)
-            writer.replace(workspace.upstreamsPath, with: MetaStore.encodeValue(upstreams), now: now)
+            writer.replace(workspace.upstreamsPath, with: JSON.encodeBytes(upstreams.json), now: now)
         }
         stateDirty = false
         lastStateWrite = now

@@ -3,8 +3,8 @@ import SwarmProtocol
 
 /// upstreams.json: each upstream's health, breaker, concurrency, status page, parking and
 /// recent errors, as `swarm upstreams` shows them. Runtime-owned, rewritten with state.json.
-public struct UpstreamSnapshot: Sendable, Codable, Equatable {
-    public struct Entry: Sendable, Codable, Equatable {
+public struct UpstreamSnapshot: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
         public var name: String
         public var domain: String
         /// `healthy`, `open`, `half-open`, `throttled`, `parked` or `disabled` (absent in files
@@ -43,9 +43,76 @@ public struct UpstreamSnapshot: Sendable, Codable, Equatable {
             self.disabled = disabled
             self.recentErrors = recentErrors
         }
+
+        /// The entry as one member of upstreams.json's `upstreams`.
+        public var json: JSONValue {
+            var o = JSONObject()
+            o["name"] = .string(name)
+            o["domain"] = .string(domain)
+            if let health { o["health"] = .string(health) }
+            o["breaker"] = .string(breaker)
+            if let openUntil { o["openUntil"] = .string(openUntil) }
+            if let concurrencyLimit { o["concurrencyLimit"] = .integer(Int64(concurrencyLimit)) }
+            o["inFlight"] = .integer(Int64(inFlight))
+            o["calls"] = .integer(Int64(calls))
+            o["failures"] = .integer(Int64(failures))
+            if let disabled { o["disabled"] = .string(disabled) }
+            o["recentErrors"] = .array(recentErrors.map { .string($0) })
+            if let page { o["page"] = .string(page) }
+            if let pageDetail { o["pageDetail"] = .string(pageDetail) }
+            if let pageAt { o["pageAt"] = .string(pageAt) }
+            if let parked { o["parked"] = .string(parked) }
+            if let parkedUntil { o["parkedUntil"] = .string(parkedUntil) }
+            return .object(o)
+        }
+
+        /// Reads one member of upstreams.json's `upstreams`; nil when it is not one.
+        public init?(json value: JSONValue) {
+            guard let name = value["name"]?.stringValue, let domain = value["domain"]?.stringValue,
+                let breaker = value["breaker"]?.stringValue, let inFlight = value["inFlight"]?.intValue,
+                let calls = value["calls"]?.intValue, let failures = value["failures"]?.intValue,
+                let errors = value["recentErrors"]?.arrayValue
+            else { return nil }
+            self.init(
+                name: name, domain: domain, breaker: breaker, openUntil: value["openUntil"]?.stringValue,
+                concurrencyLimit: value["concurrencyLimit"]?.intValue.map { Int($0) },
+                inFlight: Int(inFlight),
+                calls: Int(calls), failures: Int(failures), disabled: value["disabled"]?.stringValue,
+                recentErrors: errors.compactMap(\.stringValue))
+            health = value["health"]?.stringValue
+            page = value["page"]?.stringValue
+            pageDetail = value["pageDetail"]?.stringValue
+            pageAt = value["pageAt"]?.stringValue
+            parked = value["parked"]?.stringValue
+            parkedUntil = value["parkedUntil"]?.stringValue
+        }
     }
     public var updated: String
     public var upstreams: [Entry]
+
+    /// upstreams.json as a JSON value: the members named as the properties are, an absent
+    /// optional left out.
+    public var json: JSONValue {
+        .object(["updated": .string(updated), "upstreams": .array(upstreams.map(\.json))])
+    }
+
+    /// Reads upstreams.json; nil when it is not such a document.
+    public init?(json value: JSONValue) {
+        guard let updated = value["updated"]?.stringValue, let list = value["upstreams"]?.arrayValue else {
+            return nil
+        }
+        var upstreams: [Entry] = []
+        for item in list {
+            guard let entry = Entry(json: item) else { return nil }
+            upstreams.append(entry)
+        }
+        self.init(updated: updated, upstreams: upstreams)
+    }
+
+    init(updated: String, upstreams: [Entry]) {
+        self.updated = updated
+        self.upstreams = upstreams
+    }
 
     static func make(_ router: UpstreamRouter, now: Millis) -> UpstreamSnapshot {
         UpstreamSnapshot(
