@@ -166,6 +166,11 @@ struct Intake: Sendable {
                 throw SwarmError(
                     "id \"\(id)\" is taken by another agent; choose another id: or leave it out")
             }
+            if checksFolders, Self.isForeignFolder(workspace.agentFiles(id).directory) {
+                throw SwarmError(
+                    "id \"\(id)\" is taken: agents/\(id)/ holds files the runtime did not put there; "
+                        + "choose another id: or leave it out")
+            }
             return id
         }
         let base = String(AgentID.slug(fromFileName: fileName).prefix(56))

@@ -260,7 +260,7 @@ struct IntakeTests {
         try await withWorkspace { ws in
             let plain = TestWorkspace.task(
                 [("role", "worker"), ("template", "sim-worker"), ("sim.steps", "1"), ("sim.interval", "1ms")])
-            for name in ["idle", "busy"] {
+            for name in ["idle", "busy", "named-idle", "named-busy"] {
                 try FileSystem.makeDirectory(ws.path("swarm/agents/\(name)"))
                 try FileSystem.writeAtomically(
                     ws.path("swarm/agents/\(name)/notes.txt"), Array("mine\n".utf8))
@@ -269,14 +269,22 @@ struct IntakeTests {
             // nothing runs: the folder is made on the loop's thread
             try ws.drop("idle.md", plain)
             #expect(try await ws.waitForState("idle-2", ["done"]))
+            // a task that names such a folder's id is rejected, whichever way its folder is made
+            try ws.drop("named-idle.md", goodTask("named-idle"))
+            #expect(await eventually { ws.exists("swarm/rejected/named-idle.md.error") })
             // an agent runs: the folder is made on a lane, which finds the foreign one first
             try ws.drop(
                 "long.md", TestWorkspace.simTask("long", [("sim.steps", "400"), ("sim.interval", "10ms")]))
             #expect(try await ws.waitForState("long", ["running"]))
             try ws.drop("busy.md", plain)
             #expect(try await ws.waitForState("busy-2", ["done"]))
+            try ws.drop("named-busy.md", goodTask("named-busy"))
+            #expect(await eventually { ws.exists("swarm/rejected/named-busy.md.error") })
+            let reason = ws.text("swarm/rejected/named-busy.md.error") ?? ""
+            #expect(
+                reason.contains("agents/named-busy/ holds files the runtime did not put there"), "\(reason)")
             #expect(try await ws.state("long") == "running", "busy.md was taken in while an agent ran")
-            for name in ["idle", "busy"] {
+            for name in ["idle", "busy", "named-idle", "named-busy"] {
                 #expect(
                     ws.entries("swarm/agents/\(name)") == ["notes.txt"],
                     "\(name): \(ws.entries("swarm/agents/\(name)"))")
