@@ -24,7 +24,7 @@ enum CheckCommand {
         let workspace = try context.workspace()
         let problems = check(workspace)
         if context.has("--json") {
-            Output.print(JSONText.encode(["problems": .array(problems.map(\.json))]))
+            Output.print(JSON.encode(["problems": .array(problems.map(\.json))]))
         } else if problems.isEmpty {
             let templates = Catalog.names(in: workspace.templatesDirectory).count
             let roles = Catalog.names(in: workspace.rolesDirectory).count

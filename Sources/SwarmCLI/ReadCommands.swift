@@ -155,7 +155,7 @@ enum TreeCommand {
             let tree = TreeDocument(
                 budget: TreeBudget(used: top.used, total: top.total), reserve: limits.reserve,
                 agents: (byParent[""] ?? []).map(node))
-            Output.print(JSONText.encode(tree.json))
+            Output.print(JSON.encode(tree.json))
             return
         }
         var out =

@@ -1,14 +1,5 @@
-import SwarmProtocol
 import SwarmRuntime
 import SwarmSystem
-
-/// JSON documents printed by `--json` read commands: pretty, sorted keys, an absent optional
-/// left out.
-enum JSONText {
-    static func encode(_ value: JSONValue) -> String {
-        JSON.encode(value)
-    }
-}
 
 /// Waits on inotify for changes in a few folders and calls back after each batch; used by the
 /// `--follow` read commands. Runs until interrupted.

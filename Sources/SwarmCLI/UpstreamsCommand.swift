@@ -24,7 +24,7 @@ enum UpstreamsCommand {
                     failures: 0, disabled: nil, recentErrors: [])
         }
         if context.has("--json") {
-            Output.print(JSONText.encode(["upstreams": .array(entries.map(\.json))]))
+            Output.print(JSON.encode(["upstreams": .array(entries.map(\.json))]))
             return
         }
         if entries.isEmpty {
