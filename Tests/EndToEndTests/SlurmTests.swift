@@ -38,6 +38,7 @@ struct SlurmTests {
             try await ws.startDaemon(["--heartbeat", "1s"])
             try ws.drop("tree.md", TestWorkspace.task([("id", "tree"), ("role", "worker"), ("template", "shell")], script))
             #expect(try await eventually(timeout: 30) { ws.agentProcesses("tree").count >= 3 }, "\(ws.diagnostics())")
+            #expect(try await eventually { try await ws.agent("tree")?.job != nil })
             let job = try #require(try await ws.agent("tree")?.job, "status names the job while it runs")
             #expect(try await ws.swarm("kill", "tree").status == 0)
             #expect(try await ws.waitForState("tree", ["killed"], timeout: 30))
@@ -81,6 +82,9 @@ struct SlurmTests {
             try await ws.startDaemon(["--heartbeat", "1s"])
             try ws.drop("zz.md", TestWorkspace.task([("id", "zz"), ("role", "worker"), ("template", "sleeper")]))
             #expect(try await eventually(timeout: 30) { ws.agentProcesses("zz").count >= 1 })
+            // the job can be running before sbatch's answer has reached the daemon and its
+            // record names the job
+            #expect(try await eventually { try await ws.agent("zz")?.job != nil })
             let job = try #require(try await ws.agent("zz")?.job)
             _ = try CommandRunner.run("scancel", [job], environment: SwarmBinary.environment)
             #expect(try await ws.waitForState("zz", ["failed"], timeout: 30))
