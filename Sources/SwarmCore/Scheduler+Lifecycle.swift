@@ -36,7 +36,9 @@ extension Scheduler {
             r.attempts -= 1
             r.runs -= 1
             r.notBefore = until
-            r.lastFailure = "not started yet: \(reason)"
+            // a retry keeps the failure that ended the attempt before, which a resumed session
+            // is told (`ResumeRule`); a first attempt says why it waits
+            if r.attempts == 0 || r.lastFailureKind == nil { r.lastFailure = "not started yet: \(reason)" }
         }
     }
 

@@ -92,6 +92,9 @@ extension Daemon {
         }
         let kind = launcherKind(for: template)
         if kind == .local, let until = leftoversHoldFolder(record) {
+            log.info(
+                "\(id) starts once the processes its last run left behind are gone (SIGKILL at the end of killGrace)"
+            )
             return .startDeferred(
                 id: id, until: until,
                 reason:

@@ -97,6 +97,7 @@ struct DaemonTests {
             #expect(agent.state == "done" && agent.attempts == 2, "\(ws.diagnostics())")
             #expect(run.stderr.contains("left 1 process(es) behind"), "\(run.stderr)")
             #expect(run.stderr.contains("outlived its grace period"), "\(run.stderr)")
+            #expect(run.stderr.contains("leaver starts once the processes its last run left behind are gone"))
             #expect(ws.agentProcesses("leaver").isEmpty, "the leftover was killed")
         }
     }

@@ -47,7 +47,8 @@ import Testing
         #expect(h.arrive("a").started == ["a"])
         #expect(h["a"]?.attempts == 1 && h["a"]?.runs == 1)
         let until = h.now + 5_000
-        let effects = h.send(.startDeferred(id: "a", until: until, reason: "the Slurm controller does not answer"))
+        let effects = h.send(
+            .startDeferred(id: "a", until: until, reason: "the Slurm controller does not answer"))
         #expect(effects.contains(.persist(id: "a")))
         #expect(h["a"]?.state == .queued && h["a"]?.active == false && h["a"]?.notBefore == until)
         #expect(h["a"]?.attempts == 0 && h["a"]?.runs == 0)
@@ -56,6 +57,23 @@ import Testing
         #expect(h.advance(4_000).started.isEmpty)
         #expect(h.advance(1_000).started == ["a"])
         #expect(h["a"]?.attempts == 1 && h["a"]?.runs == 1)
+    }
+
+    @Test func aDeferredRetryKeepsWhyTheAttemptBeforeEnded() {
+        var h = Harness()
+        h.autoStart = false
+        #expect(h.arrive("a").started == ["a"])
+        h.send(.started(id: "a", pid: 42))
+        h.send(.exited(id: "a", outcome: .failed(.killed, reason: "killed by SIGKILL")))
+        let retry = h.advance(60_000).started
+        #expect(retry == ["a"] && h["a"]?.attempts == 2)
+        h.send(
+            .startDeferred(
+                id: "a", until: h.now + 1_000, reason: "its last run's processes are being stopped"))
+        #expect(h["a"]?.state == .queued && h["a"]?.attempts == 1)
+        #expect(h["a"]?.lastFailure == "killed by SIGKILL" && h["a"]?.lastFailureKind == .killed)
+        #expect(h.advance(1_000).started == ["a"])
+        #expect(h["a"]?.attempts == 2)
     }
 
     @Test func anOrchestratorOrAStoppedRunTheLauncherCannotTakeFailsAsAStart() {
