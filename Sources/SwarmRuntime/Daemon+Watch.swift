@@ -318,7 +318,7 @@ extension Daemon {
     }
 
     /// Checks one claimed task and hands it to the scheduler, or rejects it with its reason.
-    func process(claimedPath: String, fileName: String, parent: String?, looksIntoAgents: Bool = false) {
+    func process(claimedPath: String, fileName: String, parent: String?, checksFolders: Bool = false) {
         let parentRecord = parent.flatMap { scheduler.agents[$0] }
         if let parent, parentRecord == nil {
             _ = intake.reject(
@@ -336,7 +336,7 @@ extension Daemon {
         let result = intake.prepare(
             claimedPath: claimedPath, fileName: fileName, parent: parentRecord,
             taken: { [scheduler, queue] id in scheduler.agents[id] != nil || queue.isPending(id) },
-            checksFolders: !offLoop || looksIntoAgents, now: now)
+            checksFolders: !offLoop || checksFolders, now: now)
         switch result {
         case .success(let task):
             queue.prepared(task)
@@ -369,7 +369,7 @@ extension Daemon {
         case .foreign:
             _ = queue.decided(task.record.id)
             process(
-                claimedPath: task.claimedPath, fileName: task.fileName, parent: nil, looksIntoAgents: true)
+                claimedPath: task.claimedPath, fileName: task.fileName, parent: nil, checksFolders: true)
         }
     }
 

@@ -90,9 +90,10 @@ struct Intake: Sendable {
     /// Reads and checks a claimed task; `parent` is the requesting orchestrator, if any.
     ///
     /// An id made from the file name skips the names of folders under agents/ that are not
-    /// intake's (`isForeignFolder`). With `checksFolders` false that look is left to whoever
-    /// makes the agent's folder (`folderOutcome`): the daemon's thread then never looks up a
-    /// new name in agents/, which waits while ext4 places another folder there.
+    /// intake's (`isForeignFolder`); a task's own id that names one is an error. With
+    /// `checksFolders` false that look is left to whoever makes the agent's folder
+    /// (`folderOutcome`): the daemon's thread then never looks up a new name in agents/,
+    /// which waits while ext4 places another folder there.
     mutating func prepare(
         claimedPath: String, fileName: String, parent: AgentRecord?, taken: (String) -> Bool,
         checksFolders: Bool = true, now: Millis
@@ -162,7 +163,7 @@ struct Intake: Sendable {
         throws(SwarmError) -> String
     {
         if let id = task.id {
-            if taken(id) || hasMeta(id) {
+            if taken(id) || (checksFolders && hasMeta(id)) {
                 throw SwarmError(
                     "id \"\(id)\" is taken by another agent; choose another id: or leave it out")
             }
