@@ -10,7 +10,7 @@ enum SimAgent {
     /// The `sim.*` settings of one run.
     struct Settings {
         var steps = 3
-        var interval: Int64 = 10
+        var interval: Int64 = 50
         var children = 0
         var childSteps = 3
         var childTemplate = "sim-worker"
