@@ -25,7 +25,7 @@ struct AgentEnvironment {
 
     /// The contract of the agent's template, if it declares one.
     func contract() -> ResultContract? {
-        guard let record = MetaStore.read(files.meta), !root.isEmpty else { return nil }
+        guard !root.isEmpty, let record = MetaStore.record(id, in: Workspace(root: root)) else { return nil }
         let path = Workspace(root: root).templatePath(record.template)
         guard let bytes = try? FileSystem.readFile(path, limit: Catalog.fileLimit),
             let template = try? TemplateParser.parse(name: record.template, bytes: bytes)

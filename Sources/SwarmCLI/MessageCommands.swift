@@ -69,7 +69,7 @@ enum SayCommand {
         if let problem = AgentID.problem(with: id) {
             throw UsageError("\"\(id)\" is not an agent id: \(problem)")
         }
-        guard let record = MetaStore.read(workspace.agentFiles(id).meta) else {
+        guard let record = MetaStore.record(id, in: workspace) else {
             throw UsageError("no agent \(id) in \(workspace.root); `swarm status` lists them")
         }
         return record

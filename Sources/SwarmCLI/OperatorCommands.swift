@@ -162,7 +162,7 @@ enum ControlCommand {
         let workspace = try context.workspace()
         let id = context.positionals[0]
         if let problem = AgentID.problem(with: id) { throw UsageError("\"\(id)\" is not an agent id: \(problem)") }
-        guard let record = MetaStore.read(workspace.agentFiles(id).meta) else {
+        guard let record = MetaStore.record(id, in: workspace) else {
             throw SwarmError("no agent \(id) in \(workspace.root); `swarm status` lists them")
         }
         switch verb {

@@ -217,6 +217,14 @@ public struct AgentRecord: Sendable, Equatable {
         runCost = 0
     }
 
+    /// Whether intake's record of this agent can be made again from its folder (its source file
+    /// and template): a worker taken in from the inbox, without a repository (whose base commit
+    /// intake resolves once). Such an agent keeps no record on disk until its first run ends
+    /// or lasts 100 ms (crash contract, rules 1 and 2).
+    public var isDerivableFromSource: Bool {
+        parent == nil && kind == .worker && git == nil
+    }
+
     /// Whether the agent holds its footprint now: a worker while its command runs, an
     /// orchestrator from its first start until it settles.
     public var holdsSlots: Bool {

@@ -69,7 +69,9 @@ extension Daemon {
         guard let task = queue.decided(id), let record = scheduler.agents[id] else { return }
         do {
             try intake.materialize(
-                task, record: record, meta: record.active ? nil : MetaStore.encode(record), writer: &writer,
+                task, record: record,
+                meta: record.active || record.isDerivableFromSource ? nil : MetaStore.encode(record),
+                writer: &writer,
                 now: now)
             log.debug("accepted \(task.fileName) as \(id)")
         } catch {

@@ -4,13 +4,17 @@ import SwarmSystem
 
 /// Coming back after a crash, a kill -9 or a clean stop: the tree is the state.
 extension Daemon {
-    /// Rebuilds the scheduler from the meta.json files, adopts agents that still run, notices
+    /// Rebuilds the scheduler from the meta.json files (and the folders of agents that wait
+    /// without one), adopts agents that still run, notices
     /// those that ended while no daemon watched, and finishes half-done intake. What each
     /// record means is the inverse of the crash contract (`RecordWriter`, `RecordWriter.judge`;
     /// `SlurmLauncher.recover` for batch jobs); the hierarchy is derived from the children's
     /// records and every fan-in written again from it (`.recovered`).
     func recover() {
-        let (loaded, unreadable) = MetaStore.loadAll(workspace)
+        let (recorded, folders) = MetaStore.loadAll(workspace)
+        // agents waiting for their first run keep no record on disk (rule 1): made again here
+        let (waiting, unreadable) = intake.waitingRecords(in: folders, besides: recorded)
+        let loaded = recorded + waiting
         var records = loaded
         var endedWhileDown: [(id: String, status: ExitStatus?, problem: String?)] = []
         var adopted: [(id: String, run: Run?)] = []

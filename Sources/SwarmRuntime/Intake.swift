@@ -131,20 +131,7 @@ struct Intake: Sendable {
                             + "); fix the upstreams: line, then drop the task again")
                 }
             }
-            var record = AgentRecord(
-                id: id, parent: parent?.id, depth: (parent?.depth ?? 0) + 1,
-                kind: template.kind, role: task.role, template: template.name,
-                priority: task.givesPriority ? task.priority : template.priority ?? task.priority,
-                slots: template.kind == .orchestrator ? (task.slots ?? template.slots ?? 0) : 0,
-                policy: template.policy, createdAt: now)
-            record.preferredUpstreams = task.upstreams ?? template.upstreams
-            record.tokenBudget = task.tokenBudget
-            record.costBudget = task.costBudget
-            record.git = try RepoBinding.resolve(
-                task: task, template: template, parent: parent, workspace: workspace, git: git, id: id
-            ).get()
-            record.reads = task.reads
-            record.network = task.network
+            let record = try makeRecord(id: id, task: task, template: template, parent: parent, now: now)
             let values = Brief.values(
                 record: record, task: task, template: template, role: role, sharedRules: shared,
                 workspace: workspace)
@@ -156,6 +143,27 @@ struct Intake: Sendable {
         } catch {
             return .failure(SwarmError("\(error)"))
         }
+    }
+
+    /// The record a task becomes: everything intake decides from the task and its template.
+    func makeRecord(id: String, task: TaskSpec, template: Template, parent: AgentRecord?, now: Millis)
+        throws(SwarmError) -> AgentRecord
+    {
+        var record = AgentRecord(
+            id: id, parent: parent?.id, depth: (parent?.depth ?? 0) + 1,
+            kind: template.kind, role: task.role, template: template.name,
+            priority: task.givesPriority ? task.priority : template.priority ?? task.priority,
+            slots: template.kind == .orchestrator ? (task.slots ?? template.slots ?? 0) : 0,
+            policy: template.policy, createdAt: now)
+        record.preferredUpstreams = task.upstreams ?? template.upstreams
+        record.tokenBudget = task.tokenBudget
+        record.costBudget = task.costBudget
+        record.git = try RepoBinding.resolve(
+            task: task, template: template, parent: parent, workspace: workspace, git: git, id: id
+        ).get()
+        record.reads = task.reads
+        record.network = task.network
+        return record
     }
 
     /// The task's own id, or one made from its file name that no agent has yet.

@@ -6,6 +6,8 @@ extension MetaStore {
     /// `report`, `say --all`): the records of `loadAll`, each read the way a restarted daemon
     /// reads it, and read so that they hold together.
     ///
+    /// - An agent that waits for its first run without a record on disk (crash contract, rule
+    ///   1) is shown with the queued record its folder gives (`Intake.waitingRecords`).
     /// - A queued record whose first run has started is shown as the running record of that
     ///   start (one attempt and one run, started when its stdout.log was created): the crash
     ///   contract keeps the queued record on disk until the run has lasted 100 ms, and the
@@ -22,7 +24,10 @@ extension MetaStore {
     static func snapshot(_ workspace: Workspace, afterFirstPass: () -> Void) -> (
         records: [AgentRecord], unreadable: [String]
     ) {
-        var (records, unreadable) = loadAll(workspace)
+        var (records, folders) = loadAll(workspace)
+        var intake = Intake(workspace: workspace, git: Git(environment: []))
+        let (waiting, unreadable) = intake.waitingRecords(in: folders, besides: records)
+        records += waiting
         for index in records.indices { showStartedFirstRun(&records[index], in: workspace) }
         afterFirstPass()
         for index in records.indices where records[index].active {
@@ -32,6 +37,17 @@ extension MetaStore {
             records[index] = again
         }
         return (records, unreadable)
+    }
+
+    /// One agent's record as `snapshot` shows it: its meta.json, or, while it waits for its
+    /// first run without one (crash contract, rule 1), the queued record its folder gives,
+    /// shown running once that run has started. Nil when there is neither.
+    public static func record(_ id: String, in workspace: Workspace) -> AgentRecord? {
+        if let record = read(workspace.agentFiles(id).meta) { return record }
+        var intake = Intake(workspace: workspace, git: Git(environment: []))
+        guard var record = intake.waitingRecord(id) else { return nil }
+        showStartedFirstRun(&record, in: workspace)
+        return record
     }
 
     /// A queued record whose first run has started becomes the record of that start.

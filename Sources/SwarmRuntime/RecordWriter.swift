@@ -8,12 +8,15 @@ import SwarmSystem
 /// Rules, in the order of an agent's life:
 /// 1. **Accepted** (intake): the agent's folder gets source, task.md and, when the agent
 ///    waits for a slot, its queued record. An agent that starts at once gets no queued record:
-///    its start writes the first one (rule 2).
+///    its start writes the first one (rule 2). Neither does one whose record its folder gives
+///    again (`AgentRecord.isDerivableFromSource`: a worker from the inbox without a
+///    repository): readers and recovery make its queued record from its source file
+///    (`Intake.waitingRecord`).
 /// 2. **Before a spawn**, the record that says the run started (state running, the attempt and
 ///    run counted, no pid yet) is written and must land: when it cannot, nothing is spawned
 ///    (`startRecord` says so). One exception: the first run of an agent on this machine,
-///    without an upstream, whose queued record is on disk keeps that record: the spawn's own
-///    stdout.log marks the start.
+///    without an upstream, whose queued record is on disk or derived keeps that record: the
+///    spawn's own stdout.log marks the start.
 /// 3. **After a spawn**, the record naming the first run's pid waits `pidWriteDelay`: a run
 ///    that ends sooner is written once, when it ends. Every other change is written at the
 ///    next turn of the loop (`flush`), one meta.json per changed agent.
@@ -25,8 +28,9 @@ import SwarmSystem
 /// 5. **state.json** is a cache of every record, rewritten at most every
 ///    `stateWriteInterval`; nothing reads it back.
 ///
-/// So a crash can leave behind: a folder without meta.json (intake cut short: taken in
-/// again); a queued record whose run started (rule 2's exception: told by stdout.log); a
+/// So a crash can leave behind: a folder without meta.json (a derivable agent's, whose queued
+/// record is made again, or intake cut short: taken in again); a queued record, on disk or
+/// derived, whose run started (rule 2's exception: told by stdout.log); a
 /// running record without a pid whose run never started (told by the missing stdout.log) or
 /// did (told by the lock its process holds); records up to one loop turn old (each is whole).
 /// A write that fails is owed (`TreeWriter`) and the daemon starts nothing until it lands.
@@ -90,9 +94,10 @@ struct RecordWriter {
 
     /// Rule 2: whether the run about to start writes its record before the spawn. False for
     /// the first run of an agent on this machine without an upstream whose queued record
-    /// (rule 1) is on disk.
+    /// (rule 1) is on disk, or is derived from its folder.
     func writesBeforeSpawn(_ record: AgentRecord, local: Bool, queuedRecordOnDisk: Bool) -> Bool {
-        !(local && record.runs == 1 && record.attempts == 1 && record.upstream == nil && queuedRecordOnDisk)
+        !(local && record.runs == 1 && record.attempts == 1 && record.upstream == nil
+            && (queuedRecordOnDisk || record.isDerivableFromSource))
     }
 
     /// Rule 2: before a spawn, writes every changed record, then `record` itself unless

@@ -132,7 +132,7 @@ public enum ScheduleView {
     private static func last(_ firing: FiringLedger.Firing, workspace: Workspace) -> ScheduleSummary.Last {
         switch firing.place {
         case .agent:
-            guard let record = MetaStore.read(workspace.agentFiles(firing.id).meta) else {
+            guard let record = MetaStore.record(firing.id, in: workspace) else {
                 return .init(id: firing.id, state: "pending", reason: nil)
             }
             return .init(id: firing.id, state: record.state.rawValue, reason: record.lastFailure)

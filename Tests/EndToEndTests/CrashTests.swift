@@ -194,22 +194,66 @@ struct CrashTests {
     /// A crash right after a first run's spawn leaves meta.json with the record written just
     /// before it (running, no pid) or, for an agent that waited in the queue, its queued record.
     @Test(
+        "a task waiting for a slot keeps no record of its own; a kill -9 meanwhile loses and repeats nothing")
+    func waitingWithoutRecord() async throws {
+        try await withWorkspace(config: ["maxSlots": "3", "reserve": "2"]) { ws in
+            var daemon = try await ws.startDaemon()
+            try ws.drop(
+                "a.md", TestWorkspace.simTask("first", [("sim.steps", "300"), ("sim.interval", "100ms")]))
+            #expect(try await ws.waitForState("first", ["running"]))
+            try ws.drop(
+                "b.md",
+                TestWorkspace.task([
+                    ("role", "worker"), ("template", "sim-worker"), ("id", "second"),
+                    ("priority", "background"),
+                    ("sim.steps", "2"),
+                ]))
+            #expect(try await ws.waitForState("second", ["queued"]), "\(ws.diagnostics())")
+            // its folder holds the task and its brief; swarm status makes its record from them
+            #expect(ws.text("swarm/agents/second/meta.json") == nil)
+            #expect(ws.text("swarm/agents/second/task.md") != nil)
+            let waiting = try #require(try await ws.agent("second"))
+            #expect(waiting.role == "worker" && waiting.template == "sim-worker" && waiting.attempts == 0)
+            #expect(try await ws.swarm("status", "second").stdout.contains("queued"))
+            await daemon.crash()
+            daemon = try await ws.startDaemon()
+            #expect(try await ws.state("second") == "queued")
+            #expect(try await ws.swarm("kill", "first").status == 0)
+            #expect(try await ws.waitForState("second", ["done"]), "\(ws.diagnostics())")
+            let ran = try #require(try await ws.agent("second"))
+            #expect(ran.attempts == 1 && ran.runs == 1)
+            #expect((ws.text("swarm/agents/second/progress.md") ?? "").split(separator: "\n").count == 2)
+            #expect(
+                ws.text("swarm/agents/second/meta.json")?.contains("\"priority\": \"background\"") == true)
+            #expect(ws.entries("swarm/agents") == ["first", "second"])
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == .exited(0))
+        }
+    }
+
+    @Test(
         "a crash before a first run's start was recorded in full: the run that ended is judged by what it left, once",
-        arguments: [false, true])
-    func crashBeforeStartRecorded(queued: Bool) async throws {
+        arguments: [Rewind.running, .queued, .noRecord])
+    func crashBeforeStartRecorded(rewind: Rewind) async throws {
         try await withWorkspace { ws in
             try ws.drop("quick.md", TestWorkspace.simTask("quick", [("sim.steps", "2")]))
             #expect(try await ws.runUntilIdle().status == 0)
             let progress = try #require(ws.text("swarm/agents/quick/progress.md"))
-            try Self.rewindToStart(ws, "quick", queued: queued)
-            #expect(
-                ws.text("swarm/agents/quick/meta.json")?.contains(queued ? "\"queued\"" : "\"running\"")
-                    == true)
-            // swarm status reads a queued record beside its first run's stdout.log as that run
+            try Self.rewindToStart(ws, "quick", to: rewind)
+            let meta = ws.text("swarm/agents/quick/meta.json")
+            switch rewind {
+            case .running: #expect(meta?.contains("\"running\"") == true)
+            case .queued: #expect(meta?.contains("\"queued\"") == true)
+            case .noRecord: #expect(meta == nil)
+            }
+            // swarm status reads a queued record (on disk, or made from the folder of a task
+            // that waits without one) beside its first run's stdout.log as that run
             #expect(try await ws.state("quick") == "running")
             let output = try await ws.runUntilIdle()
             #expect(output.status == 0, "\(output)")
-            if queued { #expect(output.stderr.contains("quick had started its first run"), "\(output)") }
+            if rewind != .running {
+                #expect(output.stderr.contains("quick had started its first run"), "\(output)")
+            }
             let agent = try #require(try await ws.agent("quick"))
             #expect(agent.state == "done")
             #expect(agent.attempts == 1, "\(agent.reason ?? "")")
@@ -219,8 +263,8 @@ struct CrashTests {
 
     @Test(
         "a running first run whose start was not recorded in full is adopted with the pid its process shows",
-        arguments: [false, true])
-    func adoptionOfAnUnrecordedStart(queued: Bool) async throws {
+        arguments: [Rewind.running, .queued, .noRecord])
+    func adoptionOfAnUnrecordedStart(rewind: Rewind) async throws {
         try await withWorkspace { ws in
             let first = try await ws.startDaemon()
             try ws.drop(
@@ -229,8 +273,9 @@ struct CrashTests {
             let pid = try #require(try await ws.agent("long")?.pid)
             first.signal(SIGTERM)
             #expect(await first.waitForExit() == .exited(0), "\(first.logText)")
-            try Self.rewindToStart(ws, "long", queued: queued)
+            try Self.rewindToStart(ws, "long", to: rewind)
             #expect(try await ws.agent("long")?.pid == nil)
+            #expect(try await ws.state("long") == "running")
 
             let second = try await ws.startDaemon()
             #expect(
@@ -260,8 +305,8 @@ struct CrashTests {
             #expect(try await ws.runUntilIdle().status == 0)
             let child = try #require(try await ws.agents().first { $0.parent == "boss" })
             #expect(try await ws.agents().allSatisfy { $0.state == "done" })
-            try Self.rewindToStart(ws, "boss")
-            try Self.rewindToStart(ws, child.id)
+            try Self.rewindToStart(ws, "boss", to: .running)
+            try Self.rewindToStart(ws, child.id, to: .running)
             #expect(try await ws.state(child.id) == "running")
             let run = try await ws.runUntilIdle()
             #expect(run.status == 0, "\(run)")
@@ -276,7 +321,26 @@ struct CrashTests {
     /// Rewrites an agent's meta.json to the record a crash at its first start can leave:
     /// the one written just before the spawn (running, active, no pid and no end) or, with
     /// `queued`, the queued record a waiting agent keeps until its run has lasted a moment.
-    private static func rewindToStart(_ ws: TestWorkspace, _ id: String, queued: Bool = false) throws {
+    /// What a crash leaves of a first run's start: the running record without its pid, the
+    /// queued record (rule 2's exception), or no record (a worker from the inbox, whose
+    /// folder gives its queued record).
+    enum Rewind: Sendable, CustomTestStringConvertible {
+        case running, queued, noRecord
+        var testDescription: String {
+            switch self {
+            case .running: "the running record without a pid"
+            case .queued: "the queued record"
+            case .noRecord: "no record"
+            }
+        }
+    }
+
+    private static func rewindToStart(_ ws: TestWorkspace, _ id: String, to rewind: Rewind) throws {
+        if rewind == .noRecord {
+            try FileSystem.remove(ws.path("swarm/agents/\(id)/meta.json"))
+            return
+        }
+        let queued = rewind == .queued
         let meta = try #require(ws.text("swarm/agents/\(id)/meta.json"))
         var dropped = ["pid", "finishedAt", "deliveredAt"]
         if queued { dropped += ["startedAt", "confinement"] }

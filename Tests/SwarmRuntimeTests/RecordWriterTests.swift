@@ -88,11 +88,22 @@ struct RecordWriterTests {
     @Test func theFirstRunOfAQueuedAgentKeepsItsQueuedRecordAndTheRestAreWrittenBeforeTheSpawn() {
         let writer = RecordWriter(workspace: Workspace(root: "/t"))
         #expect(!writer.writesBeforeSpawn(Self.record(), local: true, queuedRecordOnDisk: true))
-        #expect(writer.writesBeforeSpawn(Self.record(), local: true, queuedRecordOnDisk: false))
         #expect(writer.writesBeforeSpawn(Self.record(), local: false, queuedRecordOnDisk: true))
         #expect(
             writer.writesBeforeSpawn(Self.record(runs: 2, attempts: 2), local: true, queuedRecordOnDisk: true)
         )
+        // a worker from the inbox without a repository: its folder gives its queued record
+        #expect(Self.record().isDerivableFromSource)
+        #expect(!writer.writesBeforeSpawn(Self.record(), local: true, queuedRecordOnDisk: false))
+        // any other agent without a record on disk gets one before its spawn
+        var child = Self.record()
+        child.parent = "boss"
+        var bound = Self.record()
+        bound.git = GitBinding(repo: "/r", base: "abc", target: nil)
+        for record in [child, bound, Self.record(kind: .orchestrator)] {
+            #expect(!record.isDerivableFromSource)
+            #expect(writer.writesBeforeSpawn(record, local: true, queuedRecordOnDisk: false))
+        }
     }
 
     @Test func onlyTheFirstRunsPidWriteWaits() {
