@@ -143,6 +143,10 @@ extension Daemon {
         else {
             if FileSystem.exists(files.meta) {
                 log.warning("agents/\(id)/meta.json cannot be read; that agent is left alone")
+            } else if FileSystem.exists(files.task) {
+                log.warning(
+                    "agents/\(id)/ holds a task.md but neither meta.json nor its source file, so it "
+                        + "cannot be run again; that folder is left alone (submit the task again to run it)")
             }
             return
         }
