@@ -25,7 +25,7 @@ extension MetaStore {
         records: [AgentRecord], unreadable: [String]
     ) {
         var (records, folders) = loadAll(workspace)
-        var intake = Intake(workspace: workspace, git: Git(environment: []))
+        var intake = readerIntake(workspace)
         let (waiting, unreadable) = intake.waitingRecords(in: folders, besides: records)
         records += waiting
         for index in records.indices { showStartedFirstRun(&records[index], in: workspace) }
@@ -44,10 +44,16 @@ extension MetaStore {
     /// shown running once that run has started. Nil when there is neither.
     public static func record(_ id: String, in workspace: Workspace) -> AgentRecord? {
         if let record = read(workspace.agentFiles(id).meta) { return record }
-        var intake = Intake(workspace: workspace, git: Git(environment: []))
+        var intake = readerIntake(workspace)
         guard var record = intake.waitingRecord(id) else { return nil }
         showStartedFirstRun(&record, in: workspace)
         return record
+    }
+
+    /// The intake that makes a waiting agent's record for a reader: the templates of
+    /// `workspace`, and no git (a task with a repository always has a record on disk).
+    private static func readerIntake(_ workspace: Workspace) -> Intake {
+        Intake(workspace: workspace, git: Git(environment: []))
     }
 
     /// A queued record whose first run has started becomes the record of that start.

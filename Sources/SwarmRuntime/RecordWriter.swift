@@ -94,10 +94,12 @@ struct RecordWriter {
 
     /// Rule 2: whether the run about to start writes its record before the spawn. False for
     /// the first run of an agent on this machine without an upstream whose queued record
-    /// (rule 1) is on disk, or is derived from its folder.
-    func writesBeforeSpawn(_ record: AgentRecord, local: Bool, queuedRecordOnDisk: Bool) -> Bool {
+    /// (rule 1) is on disk, or is derived from its folder (then the disk is not looked at).
+    func writesBeforeSpawn(_ record: AgentRecord, local: Bool, queuedRecordOnDisk: @autoclosure () -> Bool)
+        -> Bool
+    {
         !(local && record.runs == 1 && record.attempts == 1 && record.upstream == nil
-            && (queuedRecordOnDisk || record.isDerivableFromSource))
+            && (record.isDerivableFromSource || queuedRecordOnDisk()))
     }
 
     /// Rule 2: before a spawn, writes every changed record, then `record` itself unless
